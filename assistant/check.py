@@ -1,0 +1,179 @@
+"""The check chain: retrieve sentences → ask the model for atomic statements → verify spans → verdict.
+
+Built as a LangChain runnable: ``{claim, doc_id, k} → assign(hits=retriever) | judge | assemble``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
+
+from .llm import StructuredChat, Usage
+from .prompts_loader import Prompt, load_prompt
+from .retrieve import SentenceRetriever, document_to_hit
+from .schemas import (
+    CheckResult,
+    Evidence,
+    ModelCheckReply,
+    Retrieved,
+    Statement,
+    Verdict,
+)
+from .spans import verify_citation
+from .store import SentenceHit, SentenceStore, StoredDocument
+
+DEFAULT_PROMPT = "check.v1"
+
+
+@dataclass
+class _Judged:
+    claim: str
+    hits: list[SentenceHit]
+    reply: ModelCheckReply
+    usage: Usage
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+def aggregate_verdict(verdicts: list[Verdict]) -> Verdict:
+    """Refuted if any statement is refuted, supported if all are supported, else not_enough_info."""
+    if any(v == "refuted" for v in verdicts):
+        return "refuted"
+    if verdicts and all(v == "supported" for v in verdicts):
+        return "supported"
+    return "not_enough_info"
+
+
+def aggregate_confidence(statements: list[Statement], verdict: Verdict) -> float:
+    """Confidence of the claim verdict.
+
+    Refuted: the most confident refutation decides. Supported: the chain is as strong as its weakest
+    statement. Not enough info: the mean over statements.
+    """
+    if not statements:
+        return 0.0
+    if verdict == "refuted":
+        return max(s.confidence for s in statements if s.verdict == "refuted")
+    if verdict == "supported":
+        return min(s.confidence for s in statements)
+    return sum(s.confidence for s in statements) / len(statements)
+
+
+class Checker:
+    """Checks claims against one index with one chat backend and one prompt version."""
+
+    def __init__(
+        self,
+        store: SentenceStore,
+        retriever: SentenceRetriever,
+        chat: StructuredChat,
+        *,
+        prompt_id: str = DEFAULT_PROMPT,
+    ) -> None:
+        self.store = store
+        self.retriever = retriever
+        self.chat = chat
+        self.prompt: Prompt = load_prompt(prompt_id)
+        self._docs: dict[str, StoredDocument] = {}
+        self.chain: Runnable[dict[str, Any], CheckResult] = (
+            RunnablePassthrough.assign(hits=RunnableLambda(self._retrieve))
+            | RunnableLambda(self._judge)
+            | RunnableLambda(self._assemble)
+        )
+
+    def check(self, claim: str, *, doc_id: str | None = None, k: int | None = None) -> CheckResult:
+        """Check one claim; ``doc_id`` restricts retrieval to one document, ``k`` overrides the depth."""
+        self._docs.clear()  # documents may have been re-ingested since the last check
+        return self.chain.invoke({"claim": claim.strip(), "doc_id": doc_id, "k": k or self.retriever.k})
+
+    # ---- stages ---------------------------------------------------------------------------------
+
+    def _retrieve(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        docs = self.retriever.invoke(inputs["claim"], k=inputs["k"], doc_id=inputs["doc_id"])
+        return {"hits": [document_to_hit(d) for d in docs], "ms": (time.perf_counter() - t0) * 1000}
+
+    def _judge(self, inputs: dict[str, Any]) -> _Judged:
+        claim: str = inputs["claim"]
+        hits: list[SentenceHit] = inputs["hits"]["hits"]
+        system, user = self.prompt.render(
+            claim=claim,
+            sentences=[{"number": i + 1, "text": h.text} for i, h in enumerate(hits)],
+        )
+        t0 = time.perf_counter()
+        reply, usage = self.chat.ask(system, user, ModelCheckReply)
+        return _Judged(
+            claim=claim,
+            hits=hits,
+            reply=reply,
+            usage=usage,
+            timings_ms={"retrieve": inputs["hits"]["ms"], "llm": (time.perf_counter() - t0) * 1000},
+        )
+
+    def _assemble(self, judged: _Judged) -> CheckResult:
+        t0 = time.perf_counter()
+        dropped = 0
+        statements: list[Statement] = []
+        for st in judged.reply.statements:
+            evidence: list[Evidence] = []
+            for cit in st.citations:
+                ev = self._evidence_for(judged.hits, cit.sentence, cit.quote)
+                if ev is None:
+                    dropped += 1
+                elif ev not in evidence:
+                    evidence.append(ev)
+            statements.append(
+                Statement(
+                    text=st.text.strip(),
+                    verdict=st.verdict,
+                    confidence=round(min(1.0, max(0.0, st.confidence)), 3),
+                    evidence=evidence,
+                )
+            )
+        verdict = aggregate_verdict([s.verdict for s in statements])
+        timings = dict(judged.timings_ms)
+        timings["verify"] = (time.perf_counter() - t0) * 1000
+        timings["total"] = sum(timings.values())
+        return CheckResult(
+            claim=judged.claim,
+            verdict=verdict,
+            confidence=round(aggregate_confidence(statements, verdict), 3),
+            statements=statements,
+            retrieved=[
+                Retrieved(doc_id=h.doc_id, sentence_id=h.sentence_index, start=h.start, end=h.end,
+                          text=h.text, score=h.score)
+                for h in judged.hits
+            ],
+            dropped_citations=dropped,
+            model=self.chat.name,
+            prompt_version=self.prompt.id,
+            timings_ms={k: round(v, 1) for k, v in timings.items()},
+            usage={
+                "prompt_tokens": judged.usage.prompt_tokens,
+                "completion_tokens": judged.usage.completion_tokens,
+            },
+            schema_failures=judged.usage.schema_failures,
+        )
+
+    def _evidence_for(self, hits: list[SentenceHit], number: int, quote: str) -> Evidence | None:
+        if not 1 <= number <= len(hits):
+            return None  # the model cited a sentence it was not shown
+        hit = hits[number - 1]
+        doc = self._document(hit.doc_id)
+        if doc is None:
+            return None
+        span = verify_citation(doc.text, hit, quote)
+        if span is None:
+            return None
+        return Evidence(doc_id=doc.doc_id, doc_path=doc.path, sentence_id=span.sentence_index,
+                        start=span.start, end=span.end, text=span.text)
+
+    def _document(self, doc_id: str) -> StoredDocument | None:
+        if doc_id not in self._docs:
+            doc = self.store.get_document(doc_id)
+            if doc is None:
+                return None
+            self._docs[doc_id] = doc
+        return self._docs[doc_id]

@@ -1,0 +1,235 @@
+"""The ``factcheck`` command: a thin shell over the library. Errors become one line and an exit code."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, Iterator, Optional
+
+import click
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from .app import App
+from .config import resolve_settings
+from .errors import FactCheckError
+from .ingest import ingest_paths
+from .render import render_result
+
+cli = typer.Typer(
+    add_completion=False,
+    no_args_is_help=False,
+    help="Check claims against your sources and see exactly where the answer stands in the text.",
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+# ---- options shared by every command ---------------------------------------------------------------
+HomeOpt = Annotated[Optional[Path], typer.Option("--home", help="State folder (default ./index, env FACTCHECK_HOME).")]
+IndexOpt = Annotated[Optional[str], typer.Option("--index", help="Index folder (default HOME/chroma).")]
+ChromaOpt = Annotated[Optional[str], typer.Option("--chroma-url", help="Use a Chroma server, e.g. http://127.0.0.1:8000.")]
+EmbedderOpt = Annotated[Optional[str], typer.Option("--embedder", help="use-multilingual (default), minilm, st:NAME.")]
+BackendOpt = Annotated[Optional[str], typer.Option("--backend", help="local (default) or openai.")]
+ModelOpt = Annotated[Optional[str], typer.Option("--model", help="Model name for the openai backend (env OPENAI_MODEL).")]
+BaseUrlOpt = Annotated[Optional[str], typer.Option("--base-url", help="OpenAI-compatible endpoint (env OPENAI_BASE_URL).")]
+ApiKeyOpt = Annotated[Optional[str], typer.Option("--api-key", help="API key (prefer env OPENAI_API_KEY).", show_default=False)]
+KOpt = Annotated[Optional[int], typer.Option("-k", help="Sentences to retrieve (default 5).", min=1, max=50)]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object per result, for pipelines.")]
+
+
+def _app(**flags: Any) -> App:
+    settings = resolve_settings(**flags)
+    return App(settings, on_assemble_progress=_assembly_progress())
+
+
+def _assembly_progress() -> Any:
+    state: dict[str, Any] = {}
+
+    def update(done: int, total: int) -> None:
+        if "bar" not in state:
+            bar = Progress(TextColumn("assembling model"), BarColumn(), DownloadColumn(), console=err, transient=True)
+            bar.start()
+            state["bar"], state["task"] = bar, bar.add_task("model", total=total)
+        state["bar"].update(state["task"], completed=done)
+        if done >= total:
+            state.pop("bar").stop()
+
+    return update
+
+
+@contextmanager
+def _status(message: str) -> Iterator[None]:
+    if err.is_terminal:
+        with err.status(message):
+            yield
+    else:
+        yield
+
+
+@cli.command()
+def check(
+    claim: Annotated[str, typer.Argument(help="The claim to check, in any language.")],
+    doc: Annotated[Optional[str], typer.Option("--doc", help="Only use this document (id or file name).")] = None,
+    k: KOpt = None,
+    as_json: JsonOpt = False,
+    home: HomeOpt = None,
+    index: IndexOpt = None,
+    chroma_url: ChromaOpt = None,
+    embedder: EmbedderOpt = None,
+    backend: BackendOpt = None,
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    api_key: ApiKeyOpt = None,
+) -> None:
+    """Check one claim against the indexed documents."""
+    if not claim.strip():
+        raise typer.BadParameter("the claim is empty", param_hint="CLAIM")
+    app = _app(home=home, index=index, chroma_url=chroma_url, embedder=embedder, backend=backend,
+               model=model, base_url=base_url, api_key=api_key, k=k)
+    doc_id = _resolve_doc(app, doc)
+    if not app.store.list_documents():
+        raise FactCheckError(f"the index at {app.settings.index} is empty: run `factcheck ingest PATH` first")
+    with _status("loading model…"):
+        app.chat.load()
+    with _status("checking…"):
+        result = app.checker.check(claim, doc_id=doc_id, k=k)
+    if as_json:
+        out.print_json(result.model_dump_json()) if out.is_terminal else print(result.model_dump_json())
+    else:
+        render_result(result, out)
+
+
+@cli.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help=".txt/.md files or folders (searched recursively).")],
+    as_json: JsonOpt = False,
+    home: HomeOpt = None,
+    index: IndexOpt = None,
+    chroma_url: ChromaOpt = None,
+    embedder: EmbedderOpt = None,
+) -> None:
+    """Add or update documents in the index; unchanged files are skipped."""
+    app = _app(home=home, index=index, chroma_url=chroma_url, embedder=embedder)
+    progress = Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed} sentences"),
+        TimeRemainingColumn(), console=err, transient=True, disable=not err.is_terminal,
+    )
+    with progress:
+        task = progress.add_task("ingesting", total=None)
+
+        def on_start(name: str, _chars: int) -> None:
+            progress.update(task, description=name)
+
+        report = ingest_paths(app.store, app.embeddings, paths, on_start=on_start,
+                              on_progress=lambda n: progress.advance(task, n))
+    if as_json:
+        print(json.dumps({"documents": [o.__dict__ for o in report.outcomes], "errors": report.errors}))
+    else:
+        for o in report.outcomes:
+            out.print(f"{o.action:>9}  {o.doc_id}  ({o.n_sentences} sentences)")
+        for e in report.errors:
+            err.print(f"[red]skipped[/red]  {e}", soft_wrap=True, highlight=False)
+    if not report.ok:
+        raise typer.Exit(2)
+
+
+@cli.command()
+def docs(
+    as_json: JsonOpt = False,
+    home: HomeOpt = None,
+    index: IndexOpt = None,
+    chroma_url: ChromaOpt = None,
+    embedder: EmbedderOpt = None,
+) -> None:
+    """List the indexed documents."""
+    app = _app(home=home, index=index, chroma_url=chroma_url, embedder=embedder)
+    documents = app.store.list_documents()
+    if as_json:
+        print(json.dumps([{"doc_id": d.doc_id, "path": d.path, "title": d.title, "lang": d.lang,
+                           "sha256": d.sha256, "sentences": d.n_sentences} for d in documents]))
+        return
+    if not documents:
+        out.print(f"no documents in {app.settings.index}; add some with `factcheck ingest PATH`")
+        return
+    table = Table("id", "title", "lang", "sentences", "sha256")
+    for d in documents:
+        table.add_row(d.doc_id, d.title, d.lang, str(d.n_sentences), d.sha256[:12])
+    out.print(table)
+
+
+@cli.command()
+def remove(
+    name: Annotated[str, typer.Argument(help="Document id or file name.")],
+    home: HomeOpt = None,
+    index: IndexOpt = None,
+    chroma_url: ChromaOpt = None,
+    embedder: EmbedderOpt = None,
+) -> None:
+    """Remove a document and its sentences from the index."""
+    app = _app(home=home, index=index, chroma_url=chroma_url, embedder=embedder)
+    doc_id = _resolve_doc(app, name)
+    assert doc_id is not None
+    with app.store.write_lock():
+        app.store.delete_document(doc_id)
+    out.print(f"removed {doc_id}")
+
+
+@cli.command()
+def prepare(
+    home: HomeOpt = None,
+    backend: BackendOpt = None,
+) -> None:
+    """Assemble and verify the embedded model file (done automatically on first use)."""
+    app = _app(home=home, backend=backend or "local")
+    from .llm.model_file import ensure_model
+
+    path = ensure_model(app.settings.model_dir, _assembly_progress())
+    out.print(f"model ready: {path}")
+
+
+def _resolve_doc(app: App, name: str | None) -> str | None:
+    if name is None:
+        return None
+    found = app.store.find_document(name)
+    if found is None:
+        raise FactCheckError(f"no document {name!r} in the index; `factcheck docs` lists them")
+    return found.doc_id
+
+
+def _scrub(message: str) -> str:
+    """Remove any API key from a message before it is shown."""
+    key = os.environ.get("OPENAI_API_KEY")
+    for arg_key in _argv_keys():
+        message = message.replace(arg_key, "***")
+    if key and len(key) >= 4:
+        message = message.replace(key, "***")
+    return " ".join(message.split())
+
+
+def _argv_keys() -> list[str]:
+    argv = sys.argv
+    return [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--api-key" and len(argv[i + 1]) >= 4]
+
+
+def main() -> None:
+    """Console entry point."""
+    try:
+        rc = cli(standalone_mode=False)
+        sys.exit(rc if isinstance(rc, int) else 0)
+    except FactCheckError as exc:
+        err.print(f"[bold red]error:[/bold red] {_scrub(str(exc))}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        err.print("interrupted")
+        sys.exit(130)

@@ -1,0 +1,115 @@
+"""Settings, resolved in one fixed order: command-line flag, then config file, then environment, then default.
+
+All state lives under one folder, ``FACTCHECK_HOME`` (default: ``./index``): the Chroma index in
+``chroma/`` and an optional ``config.toml``. The assembled model file (1.1 GB) is a cache shared between
+checkouts, in ``FACTCHECK_MODEL_DIR`` (default: ``~/.cache/factcheck/models``).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from .embeddings import DEFAULT_EMBEDDER
+from .errors import ConfigError
+from .retrieve import DEFAULT_K
+
+#: Variables read from the environment, by setting name.
+ENV = {
+    "home": "FACTCHECK_HOME",
+    "index": "FACTCHECK_INDEX",
+    "chroma_url": "FACTCHECK_CHROMA_URL",
+    "embedder": "FACTCHECK_EMBEDDER",
+    "backend": "FACTCHECK_BACKEND",
+    "model_dir": "FACTCHECK_MODEL_DIR",
+    "k": "FACTCHECK_K",
+    "prompt": "FACTCHECK_PROMPT",
+    "model": "OPENAI_MODEL",
+    "base_url": "OPENAI_BASE_URL",
+    "api_key": "OPENAI_API_KEY",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a command needs to open the index and talk to a model."""
+
+    home: Path
+    index: str
+    embedder: str
+    backend: str
+    model_dir: Path
+    k: int
+    prompt: str
+    model: str | None = None
+    base_url: str | None = None
+    api_key: str | None = None
+
+    def __repr__(self) -> str:
+        # Never print the key, not even in a debugging repr.
+        shown = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "api_key"}
+        return f"Settings({shown}, api_key={'***' if self.api_key else None})"
+
+
+def apply_offline_defaults() -> None:
+    """Make Hugging Face libraries never reach for the network."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+
+def resolve_settings(**flags: Any) -> Settings:
+    """Settings from flags (None = not given), ``$FACTCHECK_HOME/config.toml``, environment, defaults."""
+    env = os.environ
+
+    home = Path(flags.get("home") or env.get(ENV["home"]) or "index")
+    file_conf = _read_config_file(home / "config.toml")
+
+    def pick(name: str, default: Any = None) -> Any:
+        for value in (flags.get(name), file_conf.get(name), env.get(ENV[name]) if name in ENV else None):
+            if value not in (None, ""):
+                return value
+        return default
+
+    chroma_url = pick("chroma_url")
+    index_path = pick("index")
+    if chroma_url and flags.get("index"):
+        raise ConfigError("give either --index (a folder) or --chroma-url (a server), not both")
+    location = str(chroma_url) if chroma_url else str(index_path or home / "chroma")
+    try:
+        k = int(pick("k", DEFAULT_K))
+    except ValueError:
+        raise ConfigError(f"k must be a whole number, got {pick('k')!r}") from None
+    if k < 1:
+        raise ConfigError("k must be at least 1")
+    return Settings(
+        home=home,
+        index=location,
+        embedder=str(pick("embedder", DEFAULT_EMBEDDER)),
+        backend=str(pick("backend", "local")),
+        model_dir=Path(pick("model_dir", Path.home() / ".cache" / "factcheck" / "models")),
+        k=k,
+        prompt=str(pick("prompt", "check.v1")),
+        model=pick("model"),
+        base_url=pick("base_url"),
+        # The key is read from flags or the environment only: a config file is too easy to commit.
+        api_key=flags.get("api_key") or env.get(ENV["api_key"]) or None,
+    )
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    if "api_key" in data:
+        raise ConfigError(f"{path}: do not store api_key in a config file; set OPENAI_API_KEY instead")
+    unknown = set(data) - {f.name for f in fields(Settings)} - {"chroma_url"}
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting(s): {', '.join(sorted(unknown))}")
+    return data

@@ -1,0 +1,55 @@
+"""The ingest stage: files → validated documents → sentences → embeddings → the index."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from langchain_core.embeddings import Embeddings
+
+from .documents import expand_paths, load_document
+from .errors import InputError
+from .store import IngestOutcome, SentenceStore
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What an ingest run did, file by file."""
+
+    outcomes: list[IngestOutcome]
+    errors: list[str]
+
+    @property
+    def ok(self) -> bool:
+        """True when every file was ingested or was already up to date."""
+        return not self.errors
+
+
+def ingest_paths(
+    store: SentenceStore,
+    embeddings: Embeddings,
+    paths: list[Path],
+    *,
+    on_start: Callable[[str, int], None] | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> IngestReport:
+    """Ingest files and folders, one document at a time under the index's write lock.
+
+    A bad file is reported and skipped; the others still go in. Each document is committed on its own,
+    so an interruption loses at most the document in progress, never a half of it.
+    """
+    files = expand_paths(paths)
+    outcomes: list[IngestOutcome] = []
+    errors: list[str] = []
+    with store.write_lock():
+        for path in files:
+            try:
+                doc = load_document(path)
+                if on_start:
+                    on_start(doc.name, len(doc.text))
+                outcomes.append(store.ingest(doc, embeddings.embed_documents, on_progress=on_progress))
+            except InputError as exc:
+                errors.append(str(exc))
+    return IngestReport(outcomes, errors)
+

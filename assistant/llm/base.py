@@ -1,0 +1,110 @@
+"""The one small interface every chat backend sits behind.
+
+A backend is a LangChain ``BaseChatModel`` plus how to ask it for a reply constrained to a JSON schema
+(a llama.cpp grammar, OpenAI structured output, …). :class:`StructuredChat` adds what every backend
+shares: parsing into pydantic, a bounded retry on malformed replies, and token accounting.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+from pydantic import BaseModel, ValidationError
+
+from ..errors import ModelError
+from ..schemas import reply_schema
+
+T = TypeVar("T", bound=BaseModel)
+
+#: A malformed reply is retried this many times before the check fails; replies are deterministic
+#: at temperature 0 only if nothing changes, so retries raise the temperature slightly.
+MAX_SCHEMA_RETRIES = 2
+
+
+@dataclass
+class Usage:
+    """Token and retry counts of one structured call."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    schema_failures: int = 0
+
+    def add(self, other: Usage) -> None:
+        """Accumulate another call's usage."""
+        self.prompt_tokens += other.prompt_tokens
+        self.completion_tokens += other.completion_tokens
+        self.schema_failures += other.schema_failures
+
+
+@dataclass
+class StructuredChat:
+    """A chat model that answers with JSON fitting a pydantic model.
+
+    ``schema_kwargs`` maps a JSON schema to the keyword arguments that make this backend follow it.
+    """
+
+    chat_model: BaseChatModel
+    name: str
+    schema_kwargs: Callable[[dict[str, Any]], dict[str, Any]]
+    temperature: float = 0.0
+    load_hook: Callable[[], None] | None = field(default=None, repr=False)
+
+    def load(self) -> None:
+        """Load heavy weights now (so a caller can show progress) instead of on first use."""
+        if self.load_hook is not None:
+            self.load_hook()
+
+    def ask(self, system: str, user: str, schema: type[T], *, max_tokens: int = 600) -> tuple[T, Usage]:
+        """One reply parsed into ``schema``; raises :class:`ModelError` after bounded retries."""
+        usage = Usage()
+        kwargs = self.schema_kwargs(reply_schema(schema))
+        messages = [SystemMessage(content=system), HumanMessage(content=user)]
+        last_error = ""
+        for attempt in range(MAX_SCHEMA_RETRIES + 1):
+            temperature = self.temperature if attempt == 0 else self.temperature + 0.3 * attempt
+            reply = self.chat_model.invoke(
+                messages, max_tokens=max_tokens, temperature=temperature, **kwargs
+            )
+            _count_tokens(reply, usage)
+            try:
+                return schema.model_validate_json(_text_of(reply)), usage
+            except (ValidationError, ValueError) as exc:
+                usage.schema_failures += 1
+                last_error = _first_error(exc)
+        raise ModelError(
+            f"model {self.name} gave {MAX_SCHEMA_RETRIES + 1} replies that do not fit the expected JSON "
+            f"schema (last: {last_error})"
+        )
+
+
+def _text_of(reply: Any) -> str:
+    content = reply.content if isinstance(reply, AIMessage) else reply
+    if isinstance(content, list):  # some providers return content blocks
+        content = "".join(part.get("text", "") if isinstance(part, dict) else str(part) for part in content)
+    text = str(content).strip()
+    if text.startswith("```"):  # a fenced reply from a server that ignored the schema
+        text = text.strip("`").removeprefix("json").strip()
+    return text
+
+
+def _count_tokens(reply: Any, usage: Usage) -> None:
+    meta = getattr(reply, "usage_metadata", None) or {}
+    usage.prompt_tokens += int(meta.get("input_tokens", 0) or 0)
+    usage.completion_tokens += int(meta.get("output_tokens", 0) or 0)
+
+
+def _first_error(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        err = exc.errors()[0]
+        return f"{'.'.join(str(p) for p in err.get('loc', ()))}: {err.get('msg', '')}"[:200]
+    return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+
+
+def schema_as_text(schema: type[BaseModel]) -> str:
+    """The reply schema as compact JSON (for prompts of backends without constrained decoding)."""
+    return json.dumps(reply_schema(schema), separators=(",", ":"))

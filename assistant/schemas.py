@@ -1,0 +1,108 @@
+"""Pydantic models: what the LLM must reply (constrained by JSON schema) and what a check returns.
+
+The result schema is the stable JSON contract documented in the README; add fields, never rename them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+Verdict = Literal["supported", "refuted", "not_enough_info"]
+VERDICTS: tuple[Verdict, ...] = ("supported", "refuted", "not_enough_info")
+
+# ---- what the model replies -----------------------------------------------------------------
+
+
+class ModelCitation(BaseModel):
+    """A source sentence the model cites, by its number in the prompt, with the words it relies on."""
+
+    sentence: int
+    quote: str = Field(max_length=400)
+
+
+class ModelStatement(BaseModel):
+    """One atomic statement as the model judged it."""
+
+    text: str = Field(max_length=400)
+    citations: list[ModelCitation] = Field(max_length=3)
+    verdict: Verdict
+    confidence: float
+
+
+class ModelCheckReply(BaseModel):
+    """The model's whole reply to the check prompt."""
+
+    statements: list[ModelStatement] = Field(min_length=1, max_length=4)
+
+
+# ---- what a check returns -------------------------------------------------------------------
+
+
+class Evidence(BaseModel):
+    """A verified span: ``text == document_text[start:end]`` was checked before this was built."""
+
+    doc_id: str
+    doc_path: str
+    sentence_id: int
+    start: int
+    end: int
+    text: str
+
+
+class Statement(BaseModel):
+    """An atomic statement with its verdict and the verified evidence for it."""
+
+    text: str
+    verdict: Verdict
+    confidence: float
+    evidence: list[Evidence]
+
+
+class Retrieved(BaseModel):
+    """A sentence the retriever returned for the claim, with its similarity score."""
+
+    doc_id: str
+    sentence_id: int
+    start: int
+    end: int
+    text: str
+    score: float
+
+
+class CheckResult(BaseModel):
+    """The result of checking one claim (the README documents this JSON)."""
+
+    claim: str
+    verdict: Verdict
+    confidence: float
+    statements: list[Statement]
+    retrieved: list[Retrieved]
+    dropped_citations: int
+    model: str
+    prompt_version: str
+    timings_ms: dict[str, float]
+    usage: dict[str, int] = Field(default_factory=dict)
+    schema_failures: int = 0
+
+
+def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
+    """A JSON schema with every ``$ref`` to ``$defs`` inlined: grammar converters handle it best."""
+    defs = schema.get("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return walk(defs[node["$ref"].rsplit("/", 1)[-1]])
+            return {k: walk(v) for k, v in node.items() if k != "$defs"}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return walk(schema)
+
+
+def reply_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The JSON schema the model's reply is constrained to."""
+    return inline_refs(model.model_json_schema())

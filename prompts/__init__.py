@@ -1,0 +1,1 @@
+# Prompt templates ship as package data of ``assistant.prompts`` (see pyproject.toml).

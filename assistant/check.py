@@ -26,10 +26,12 @@ from .spans import verify_citation
 from .store import SentenceHit, SentenceStore, StoredDocument
 
 DEFAULT_PROMPT = "check.v1"
+DEFAULT_ANSWER_PROMPT = "answer.v1"
 
 
 @dataclass
 class _Judged:
+    prompt_id: str
     claim: str
     hits: list[SentenceHit]
     reply: ModelCheckReply
@@ -71,11 +73,13 @@ class Checker:
         chat: StructuredChat,
         *,
         prompt_id: str = DEFAULT_PROMPT,
+        answer_prompt_id: str = DEFAULT_ANSWER_PROMPT,
     ) -> None:
         self.store = store
         self.retriever = retriever
         self.chat = chat
         self.prompt: Prompt = load_prompt(prompt_id)
+        self.answer_prompt: Prompt = load_prompt(answer_prompt_id)
         self._docs: dict[str, StoredDocument] = {}
         self.chain: Runnable[dict[str, Any], CheckResult] = (
             RunnablePassthrough.assign(hits=RunnableLambda(self._retrieve))
@@ -85,26 +89,70 @@ class Checker:
 
     def check(self, claim: str, *, doc_id: str | None = None, k: int | None = None) -> CheckResult:
         """Check one claim; ``doc_id`` restricts retrieval to one document, ``k`` overrides the depth."""
-        self._docs.clear()  # documents may have been re-ingested since the last check
-        return self.chain.invoke({"claim": claim.strip(), "doc_id": doc_id, "k": k or self.retriever.k})
+        return self._run(self.prompt, claim, doc_id=doc_id, k=k)
+
+    def answer(
+        self,
+        question: str,
+        *,
+        doc_id: str | None = None,
+        k: int | None = None,
+        history: list[dict[str, str]] | None = None,
+        search_text: str | None = None,
+    ) -> CheckResult:
+        """Answer a question as checkable statements with verified citations.
+
+        ``history`` holds earlier turns (``question``/``answer``) so follow-ups resolve; ``search_text``
+        overrides what is sent to the retriever (e.g. the previous question plus the follow-up).
+        """
+        return self._run(
+            self.answer_prompt, question, doc_id=doc_id, k=k, history=history or [], search_text=search_text
+        )
+
+    def _run(
+        self,
+        prompt: Prompt,
+        text: str,
+        *,
+        doc_id: str | None,
+        k: int | None,
+        history: list[dict[str, str]] | None = None,
+        search_text: str | None = None,
+    ) -> CheckResult:
+        self._docs.clear()  # documents may have been re-ingested since the last call
+        return self.chain.invoke(
+            {
+                "claim": text.strip(),
+                "search": (search_text or text).strip(),
+                "doc_id": doc_id,
+                "k": k or self.retriever.k,
+                "prompt": prompt,
+                "history": history,
+            }
+        )
 
     # ---- stages ---------------------------------------------------------------------------------
 
     def _retrieve(self, inputs: dict[str, Any]) -> dict[str, Any]:
         t0 = time.perf_counter()
-        docs = self.retriever.invoke(inputs["claim"], k=inputs["k"], doc_id=inputs["doc_id"])
+        docs = self.retriever.invoke(inputs["search"], k=inputs["k"], doc_id=inputs["doc_id"])
         return {"hits": [document_to_hit(d) for d in docs], "ms": (time.perf_counter() - t0) * 1000}
 
     def _judge(self, inputs: dict[str, Any]) -> _Judged:
         claim: str = inputs["claim"]
         hits: list[SentenceHit] = inputs["hits"]["hits"]
-        system, user = self.prompt.render(
-            claim=claim,
-            sentences=[{"number": i + 1, "text": h.text} for i, h in enumerate(hits)],
-        )
+        prompt: Prompt = inputs["prompt"]
+        variables: dict[str, Any] = {
+            "claim": claim,
+            "sentences": [{"number": i + 1, "text": h.text} for i, h in enumerate(hits)],
+        }
+        if inputs["history"] is not None:
+            variables["history"] = inputs["history"]
+        system, user = prompt.render(**variables)
         t0 = time.perf_counter()
         reply, usage = self.chat.ask(system, user, ModelCheckReply)
         return _Judged(
+            prompt_id=prompt.id,
             claim=claim,
             hits=hits,
             reply=reply,
@@ -118,8 +166,8 @@ class Checker:
         statements: list[Statement] = []
         for st in judged.reply.statements:
             evidence: list[Evidence] = []
-            for cit in st.citations:
-                ev = self._evidence_for(judged.hits, cit.sentence, cit.quote)
+            for number in st.sentences:
+                ev = self._evidence_for(judged.hits, number, "")
                 if ev is None:
                     dropped += 1
                 elif ev not in evidence:
@@ -142,13 +190,19 @@ class Checker:
             confidence=round(aggregate_confidence(statements, verdict), 3),
             statements=statements,
             retrieved=[
-                Retrieved(doc_id=h.doc_id, sentence_id=h.sentence_index, start=h.start, end=h.end,
-                          text=h.text, score=h.score)
+                Retrieved(
+                    doc_id=h.doc_id,
+                    sentence_id=h.sentence_index,
+                    start=h.start,
+                    end=h.end,
+                    text=h.text,
+                    score=h.score,
+                )
                 for h in judged.hits
             ],
             dropped_citations=dropped,
             model=self.chat.name,
-            prompt_version=self.prompt.id,
+            prompt_version=judged.prompt_id,
             timings_ms={k: round(v, 1) for k, v in timings.items()},
             usage={
                 "prompt_tokens": judged.usage.prompt_tokens,
@@ -167,8 +221,14 @@ class Checker:
         span = verify_citation(doc.text, hit, quote)
         if span is None:
             return None
-        return Evidence(doc_id=doc.doc_id, doc_path=doc.path, sentence_id=span.sentence_index,
-                        start=span.start, end=span.end, text=span.text)
+        return Evidence(
+            doc_id=doc.doc_id,
+            doc_path=doc.path,
+            sentence_id=span.sentence_index,
+            start=span.start,
+            end=span.end,
+            text=span.text,
+        )
 
     def _document(self, doc_id: str) -> StoredDocument | None:
         if doc_id not in self._docs:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, Iterator, Optional
+from typing import Annotated, Any
 
 import click
 import typer
@@ -31,15 +32,27 @@ out = Console()
 err = Console(stderr=True)
 
 # ---- options shared by every command ---------------------------------------------------------------
-HomeOpt = Annotated[Optional[Path], typer.Option("--home", help="State folder (default ./index, env FACTCHECK_HOME).")]
-IndexOpt = Annotated[Optional[str], typer.Option("--index", help="Index folder (default HOME/chroma).")]
-ChromaOpt = Annotated[Optional[str], typer.Option("--chroma-url", help="Use a Chroma server, e.g. http://127.0.0.1:8000.")]
-EmbedderOpt = Annotated[Optional[str], typer.Option("--embedder", help="use-multilingual (default), minilm, st:NAME.")]
-BackendOpt = Annotated[Optional[str], typer.Option("--backend", help="local (default) or openai.")]
-ModelOpt = Annotated[Optional[str], typer.Option("--model", help="Model name for the openai backend (env OPENAI_MODEL).")]
-BaseUrlOpt = Annotated[Optional[str], typer.Option("--base-url", help="OpenAI-compatible endpoint (env OPENAI_BASE_URL).")]
-ApiKeyOpt = Annotated[Optional[str], typer.Option("--api-key", help="API key (prefer env OPENAI_API_KEY).", show_default=False)]
-KOpt = Annotated[Optional[int], typer.Option("-k", help="Sentences to retrieve (default 5).", min=1, max=50)]
+HomeOpt = Annotated[
+    Path | None, typer.Option("--home", help="State folder (default ./index, env FACTCHECK_HOME).")
+]
+IndexOpt = Annotated[str | None, typer.Option("--index", help="Index folder (default HOME/chroma).")]
+ChromaOpt = Annotated[
+    str | None, typer.Option("--chroma-url", help="Use a Chroma server, e.g. http://127.0.0.1:8000.")
+]
+EmbedderOpt = Annotated[
+    str | None, typer.Option("--embedder", help="use-multilingual (default), minilm, st:NAME.")
+]
+BackendOpt = Annotated[str | None, typer.Option("--backend", help="local (default) or openai.")]
+ModelOpt = Annotated[
+    str | None, typer.Option("--model", help="Model name for the openai backend (env OPENAI_MODEL).")
+]
+BaseUrlOpt = Annotated[
+    str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint (env OPENAI_BASE_URL).")
+]
+ApiKeyOpt = Annotated[
+    str | None, typer.Option("--api-key", help="API key (prefer env OPENAI_API_KEY).", show_default=False)
+]
+KOpt = Annotated[int | None, typer.Option("-k", help="Sentences to retrieve (default 5).", min=1, max=50)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object per result, for pipelines.")]
 
 
@@ -53,7 +66,9 @@ def _assembly_progress() -> Any:
 
     def update(done: int, total: int) -> None:
         if "bar" not in state:
-            bar = Progress(TextColumn("assembling model"), BarColumn(), DownloadColumn(), console=err, transient=True)
+            bar = Progress(
+                TextColumn("assembling model"), BarColumn(), DownloadColumn(), console=err, transient=True
+            )
             bar.start()
             state["bar"], state["task"] = bar, bar.add_task("model", total=total)
         state["bar"].update(state["task"], completed=done)
@@ -75,7 +90,9 @@ def _status(message: str) -> Iterator[None]:
 @cli.command()
 def check(
     claim: Annotated[str, typer.Argument(help="The claim to check, in any language.")],
-    doc: Annotated[Optional[str], typer.Option("--doc", help="Only use this document (id or file name).")] = None,
+    doc: Annotated[
+        str | None, typer.Option("--doc", help="Only use this document (id or file name).")
+    ] = None,
     k: KOpt = None,
     as_json: JsonOpt = False,
     home: HomeOpt = None,
@@ -90,8 +107,17 @@ def check(
     """Check one claim against the indexed documents."""
     if not claim.strip():
         raise typer.BadParameter("the claim is empty", param_hint="CLAIM")
-    app = _app(home=home, index=index, chroma_url=chroma_url, embedder=embedder, backend=backend,
-               model=model, base_url=base_url, api_key=api_key, k=k)
+    app = _app(
+        home=home,
+        index=index,
+        chroma_url=chroma_url,
+        embedder=embedder,
+        backend=backend,
+        model=model,
+        base_url=base_url,
+        api_key=api_key,
+        k=k,
+    )
     doc_id = _resolve_doc(app, doc)
     if not app.store.list_documents():
         raise FactCheckError(f"the index at {app.settings.index} is empty: run `factcheck ingest PATH` first")
@@ -117,8 +143,13 @@ def ingest(
     """Add or update documents in the index; unchanged files are skipped."""
     app = _app(home=home, index=index, chroma_url=chroma_url, embedder=embedder)
     progress = Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed} sentences"),
-        TimeRemainingColumn(), console=err, transient=True, disable=not err.is_terminal,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed} sentences"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
     )
     with progress:
         task = progress.add_task("ingesting", total=None)
@@ -126,8 +157,13 @@ def ingest(
         def on_start(name: str, _chars: int) -> None:
             progress.update(task, description=name)
 
-        report = ingest_paths(app.store, app.embeddings, paths, on_start=on_start,
-                              on_progress=lambda n: progress.advance(task, n))
+        report = ingest_paths(
+            app.store,
+            app.embeddings,
+            paths,
+            on_start=on_start,
+            on_progress=lambda n: progress.advance(task, n),
+        )
     if as_json:
         print(json.dumps({"documents": [o.__dict__ for o in report.outcomes], "errors": report.errors}))
     else:
@@ -151,8 +187,21 @@ def docs(
     app = _app(home=home, index=index, chroma_url=chroma_url, embedder=embedder)
     documents = app.store.list_documents()
     if as_json:
-        print(json.dumps([{"doc_id": d.doc_id, "path": d.path, "title": d.title, "lang": d.lang,
-                           "sha256": d.sha256, "sentences": d.n_sentences} for d in documents]))
+        print(
+            json.dumps(
+                [
+                    {
+                        "doc_id": d.doc_id,
+                        "path": d.path,
+                        "title": d.title,
+                        "lang": d.lang,
+                        "sha256": d.sha256,
+                        "sentences": d.n_sentences,
+                    }
+                    for d in documents
+                ]
+            )
+        )
         return
     if not documents:
         out.print(f"no documents in {app.settings.index}; add some with `factcheck ingest PATH`")

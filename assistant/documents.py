@@ -1,4 +1,4 @@
-"""Read a user's file into a :class:`SourceDocument`: strict UTF-8, BOM dropped, offsets into the given text."""
+"""Read a user's file into a :class:`SourceDocument`: strict UTF-8, BOM dropped, exact offsets."""
 
 from __future__ import annotations
 
@@ -87,7 +87,9 @@ def load_document(path: Path, *, lang: str | None = None) -> SourceDocument:
         raise InputError(f"{path}: not a regular file")
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise InputError(f"{path}: {size / 1e6:.1f} MB is larger than the {MAX_FILE_BYTES // 2**20} MiB limit")
+        raise InputError(
+            f"{path}: {size / 1e6:.1f} MB is larger than the {MAX_FILE_BYTES // 2**20} MiB limit"
+        )
     raw = path.read_bytes()
     text = decode_text(raw, str(path))
     if not text.strip():

@@ -52,4 +52,3 @@ def ingest_paths(
             except InputError as exc:
                 errors.append(str(exc))
     return IngestReport(outcomes, errors)
-

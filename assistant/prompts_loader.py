@@ -58,5 +58,7 @@ def load_prompt(prompt_id: str) -> Prompt:
     parts = _SECTION.split(text)
     sections = {parts[i]: parts[i + 1] for i in range(1, len(parts) - 1, 2)}
     if set(sections) != {"system", "user"}:
-        raise ConfigError(f"prompt {prompt_id}: needs exactly one '=== system ===' and one '=== user ===' section")
+        raise ConfigError(
+            f"prompt {prompt_id}: needs exactly one '=== system ===' and one '=== user ===' section"
+        )
     return Prompt(name=name, version=version, system=sections["system"], user=sections["user"])

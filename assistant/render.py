@@ -24,7 +24,9 @@ def verdict_text(verdict: str, confidence: float) -> Text:
 
 def evidence_text(ev: Evidence, sentence: Retrieved | None) -> Group:
     """The source sentence with the cited span highlighted, and where it stands in the document."""
-    where = Text(f"{_basename(ev.doc_path)}  sentence {ev.sentence_id}  chars {ev.start}–{ev.end}", style="cyan")
+    where = Text(
+        f"{_basename(ev.doc_path)}  sentence {ev.sentence_id}  chars {ev.start}–{ev.end}", style="cyan"
+    )
     body = Text()
     if sentence is not None and sentence.start <= ev.start and ev.end <= sentence.end:
         a, b = ev.start - sentence.start, ev.end - sentence.start
@@ -53,13 +55,20 @@ def statement_block(number: int, st: Statement, retrieved: list[Retrieved]) -> G
 
 def render_result(result: CheckResult, console: Console) -> None:
     """Print a check result for a person."""
-    header = Text.assemble(("Claim: ", "bold"), result.claim, "\n", ("Verdict: ", "bold"),
-                           verdict_text(result.verdict, result.confidence))
+    header = Text.assemble(
+        ("Claim: ", "bold"),
+        result.claim,
+        "\n",
+        ("Verdict: ", "bold"),
+        verdict_text(result.verdict, result.confidence),
+    )
     blocks: list[object] = [header, Text()]
     for i, st in enumerate(result.statements, 1):
         blocks.append(statement_block(i, st, result.retrieved))
         blocks.append(Text())
-    footer = f"{result.model} · prompt {result.prompt_version} · {result.timings_ms.get('total', 0) / 1000:.1f} s"
+    footer = (
+        f"{result.model} · prompt {result.prompt_version} · {result.timings_ms.get('total', 0) / 1000:.1f} s"
+    )
     if result.dropped_citations:
         footer += f" · {result.dropped_citations} citation(s) dropped: they did not match the source text"
     blocks.append(Text(footer, style="dim"))

@@ -15,18 +15,11 @@ VERDICTS: tuple[Verdict, ...] = ("supported", "refuted", "not_enough_info")
 # ---- what the model replies -----------------------------------------------------------------
 
 
-class ModelCitation(BaseModel):
-    """A source sentence the model cites, by its number in the prompt, with the words it relies on."""
-
-    sentence: int
-    quote: str = Field(max_length=400)
-
-
 class ModelStatement(BaseModel):
-    """One atomic statement as the model judged it."""
+    """One atomic statement as the model judged it, citing source sentences by their number."""
 
-    text: str = Field(max_length=400)
-    citations: list[ModelCitation] = Field(max_length=3)
+    text: str = Field(max_length=300)
+    sentences: list[int] = Field(max_length=3)
     verdict: Verdict
     confidence: float
 
@@ -34,7 +27,7 @@ class ModelStatement(BaseModel):
 class ModelCheckReply(BaseModel):
     """The model's whole reply to the check prompt."""
 
-    statements: list[ModelStatement] = Field(min_length=1, max_length=4)
+    statements: list[ModelStatement] = Field(min_length=1, max_length=3)
 
 
 # ---- what a check returns -------------------------------------------------------------------

@@ -26,6 +26,9 @@ _ABBREVIATIONS = frozenset(
     """.split()
 )
 
+_MONTHS = frozenset(
+    "januar jänner februar märz april mai juni juli august september oktober november dezember".split()
+)
 _CLOSERS = "\"'”’»)]"
 _OPENERS = "\"'“„‚«(["
 # End of sentence: terminator(s), optional closers, then whitespace, then the start of a sentence.
@@ -64,8 +67,11 @@ def _is_abbreviation(line: str, term_pos: int) -> bool:
         before = line[: term_pos - 1].rstrip()
         prev_word = _word_before(before, len(before))
         return not prev_word or prev_word[0].isupper() or before.endswith(".")
-    # "1. Januar", "3. Liga" (German ordinals) continue; a year ("im Jahr 2023.") ends a sentence.
-    return word.isdigit() and len(word) <= 2
+    # "1. Januar" (a German date) continues; "Satz 3. Neuer Satz" or a year ends a sentence.
+    if word.isdigit() and len(word) <= 2:
+        next_word = re.match(r"\s*(\w+)", line[term_pos + 1 :])
+        return bool(next_word) and next_word.group(1).lower() in _MONTHS
+    return False
 
 
 def _split_line(line: str) -> list[tuple[int, int]]:

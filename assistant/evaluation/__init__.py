@@ -1,0 +1,1 @@
+"""The evaluation suite: datasets, metrics, the runner and its reports (``factcheck eval``)."""

@@ -22,7 +22,8 @@ def test_offsets_index_the_seed_exactly(seed_text):
 def test_caption_credit_does_not_swallow_neighbours(seed_text):
     got = texts(seed_text)
     caption = (
-        "NATO-General Mark Rutte (Bild) wurde inmitten stürmischer Zeiten zum neuen Chef des Militärbündnisses."
+        "NATO-General Mark Rutte (Bild) wurde inmitten stürmischer Zeiten "
+        "zum neuen Chef des Militärbündnisses."
     )
     i = got.index(caption)
     assert got[i + 1] == "APA/AFP/FABRICE COFFRINI"

@@ -25,6 +25,7 @@ from .render import render_result
 cli = typer.Typer(
     add_completion=False,
     no_args_is_help=False,
+    invoke_without_command=True,
     help="Check claims against your sources and see exactly where the answer stands in the text.",
     pretty_exceptions_enable=False,
 )
@@ -85,6 +86,45 @@ def _status(message: str) -> Iterator[None]:
             yield
     else:
         yield
+
+
+@cli.callback()
+def _default(ctx: typer.Context) -> None:
+    """Check claims against your sources; with no command, open the chat."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(chat)
+
+
+@cli.command()
+def chat(
+    doc: Annotated[
+        str | None, typer.Option("--doc", help="Only use this document (id or file name).")
+    ] = None,
+    k: KOpt = None,
+    home: HomeOpt = None,
+    index: IndexOpt = None,
+    chroma_url: ChromaOpt = None,
+    embedder: EmbedderOpt = None,
+    backend: BackendOpt = None,
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    api_key: ApiKeyOpt = None,
+) -> None:
+    """Ask questions and check claims interactively (the default command)."""
+    from .chat import run_chat
+
+    settings = resolve_settings(
+        home=home,
+        index=index,
+        chroma_url=chroma_url,
+        embedder=embedder,
+        backend=backend,
+        model=model,
+        base_url=base_url,
+        api_key=api_key,
+        k=k,
+    )
+    raise typer.Exit(run_chat(settings, doc=doc))
 
 
 @cli.command()
@@ -240,6 +280,132 @@ def prepare(
 
     path = ensure_model(app.settings.model_dir, _assembly_progress())
     out.print(f"model ready: {path}")
+
+
+@cli.command("eval")
+def eval_(
+    dataset: Annotated[
+        Path, typer.Argument(help="A JSON-lines gold file, WiCE claim_dev.jsonl or a Check-COVID folder.")
+    ],
+    corpus: Annotated[
+        Path | None, typer.Option("--corpus", help="Corpus file or folder for a JSON-lines dataset.")
+    ] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="jsonl, wice or check-covid (default: inferred).")
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="Score only the first N items.")
+    ] = None,
+    split: Annotated[
+        str | None, typer.Option("--split", help="dev, test or all (halves by hash of item id).")
+    ] = None,
+    report_json: Annotated[
+        Path | None, typer.Option("--report-json", help="Write the JSON report here.")
+    ] = None,
+    report_md: Annotated[
+        Path | None, typer.Option("--report-md", help="Write the Markdown report here.")
+    ] = None,
+    thresholds: Annotated[
+        Path | None,
+        typer.Option("--thresholds", help="TOML file of [min]/[max] metrics; fail below them."),
+    ] = None,
+    compare_embedders: Annotated[
+        str, typer.Option("--compare-embedders", help="Comma-separated embedders for the retrieval ablation.")
+    ] = "use-multilingual,minilm",
+    baseline: Annotated[
+        bool, typer.Option("--baseline/--no-baseline", help="Also run the naive single-prompt RAG baseline.")
+    ] = False,
+    retrieval_only: Annotated[
+        bool, typer.Option("--retrieval-only", help="Score retrieval only; load no LLM.")
+    ] = False,
+    k: KOpt = None,
+    home: HomeOpt = None,
+    index: IndexOpt = None,
+    chroma_url: ChromaOpt = None,
+    embedder: EmbedderOpt = None,
+    backend: BackendOpt = None,
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    api_key: ApiKeyOpt = None,
+) -> None:
+    """Score a dataset with the same pipeline users get; write JSON and Markdown reports."""
+    from .evaluation.datasets import load_dataset
+    from .evaluation.report import QualityGateError, build_report, check_thresholds, git_commit, write_reports
+    from .evaluation.runner import EvalRunner, select_split
+
+    app = _app(
+        home=home,
+        index=index,
+        chroma_url=chroma_url,
+        embedder=embedder,
+        backend=backend,
+        model=model,
+        base_url=base_url,
+        api_key=api_key,
+        k=k,
+    )
+    data = load_dataset(dataset, fmt, corpus, limit)
+    data.items = select_split(data.items, split)
+    if not data.items:
+        raise FactCheckError(f"{dataset}: no items to score")
+    chat = None
+    if not retrieval_only:
+        with _status("loading model…"):
+            chat = app.chat
+            chat.load()
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=False,
+    )
+    with progress:
+        task = progress.add_task("preparing", total=None)
+
+        def on_stage(name: str, total: int) -> None:
+            progress.reset(task, total=total, description=name)
+
+        runner = EvalRunner(
+            app.settings,
+            data,
+            chat,
+            embedders=[e for e in compare_embedders.split(",") if e],
+            naive_baseline=baseline,
+            on_stage=on_stage,
+            on_progress=lambda n: progress.advance(task, n),
+        )
+        records = runner.run()
+    config = {
+        "dataset": str(dataset),
+        "format": fmt,
+        "split": split or "all",
+        "limit": limit,
+        "model": chat.name if chat else None,
+        "prompt": app.settings.prompt,
+        "embedder": app.settings.embedder,
+        "k": app.settings.k,
+        "commit": git_commit(),
+        "backend": app.settings.backend,
+    }
+    report = build_report(records, config)
+    gate = check_thresholds(report, thresholds) if thresholds else []
+    report["gate"] = gate
+    write_reports(report, report_json, report_md, title=data.name)
+    from .evaluation.report import to_markdown
+
+    summary = to_markdown(report, data.name)
+    if os.environ.get("GITHUB_STEP_SUMMARY"):
+        with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as fh:
+            fh.write(summary)
+    print(summary)
+    failed = [g for g in gate if not g["ok"]]
+    if failed:
+        raise QualityGateError(
+            "quality gate failed: "
+            + "; ".join(f"{g['metric']} = {g['value']} (needs {g['op']} {g['threshold']})" for g in failed)
+        )
 
 
 def _resolve_doc(app: App, name: str | None) -> str | None:

@@ -115,7 +115,9 @@ def _one_line(exc: BaseException) -> str:
 class SentenceStore:
     """Sentences and documents of one index, embedded with one embedder."""
 
-    def __init__(self, location: str, embedder_name: str, *, client: Any = None) -> None:
+    def __init__(self, location: str, embedder_name: str, *, client: Any = None, namespace: str = "") -> None:
+        """Open (or create) the index at ``location``; ``namespace`` prefixes collection names so several
+        indexes (e.g. evaluation corpora) can share one Chroma server."""
         self.location = location
         self.embedder_name = embedder_name
         self.is_server = location.startswith(("http://", "https://"))
@@ -123,11 +125,13 @@ class SentenceStore:
         self._lock_path = None if self.is_server else Path(location) / "write.lock"
         try:
             self._sentences = self._client.get_or_create_collection(
-                SENTENCES,
+                f"{namespace}{SENTENCES}",
                 metadata={"hnsw:space": "cosine", "embedder": embedder_name},
                 embedding_function=None,
             )
-            self._documents = self._client.get_or_create_collection(DOCUMENTS, embedding_function=None)
+            self._documents = self._client.get_or_create_collection(
+                f"{namespace}{DOCUMENTS}", embedding_function=None
+            )
         except Exception as exc:
             raise StoreError(f"index at {location} cannot be opened: {_one_line(exc)}") from None
         built_with = (self._sentences.metadata or {}).get("embedder")

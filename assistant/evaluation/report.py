@@ -1,0 +1,278 @@
+"""Turn per-item records into the evaluation report (JSON and Markdown) and check CI thresholds."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tomllib
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError, FactCheckError
+from . import metrics as M
+from .runner import ItemRecord
+
+RECALL_DEPTHS = (1, 3, 5, 10)
+
+
+class QualityGateError(FactCheckError):
+    """A metric fell below (or above) its threshold in the checked-in thresholds file."""
+
+    exit_code = 6
+
+
+def _r(x: float | None, nd: int = 4) -> float | None:
+    return None if x is None else round(x, nd)
+
+
+def retrieval_metrics(records: list[ItemRecord], variant: str) -> dict[str, float | None]:
+    """recall@1/3/5/10 and MRR of gold evidence sentences for one retrieval variant."""
+    scored = [r for r in records if r.gold_sets and variant in r.ranked]
+    out: dict[str, float | None] = {
+        f"recall_at_{k}": _r(M.mean_defined(M.recall_at_k(r.ranked[variant], r.gold_sets, k) for r in scored))
+        for k in RECALL_DEPTHS
+    }
+    out["mrr"] = _r(M.mean_defined(M.reciprocal_rank(r.ranked[variant], r.gold_sets) for r in scored))
+    out["n_items"] = len(scored)
+    return out
+
+
+def build_report(records: list[ItemRecord], config: dict[str, Any]) -> dict[str, Any]:
+    """Every metric the suite reports, with stable top-level keys."""
+    claims = [r for r in records if r.kind == "claim" and r.gold is not None]
+    # WiCE partially_supported is scored separately, not as a verdict class.
+    verdict_items = [r for r in claims if r.source_label != "partially_supported"]
+    judged = [r for r in verdict_items if r.pred is not None or r.error]
+    gold = [r.gold or "" for r in judged]
+    pred = [r.pred or "error" for r in judged]
+    cls = M.classification_report(gold, pred)
+    correct = [g == p for g, p in zip(gold, pred, strict=True)]
+    conf = [r.confidence for r in judged]
+
+    answered = [r for r in records if r.pred is not None]
+    evid = [M.evidence_prf(r.cited, r.gold_sets) for r in answered]
+    evid_ok = [e for e in evid if e is not None]
+    n_spans = sum(len(r.cited_spans) for r in answered)
+    n_invalid = sum(r.invalid_spans for r in answered)
+    # Every answered item ends in one valid reply; failed replies are counted on top.
+    schema_fail = sum(r.schema_failures for r in records)
+    latencies = [r.latency_s for r in answered]
+    pipeline_variant = "pipeline" if any("pipeline" in r.ranked for r in records) else \
+        f"dense:{config.get('embedder')}"
+    retrieval = retrieval_metrics(records, pipeline_variant)
+
+    report: dict[str, Any] = {
+        "n_items": len(records),
+        "verdict_accuracy": cls["accuracy"],
+        "macro_f1": cls["macro_f1"],
+        "balanced_accuracy": cls["balanced_accuracy"],
+        "recall_at_1": retrieval["recall_at_1"],
+        "recall_at_3": retrieval["recall_at_3"],
+        "recall_at_5": retrieval["recall_at_5"],
+        "recall_at_10": retrieval["recall_at_10"],
+        "mrr": retrieval["mrr"],
+        "evidence_precision": _r(_mean([e[0] for e in evid_ok])),
+        "evidence_recall": _r(_mean([e[1] for e in evid_ok])),
+        "evidence_f1": _r(_mean([e[2] for e in evid_ok])),
+        "span_f1": _r(M.mean_defined(M.span_f1(r.cited_spans, r.gold_spans) for r in answered)),
+        "span_validity": _r(1.0 - n_invalid / n_spans) if n_spans else 1.0,
+        "strict_score": _r(_mean([float(M.strict_correct(r.gold or "", r.pred or "", r.cited, r.gold_sets))
+                                  for r in judged])),
+        "ece": _r(M.expected_calibration_error(conf, correct)),
+        "brier": _r(M.brier_score(conf, correct)),
+        "schema_failure_rate": _r(schema_fail / max(1, len(answered) + schema_fail)),
+        "dropped_citations": sum(r.dropped_citations for r in records),
+        "errors": sum(1 for r in records if r.error),
+        "latency_p50_s": _r(M.percentile(latencies, 50), 2),
+        "latency_p95_s": _r(M.percentile(latencies, 95), 2),
+        "prompt_tokens_per_item": _r(_mean([r.prompt_tokens for r in answered]), 1),
+        "completion_tokens_per_item": _r(_mean([r.completion_tokens for r in answered]), 1),
+        "per_class": cls["per_class"],
+        "confusion": cls["confusion"],
+        "confidence_intervals": _intervals(judged, records, pipeline_variant),
+        "retrieval_ablations": {v: retrieval_metrics(records, v) for v in _variants(records)},
+        "retrieval_by_lang": {
+            lang: {v: retrieval_metrics([r for r in records if r.lang == lang], v)["recall_at_5"]
+                   for v in _variants(records)}
+            for lang in sorted({r.lang for r in records})
+        },
+        "counts": {"claims": len(verdict_items), "questions": sum(r.kind == "question" for r in records),
+                   "labels": dict(Counter(r.gold for r in verdict_items))},
+        "config": config,
+    }
+    baseline = [r for r in verdict_items if r.baseline_pred is not None]
+    if baseline:
+        base = M.classification_report([r.gold or "" for r in baseline], [r.baseline_pred or "" for r in baseline])
+        same = M.classification_report([r.gold or "" for r in baseline], [r.pred or "error" for r in baseline])
+        report["baseline_naive_rag"] = {
+            "n_items": len(baseline), "prompt": "naive.v1",
+            "baseline": {k: base[k] for k in ("accuracy", "macro_f1", "balanced_accuracy")},
+            "pipeline": {k: same[k] for k in ("accuracy", "macro_f1", "balanced_accuracy")},
+        }
+    partial = [r for r in claims if r.source_label == "partially_supported" and r.pred]
+    if partial:
+        report["partially_supported"] = {"n_items": len(partial),
+                                         "predicted": dict(Counter(r.pred for r in partial))}
+    if not judged:  # retrieval-only run: verdict metrics were not measured
+        for key in ("verdict_accuracy", "macro_f1", "balanced_accuracy", "strict_score", "ece", "brier",
+                    "latency_p50_s", "latency_p95_s"):
+            report[key] = None
+    report["items"] = [r.as_json() for r in records]
+    return report
+
+
+def _variants(records: list[ItemRecord]) -> list[str]:
+    seen: dict[str, None] = {}
+    for r in records:
+        for v in r.ranked:
+            seen.setdefault(v, None)
+    return list(seen)
+
+
+def _mean(values: list[float] | list[int]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def _intervals(judged: list[ItemRecord], records: list[ItemRecord], variant: str) -> dict[str, Any]:
+    def acc(rs: list[ItemRecord]) -> float:
+        return sum(r.pred == r.gold for r in rs) / len(rs) if rs else 0.0
+
+    def macro(rs: list[ItemRecord]) -> float:
+        return M.classification_report([r.gold or "" for r in rs], [r.pred or "error" for r in rs])["macro_f1"]
+
+    def r5(rs: list[ItemRecord]) -> float:
+        return M.mean_defined(M.recall_at_k(r.ranked.get(variant, []), r.gold_sets, 5) for r in rs) or 0.0
+
+    with_gold = [r for r in records if r.gold_sets]
+    return {
+        "verdict_accuracy": list(M.bootstrap_ci(judged, acc)),
+        "macro_f1": list(M.bootstrap_ci(judged, macro, n_resamples=300)),
+        "recall_at_5": list(M.bootstrap_ci(with_gold, r5)),
+    }
+
+
+def git_commit(cwd: Path | None = None) -> str:
+    """The current commit (with ``-dirty`` when the tree has changes), or ``unknown``."""
+    try:
+        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                             cwd=cwd, timeout=5, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                               text=True, cwd=cwd, timeout=5, check=True).stdout.strip()
+        return f"{sha}-dirty" if dirty else sha
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def to_markdown(report: dict[str, Any], title: str) -> str:
+    """A Markdown summary suited to a CI job summary."""
+    f = _fmt
+    ci = report["confidence_intervals"]
+    lines = [
+        f"## Evaluation: {title}",
+        "",
+        f"{report['n_items']} items ({report['counts']['claims']} claims, {report['counts']['questions']} "
+        f"questions) · commit `{report['config'].get('commit')}` · model {report['config'].get('model')} · "
+        f"prompt {report['config'].get('prompt')} · embedder {report['config'].get('embedder')} · "
+        f"k={report['config'].get('k')}",
+        "",
+        "| metric | value |",
+        "|---|---|",
+        f"| verdict accuracy | {f(report['verdict_accuracy'])} (95% CI {f(ci['verdict_accuracy'][0])}–"
+        f"{f(ci['verdict_accuracy'][1])}) |",
+        f"| macro-F1 | {f(report['macro_f1'])} (95% CI {f(ci['macro_f1'][0])}–{f(ci['macro_f1'][1])}) |",
+        f"| balanced accuracy | {f(report['balanced_accuracy'])} |",
+        f"| recall@1 / @3 / @5 / @10 | {f(report['recall_at_1'])} / {f(report['recall_at_3'])} / "
+        f"{f(report['recall_at_5'])} / {f(report['recall_at_10'])} (@5 95% CI {f(ci['recall_at_5'][0])}–"
+        f"{f(ci['recall_at_5'][1])}) |",
+        f"| MRR | {f(report['mrr'])} |",
+        f"| evidence P / R / F1 | {f(report['evidence_precision'])} / {f(report['evidence_recall'])} / "
+        f"{f(report['evidence_f1'])} |",
+        f"| span F1 (characters) | {f(report['span_f1'])} |",
+        f"| span validity | {f(report['span_validity'])} |",
+        f"| strict score | {f(report['strict_score'])} |",
+        f"| ECE / Brier | {f(report['ece'])} / {f(report['brier'])} |",
+        f"| schema failure rate | {f(report['schema_failure_rate'])} |",
+        f"| dropped citations / item errors | {report['dropped_citations']} / {report['errors']} |",
+        f"| latency p50 / p95 | {f(report['latency_p50_s'])} s / {f(report['latency_p95_s'])} s |",
+        f"| tokens per item (prompt / completion) | {f(report['prompt_tokens_per_item'])} / "
+        f"{f(report['completion_tokens_per_item'])} |",
+        "",
+        "### Per class",
+        "",
+        "| label | precision | recall | F1 | support |",
+        "|---|---|---|---|---|",
+    ]
+    for label, m in report["per_class"].items():
+        lines.append(f"| {label} | {f(m['precision'])} | {f(m['recall'])} | {f(m['f1'])} | {m['support']} |")
+    labels = list(report["confusion"])
+    lines += ["", "### Confusion (rows: gold, columns: predicted)", "",
+              "| gold \\ pred | " + " | ".join(labels) + " |", "|---" * (len(labels) + 1) + "|"]
+    for g in labels:
+        lines.append(f"| {g} | " + " | ".join(str(report["confusion"][g].get(p, 0)) for p in labels) + " |")
+    lines += ["", "### Retrieval ablations (same items)", "",
+              "| variant | recall@1 | recall@3 | recall@5 | recall@10 | MRR |", "|---|---|---|---|---|---|"]
+    for name, m in report["retrieval_ablations"].items():
+        lines.append(f"| {name} | {f(m['recall_at_1'])} | {f(m['recall_at_3'])} | {f(m['recall_at_5'])} | "
+                     f"{f(m['recall_at_10'])} | {f(m['mrr'])} |")
+    by_lang = report.get("retrieval_by_lang", {})
+    if by_lang:
+        variants = list(report["retrieval_ablations"])
+        lines += ["", "Recall@5 by claim language:", "", "| lang | " + " | ".join(variants) + " |",
+                  "|---" * (len(variants) + 1) + "|"]
+        for lang, row in by_lang.items():
+            lines.append(f"| {lang} | " + " | ".join(f(row.get(v)) for v in variants) + " |")
+    if "baseline_naive_rag" in report:
+        b = report["baseline_naive_rag"]
+        lines += ["", f"### Naive single-prompt RAG vs pipeline ({b['n_items']} claims, same items)", "",
+                  "| system | accuracy | macro-F1 | balanced accuracy |", "|---|---|---|---|"]
+        for name in ("baseline", "pipeline"):
+            m = b[name]
+            lines.append(f"| {name} | {f(m['accuracy'])} | {f(m['macro_f1'])} | {f(m['balanced_accuracy'])} |")
+    if "partially_supported" in report:
+        p = report["partially_supported"]
+        lines += ["", f"WiCE partially_supported ({p['n_items']} claims), predicted: {p['predicted']}"]
+    if report.get("gate"):
+        lines += ["", "### Quality gate", "", "| metric | value | threshold | ok |", "|---|---|---|---|"]
+        for g in report["gate"]:
+            lines.append(f"| {g['metric']} | {f(g['value'])} | {g['op']} {g['threshold']} | "
+                         f"{'✅' if g['ok'] else '❌'} |")
+    return "\n".join(lines) + "\n"
+
+
+def _fmt(x: Any) -> str:
+    if x is None:
+        return "–"
+    if isinstance(x, float):
+        return f"{x:.3f}"
+    return str(x)
+
+
+def check_thresholds(report: dict[str, Any], path: Path) -> list[dict[str, Any]]:
+    """Compare the report with ``[min]`` and ``[max]`` tables of a TOML file; returns one row per metric."""
+    try:
+        spec = tomllib.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: thresholds file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    rows = []
+    for op, table in (("≥", spec.get("min", {})), ("≤", spec.get("max", {}))):
+        for metric, threshold in table.items():
+            if metric not in report:
+                raise ConfigError(f"{path}: unknown metric {metric!r}")
+            value = report[metric]
+            ok = value is not None and (value >= threshold if op == "≥" else value <= threshold)
+            rows.append({"metric": metric, "value": value, "op": op, "threshold": threshold, "ok": ok})
+    return rows
+
+
+def write_reports(report: dict[str, Any], json_path: Path | None, md_path: Path | None, title: str) -> None:
+    """Write the JSON and Markdown reports (folders are created)."""
+    for path, text in ((json_path, lambda: json.dumps(report, indent=2, ensure_ascii=False, default=list)),
+                       (md_path, lambda: to_markdown(report, title))):
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(path.name + ".tmp")
+            tmp.write_text(text(), encoding="utf-8")
+            tmp.replace(path)

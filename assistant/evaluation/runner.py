@@ -1,0 +1,232 @@
+"""Run a dataset through the same pipeline users get, plus retrieval ablations and a naive baseline."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.embeddings import Embeddings
+
+from ..check import Checker
+from ..config import Settings
+from ..documents import SourceDocument, guess_lang
+from ..embeddings import get_embedder
+from ..errors import ConfigError, EndpointError, FactCheckError
+from ..lexical import BM25, reciprocal_rank_fusion
+from ..llm import StructuredChat
+from ..retrieve import SentenceRetriever
+from ..schemas import CheckResult
+from ..sentences import split_sentences
+from ..store import SentenceHit, SentenceStore
+from .datasets import gold_sentence_ids
+from .items import EvalDataset, EvalItem
+
+#: Retrieval metrics look this deep (recall@10 is the deepest reported).
+RANK_DEPTH = 10
+NAIVE_PROMPT = "naive.v1"
+Key = tuple[str, int]
+
+
+@dataclass
+class ItemRecord:
+    """Everything measured for one item; the metrics are computed from a list of these."""
+
+    id: str
+    kind: str
+    lang: str
+    gold: str | None
+    source_label: str | None
+    gold_sets: list[set[Key]]
+    gold_spans: list[tuple[str, int, int]]
+    ranked: dict[str, list[Key]] = field(default_factory=dict)  # retrieval variant -> ranking
+    pred: str | None = None
+    confidence: float = 0.0
+    cited: set[Key] = field(default_factory=set)
+    cited_spans: list[tuple[str, int, int]] = field(default_factory=list)
+    invalid_spans: int = 0
+    dropped_citations: int = 0
+    schema_failures: int = 0
+    latency_s: float = 0.0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    error: str | None = None
+    baseline_pred: str | None = None
+    baseline_confidence: float = 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        """A JSON-ready view (sets become sorted lists)."""
+        out = dict(self.__dict__)
+        out["gold_sets"] = [sorted(s) for s in self.gold_sets]
+        out["cited"] = sorted(self.cited)
+        return out
+
+
+def select_split(items: list[EvalItem], split: str | None) -> list[EvalItem]:
+    """``dev`` or ``test`` half by a hash of the item id (stable, independent of order); None keeps all."""
+    if split in (None, "all"):
+        return items
+    if split not in ("dev", "test"):
+        raise ConfigError(f"--split must be dev, test or all, not {split!r}")
+    want = 0 if split == "dev" else 1
+    return [i for i in items if hashlib.sha256(i.id.encode()).digest()[0] % 2 == want]
+
+
+def corpus_hash(dataset: EvalDataset) -> str:
+    """A hash of the corpus content, so a matching evaluation index is reused."""
+    h = hashlib.sha256()
+    for doc in sorted(dataset.corpus, key=lambda d: d.name):
+        h.update(doc.name.encode() + b"\0" + hashlib.sha256(doc.text.encode()).digest())
+    return h.hexdigest()[:16]
+
+
+def open_eval_store(settings: Settings, dataset: EvalDataset, embedder: str) -> SentenceStore:
+    """A separate index for this corpus and embedder (a folder locally, a namespace on a server)."""
+    digest = corpus_hash(dataset)
+    if settings.index.startswith(("http://", "https://")):
+        return SentenceStore(settings.index, embedder, namespace=f"eval-{digest}-{_slug(embedder)}-")
+    return SentenceStore(str(settings.home / "eval" / f"{digest}-{_slug(embedder)}"), embedder)
+
+
+def ingest_corpus(store: SentenceStore, dataset: EvalDataset, embeddings: Embeddings,
+                  on_progress: Callable[[int], None] | None = None) -> None:
+    """Ingest the corpus; documents already present with the same content are skipped."""
+    with store.write_lock():
+        for doc in dataset.corpus:
+            source = SourceDocument(
+                doc_id=doc.name, path=doc.name, title=doc.name, lang=guess_lang(doc.text), text=doc.text,
+                sha256=hashlib.sha256(doc.text.encode("utf-8")).hexdigest(),
+            )
+            store.ingest(source, embeddings.embed_documents)
+            if on_progress:
+                on_progress(1)
+
+
+class EvalRunner:
+    """Scores items with the user pipeline and records retrieval rankings for each ablation."""
+
+    def __init__(self, settings: Settings, dataset: EvalDataset, chat: StructuredChat | None,
+                 *, embedders: list[str], naive_baseline: bool = False,
+                 on_stage: Callable[[str, int], None] | None = None,
+                 on_progress: Callable[[int], None] | None = None) -> None:
+        self.settings = settings
+        self.dataset = dataset
+        self.chat = chat
+        self.naive_baseline = naive_baseline
+        self._stage = on_stage or (lambda _name, _total: None)
+        self._progress = on_progress or (lambda _n: None)
+        self.embedders = [settings.embedder, *[e for e in embedders if e != settings.embedder]]
+        self._sentences = {d.name: [(s.index, s.start, s.end) for s in split_sentences(d.text)]
+                           for d in dataset.corpus}
+        self._stores: dict[str, SentenceStore] = {}
+        self._embeddings: dict[str, Embeddings] = {}
+        self._bm25: dict[str | None, BM25] = {}
+        self._texts = {d.name: d.text for d in dataset.corpus}
+
+    def prepare(self) -> None:
+        """Build (or reuse) one index per embedder."""
+        for name in self.embedders:
+            self._embeddings[name] = get_embedder(name)
+            self._stores[name] = open_eval_store(self.settings, self.dataset, name)
+            self._stage(f"indexing corpus ({name})", len(self.dataset.corpus))
+            ingest_corpus(self._stores[name], self.dataset, self._embeddings[name], self._progress)
+
+    def run(self) -> list[ItemRecord]:
+        """Score every item; a malformed model reply counts against the item, an outage stops the run."""
+        if not self._stores:
+            self.prepare()
+        main = self.settings.embedder
+        checker = naive = None
+        if self.chat is not None:
+            retriever = SentenceRetriever(store=self._stores[main], embeddings=self._embeddings[main],
+                                          k=self.settings.k)
+            checker = Checker(self._stores[main], retriever, self.chat, prompt_id=self.settings.prompt)
+            if self.naive_baseline:
+                naive = Checker(self._stores[main], retriever, self.chat, prompt_id=NAIVE_PROMPT)
+        self._stage("scoring items", len(self.dataset.items))
+        records = []
+        for item in self.dataset.items:
+            rec = self._new_record(item)
+            self._rank(item, rec)
+            if checker is not None:
+                self._judge(item, rec, checker, naive)
+            records.append(rec)
+            self._progress(1)
+        return records
+
+    # ---- per item -------------------------------------------------------------------------------
+
+    def _new_record(self, item: EvalItem) -> ItemRecord:
+        gold_sets = [gold_sentence_ids(s, self._sentences) for s in item.evidence_sets]
+        spans = {(g.doc, g.start, g.end) for s in item.evidence_sets for g in s}
+        return ItemRecord(id=item.id, kind=item.kind, lang=item.lang, gold=item.label,
+                          source_label=item.source_label, gold_sets=[s for s in gold_sets if s],
+                          gold_spans=sorted(spans))
+
+    def _rank(self, item: EvalItem, rec: ItemRecord) -> None:
+        dense: dict[str, list[SentenceHit]] = {}
+        for name in self.embedders:
+            vector = self._embeddings[name].embed_query(item.claim)
+            dense[name] = self._stores[name].search(vector, k=RANK_DEPTH, doc_id=item.doc)
+            rec.ranked[f"dense:{name}"] = _keys(dense[name])
+        lexical = self._lexical(item.doc).search(item.claim, RANK_DEPTH)
+        rec.ranked["lexical"] = _keys(lexical)
+        rec.ranked[f"hybrid:{self.settings.embedder}"] = _keys(
+            reciprocal_rank_fusion([dense[self.settings.embedder], lexical], RANK_DEPTH))
+
+    def _lexical(self, doc: str | None) -> BM25:
+        if doc not in self._bm25:
+            store = self._stores[self.settings.embedder]
+            names = [doc] if doc else [d.name for d in self.dataset.corpus]
+            self._bm25[doc] = BM25([h for name in names for h in store.sentences_of(name)])
+        return self._bm25[doc]
+
+    def _judge(self, item: EvalItem, rec: ItemRecord, checker: Checker, naive: Checker | None) -> None:
+        try:
+            if item.kind == "question":
+                result = checker.answer(item.claim, doc_id=item.doc)
+            else:
+                result = checker.check(item.claim, doc_id=item.doc)
+        except (EndpointError, ConfigError):
+            raise
+        except FactCheckError as exc:
+            rec.error = str(exc)
+            rec.schema_failures = 3
+            return
+        _record_result(rec, result, self._texts)
+        if naive is not None and item.kind == "claim":
+            try:
+                base = naive.check(item.claim, doc_id=item.doc)
+                rec.baseline_pred, rec.baseline_confidence = base.verdict, base.confidence
+            except (EndpointError, ConfigError):
+                raise
+            except FactCheckError as exc:
+                rec.error = rec.error or f"baseline: {exc}"
+
+
+def _record_result(rec: ItemRecord, result: CheckResult, texts: dict[str, str]) -> None:
+    rec.pred = result.verdict
+    rec.confidence = result.confidence
+    rec.ranked["pipeline"] = [(r.doc_id, r.sentence_id) for r in result.retrieved]
+    for st in result.statements:
+        for ev in st.evidence:
+            rec.cited.add((ev.doc_id, ev.sentence_id))
+            rec.cited_spans.append((ev.doc_id, ev.start, ev.end))
+            # Span validity is re-checked here, independently of the pipeline's own check.
+            if texts.get(ev.doc_id, "")[ev.start : ev.end] != ev.text:
+                rec.invalid_spans += 1
+    rec.dropped_citations = result.dropped_citations
+    rec.schema_failures = result.schema_failures
+    rec.latency_s = result.timings_ms.get("total", 0.0) / 1000
+    rec.prompt_tokens = result.usage.get("prompt_tokens", 0)
+    rec.completion_tokens = result.usage.get("completion_tokens", 0)
+
+
+def _keys(hits: list[SentenceHit]) -> list[Key]:
+    return [(h.doc_id, h.sentence_index) for h in hits]
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in name)[:40]
+

@@ -13,7 +13,14 @@ from typing import Annotated, Any
 import click
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from .app import App
@@ -77,6 +84,54 @@ def _assembly_progress() -> Any:
             state.pop("bar").stop()
 
     return update
+
+
+class StageProgress:
+    """A progress bar on a terminal; on a pipe (CI logs), a line every 10% of each stage."""
+
+    def __init__(self) -> None:
+        self._bar = (
+            Progress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=err,
+            )
+            if err.is_terminal
+            else None
+        )
+        self._task: Any = None
+        self._name, self._total, self._done, self._next = "", 0, 0, 0
+
+    def __enter__(self) -> StageProgress:
+        if self._bar:
+            self._bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar:
+            self._bar.stop()
+
+    def stage(self, name: str, total: int) -> None:
+        """Start a stage of ``total`` steps."""
+        self._name, self._total, self._done = name, total, 0
+        self._next = max(1, total // 10)
+        if self._bar:
+            if self._task is None:
+                self._task = self._bar.add_task(name, total=total)
+            self._bar.reset(self._task, total=total, description=name)
+        else:
+            print(f"{name}: 0/{total}", file=sys.stderr, flush=True)
+
+    def advance(self, n: int = 1) -> None:
+        """Record ``n`` finished steps."""
+        self._done += n
+        if self._bar and self._task is not None:
+            self._bar.advance(self._task, n)
+        elif not self._bar and (self._done >= self._next or self._done == self._total):
+            print(f"{self._name}: {self._done}/{self._total}", file=sys.stderr, flush=True)
+            self._next = self._done + max(1, self._total // 10)
 
 
 @contextmanager
@@ -158,6 +213,7 @@ def check(
         api_key=api_key,
         k=k,
     )
+    _ = app.embeddings, app.chat  # configuration errors first, before touching the index
     doc_id = _resolve_doc(app, doc)
     if not app.store.list_documents():
         raise FactCheckError(f"the index at {app.settings.index} is empty: run `factcheck ingest PATH` first")
@@ -293,9 +349,7 @@ def eval_(
     fmt: Annotated[
         str | None, typer.Option("--format", help="jsonl, wice or check-covid (default: inferred).")
     ] = None,
-    limit: Annotated[
-        int | None, typer.Option("--limit", min=1, help="Score only the first N items.")
-    ] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Score only the first N items.")] = None,
     split: Annotated[
         str | None, typer.Option("--split", help="dev, test or all (halves by hash of item id).")
     ] = None,
@@ -353,28 +407,15 @@ def eval_(
         with _status("loading model…"):
             chat = app.chat
             chat.load()
-    progress = Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeRemainingColumn(),
-        console=err,
-        transient=False,
-    )
-    with progress:
-        task = progress.add_task("preparing", total=None)
-
-        def on_stage(name: str, total: int) -> None:
-            progress.reset(task, total=total, description=name)
-
+    with StageProgress() as progress:
         runner = EvalRunner(
             app.settings,
             data,
             chat,
             embedders=[e for e in compare_embedders.split(",") if e],
             naive_baseline=baseline,
-            on_stage=on_stage,
-            on_progress=lambda n: progress.advance(task, n),
+            on_stage=progress.stage,
+            on_progress=progress.advance,
         )
         records = runner.run()
     config = {

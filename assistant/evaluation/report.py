@@ -58,8 +58,9 @@ def build_report(records: list[ItemRecord], config: dict[str, Any]) -> dict[str,
     # Every answered item ends in one valid reply; failed replies are counted on top.
     schema_fail = sum(r.schema_failures for r in records)
     latencies = [r.latency_s for r in answered]
-    pipeline_variant = "pipeline" if any("pipeline" in r.ranked for r in records) else \
-        f"dense:{config.get('embedder')}"
+    pipeline_variant = (
+        "pipeline" if any("pipeline" in r.ranked for r in records) else f"dense:{config.get('embedder')}"
+    )
     retrieval = retrieval_metrics(records, pipeline_variant)
 
     report: dict[str, Any] = {
@@ -77,8 +78,9 @@ def build_report(records: list[ItemRecord], config: dict[str, Any]) -> dict[str,
         "evidence_f1": _r(_mean([e[2] for e in evid_ok])),
         "span_f1": _r(M.mean_defined(M.span_f1(r.cited_spans, r.gold_spans) for r in answered)),
         "span_validity": _r(1.0 - n_invalid / n_spans) if n_spans else 1.0,
-        "strict_score": _r(_mean([float(M.strict_correct(r.gold or "", r.pred or "", r.cited, r.gold_sets))
-                                  for r in judged])),
+        "strict_score": _r(
+            _mean([float(M.strict_correct(r.gold or "", r.pred or "", r.cited, r.gold_sets)) for r in judged])
+        ),
         "ece": _r(M.expected_calibration_error(conf, correct)),
         "brier": _r(M.brier_score(conf, correct)),
         "schema_failure_rate": _r(schema_fail / max(1, len(answered) + schema_fail)),
@@ -93,30 +95,50 @@ def build_report(records: list[ItemRecord], config: dict[str, Any]) -> dict[str,
         "confidence_intervals": _intervals(judged, records, pipeline_variant),
         "retrieval_ablations": {v: retrieval_metrics(records, v) for v in _variants(records)},
         "retrieval_by_lang": {
-            lang: {v: retrieval_metrics([r for r in records if r.lang == lang], v)["recall_at_5"]
-                   for v in _variants(records)}
+            lang: {
+                v: retrieval_metrics([r for r in records if r.lang == lang], v)["recall_at_5"]
+                for v in _variants(records)
+            }
             for lang in sorted({r.lang for r in records})
         },
-        "counts": {"claims": len(verdict_items), "questions": sum(r.kind == "question" for r in records),
-                   "labels": dict(Counter(r.gold for r in verdict_items))},
+        "counts": {
+            "claims": len(verdict_items),
+            "questions": sum(r.kind == "question" for r in records),
+            "labels": dict(Counter(r.gold for r in verdict_items)),
+        },
         "config": config,
     }
     baseline = [r for r in verdict_items if r.baseline_pred is not None]
     if baseline:
-        base = M.classification_report([r.gold or "" for r in baseline], [r.baseline_pred or "" for r in baseline])
-        same = M.classification_report([r.gold or "" for r in baseline], [r.pred or "error" for r in baseline])
+        base = M.classification_report(
+            [r.gold or "" for r in baseline], [r.baseline_pred or "" for r in baseline]
+        )
+        same = M.classification_report(
+            [r.gold or "" for r in baseline], [r.pred or "error" for r in baseline]
+        )
         report["baseline_naive_rag"] = {
-            "n_items": len(baseline), "prompt": "naive.v1",
+            "n_items": len(baseline),
+            "prompt": "naive.v1",
             "baseline": {k: base[k] for k in ("accuracy", "macro_f1", "balanced_accuracy")},
             "pipeline": {k: same[k] for k in ("accuracy", "macro_f1", "balanced_accuracy")},
         }
     partial = [r for r in claims if r.source_label == "partially_supported" and r.pred]
     if partial:
-        report["partially_supported"] = {"n_items": len(partial),
-                                         "predicted": dict(Counter(r.pred for r in partial))}
+        report["partially_supported"] = {
+            "n_items": len(partial),
+            "predicted": dict(Counter(r.pred for r in partial)),
+        }
     if not judged:  # retrieval-only run: verdict metrics were not measured
-        for key in ("verdict_accuracy", "macro_f1", "balanced_accuracy", "strict_score", "ece", "brier",
-                    "latency_p50_s", "latency_p95_s"):
+        for key in (
+            "verdict_accuracy",
+            "macro_f1",
+            "balanced_accuracy",
+            "strict_score",
+            "ece",
+            "brier",
+            "latency_p50_s",
+            "latency_p95_s",
+        ):
             report[key] = None
     report["items"] = [r.as_json() for r in records]
     return report
@@ -139,7 +161,9 @@ def _intervals(judged: list[ItemRecord], records: list[ItemRecord], variant: str
         return sum(r.pred == r.gold for r in rs) / len(rs) if rs else 0.0
 
     def macro(rs: list[ItemRecord]) -> float:
-        return M.classification_report([r.gold or "" for r in rs], [r.pred or "error" for r in rs])["macro_f1"]
+        return M.classification_report([r.gold or "" for r in rs], [r.pred or "error" for r in rs])[
+            "macro_f1"
+        ]
 
     def r5(rs: list[ItemRecord]) -> float:
         return M.mean_defined(M.recall_at_k(r.ranked.get(variant, []), r.gold_sets, 5) for r in rs) or 0.0
@@ -155,10 +179,22 @@ def _intervals(judged: list[ItemRecord], records: list[ItemRecord], variant: str
 def git_commit(cwd: Path | None = None) -> str:
     """The current commit (with ``-dirty`` when the tree has changes), or ``unknown``."""
     try:
-        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                             cwd=cwd, timeout=5, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
-                               text=True, cwd=cwd, timeout=5, check=True).stdout.strip()
+        sha = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            cwd=cwd,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            cwd=cwd,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
         return f"{sha}-dirty" if dirty else sha
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -206,37 +242,63 @@ def to_markdown(report: dict[str, Any], title: str) -> str:
     for label, m in report["per_class"].items():
         lines.append(f"| {label} | {f(m['precision'])} | {f(m['recall'])} | {f(m['f1'])} | {m['support']} |")
     labels = list(report["confusion"])
-    lines += ["", "### Confusion (rows: gold, columns: predicted)", "",
-              "| gold \\ pred | " + " | ".join(labels) + " |", "|---" * (len(labels) + 1) + "|"]
+    lines += [
+        "",
+        "### Confusion (rows: gold, columns: predicted)",
+        "",
+        "| gold \\ pred | " + " | ".join(labels) + " |",
+        "|---" * (len(labels) + 1) + "|",
+    ]
     for g in labels:
         lines.append(f"| {g} | " + " | ".join(str(report["confusion"][g].get(p, 0)) for p in labels) + " |")
-    lines += ["", "### Retrieval ablations (same items)", "",
-              "| variant | recall@1 | recall@3 | recall@5 | recall@10 | MRR |", "|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "### Retrieval ablations (same items)",
+        "",
+        "| variant | recall@1 | recall@3 | recall@5 | recall@10 | MRR |",
+        "|---|---|---|---|---|---|",
+    ]
     for name, m in report["retrieval_ablations"].items():
-        lines.append(f"| {name} | {f(m['recall_at_1'])} | {f(m['recall_at_3'])} | {f(m['recall_at_5'])} | "
-                     f"{f(m['recall_at_10'])} | {f(m['mrr'])} |")
+        lines.append(
+            f"| {name} | {f(m['recall_at_1'])} | {f(m['recall_at_3'])} | {f(m['recall_at_5'])} | "
+            f"{f(m['recall_at_10'])} | {f(m['mrr'])} |"
+        )
     by_lang = report.get("retrieval_by_lang", {})
     if by_lang:
         variants = list(report["retrieval_ablations"])
-        lines += ["", "Recall@5 by claim language:", "", "| lang | " + " | ".join(variants) + " |",
-                  "|---" * (len(variants) + 1) + "|"]
+        lines += [
+            "",
+            "Recall@5 by claim language:",
+            "",
+            "| lang | " + " | ".join(variants) + " |",
+            "|---" * (len(variants) + 1) + "|",
+        ]
         for lang, row in by_lang.items():
             lines.append(f"| {lang} | " + " | ".join(f(row.get(v)) for v in variants) + " |")
     if "baseline_naive_rag" in report:
         b = report["baseline_naive_rag"]
-        lines += ["", f"### Naive single-prompt RAG vs pipeline ({b['n_items']} claims, same items)", "",
-                  "| system | accuracy | macro-F1 | balanced accuracy |", "|---|---|---|---|"]
+        lines += [
+            "",
+            f"### Naive single-prompt RAG vs pipeline ({b['n_items']} claims, same items)",
+            "",
+            "| system | accuracy | macro-F1 | balanced accuracy |",
+            "|---|---|---|---|",
+        ]
         for name in ("baseline", "pipeline"):
             m = b[name]
-            lines.append(f"| {name} | {f(m['accuracy'])} | {f(m['macro_f1'])} | {f(m['balanced_accuracy'])} |")
+            lines.append(
+                f"| {name} | {f(m['accuracy'])} | {f(m['macro_f1'])} | {f(m['balanced_accuracy'])} |"
+            )
     if "partially_supported" in report:
         p = report["partially_supported"]
         lines += ["", f"WiCE partially_supported ({p['n_items']} claims), predicted: {p['predicted']}"]
     if report.get("gate"):
         lines += ["", "### Quality gate", "", "| metric | value | threshold | ok |", "|---|---|---|---|"]
         for g in report["gate"]:
-            lines.append(f"| {g['metric']} | {f(g['value'])} | {g['op']} {g['threshold']} | "
-                         f"{'✅' if g['ok'] else '❌'} |")
+            lines.append(
+                f"| {g['metric']} | {f(g['value'])} | {g['op']} {g['threshold']} | "
+                f"{'✅' if g['ok'] else '❌'} |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -269,8 +331,10 @@ def check_thresholds(report: dict[str, Any], path: Path) -> list[dict[str, Any]]
 
 def write_reports(report: dict[str, Any], json_path: Path | None, md_path: Path | None, title: str) -> None:
     """Write the JSON and Markdown reports (folders are created)."""
-    for path, text in ((json_path, lambda: json.dumps(report, indent=2, ensure_ascii=False, default=list)),
-                       (md_path, lambda: to_markdown(report, title))):
+    for path, text in (
+        (json_path, lambda: json.dumps(report, indent=2, ensure_ascii=False, default=list)),
+        (md_path, lambda: to_markdown(report, title)),
+    ):
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(path.name + ".tmp")

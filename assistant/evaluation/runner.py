@@ -89,13 +89,21 @@ def open_eval_store(settings: Settings, dataset: EvalDataset, embedder: str) -> 
     return SentenceStore(str(settings.home / "eval" / f"{digest}-{_slug(embedder)}"), embedder)
 
 
-def ingest_corpus(store: SentenceStore, dataset: EvalDataset, embeddings: Embeddings,
-                  on_progress: Callable[[int], None] | None = None) -> None:
+def ingest_corpus(
+    store: SentenceStore,
+    dataset: EvalDataset,
+    embeddings: Embeddings,
+    on_progress: Callable[[int], None] | None = None,
+) -> None:
     """Ingest the corpus; documents already present with the same content are skipped."""
     with store.write_lock():
         for doc in dataset.corpus:
             source = SourceDocument(
-                doc_id=doc.name, path=doc.name, title=doc.name, lang=guess_lang(doc.text), text=doc.text,
+                doc_id=doc.name,
+                path=doc.name,
+                title=doc.name,
+                lang=guess_lang(doc.text),
+                text=doc.text,
                 sha256=hashlib.sha256(doc.text.encode("utf-8")).hexdigest(),
             )
             store.ingest(source, embeddings.embed_documents)
@@ -106,10 +114,17 @@ def ingest_corpus(store: SentenceStore, dataset: EvalDataset, embeddings: Embedd
 class EvalRunner:
     """Scores items with the user pipeline and records retrieval rankings for each ablation."""
 
-    def __init__(self, settings: Settings, dataset: EvalDataset, chat: StructuredChat | None,
-                 *, embedders: list[str], naive_baseline: bool = False,
-                 on_stage: Callable[[str, int], None] | None = None,
-                 on_progress: Callable[[int], None] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        dataset: EvalDataset,
+        chat: StructuredChat | None,
+        *,
+        embedders: list[str],
+        naive_baseline: bool = False,
+        on_stage: Callable[[str, int], None] | None = None,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> None:
         self.settings = settings
         self.dataset = dataset
         self.chat = chat
@@ -117,8 +132,9 @@ class EvalRunner:
         self._stage = on_stage or (lambda _name, _total: None)
         self._progress = on_progress or (lambda _n: None)
         self.embedders = [settings.embedder, *[e for e in embedders if e != settings.embedder]]
-        self._sentences = {d.name: [(s.index, s.start, s.end) for s in split_sentences(d.text)]
-                           for d in dataset.corpus}
+        self._sentences = {
+            d.name: [(s.index, s.start, s.end) for s in split_sentences(d.text)] for d in dataset.corpus
+        }
         self._stores: dict[str, SentenceStore] = {}
         self._embeddings: dict[str, Embeddings] = {}
         self._bm25: dict[str | None, BM25] = {}
@@ -139,8 +155,9 @@ class EvalRunner:
         main = self.settings.embedder
         checker = naive = None
         if self.chat is not None:
-            retriever = SentenceRetriever(store=self._stores[main], embeddings=self._embeddings[main],
-                                          k=self.settings.k)
+            retriever = SentenceRetriever(
+                store=self._stores[main], embeddings=self._embeddings[main], k=self.settings.k
+            )
             checker = Checker(self._stores[main], retriever, self.chat, prompt_id=self.settings.prompt)
             if self.naive_baseline:
                 naive = Checker(self._stores[main], retriever, self.chat, prompt_id=NAIVE_PROMPT)
@@ -160,9 +177,15 @@ class EvalRunner:
     def _new_record(self, item: EvalItem) -> ItemRecord:
         gold_sets = [gold_sentence_ids(s, self._sentences) for s in item.evidence_sets]
         spans = {(g.doc, g.start, g.end) for s in item.evidence_sets for g in s}
-        return ItemRecord(id=item.id, kind=item.kind, lang=item.lang, gold=item.label,
-                          source_label=item.source_label, gold_sets=[s for s in gold_sets if s],
-                          gold_spans=sorted(spans))
+        return ItemRecord(
+            id=item.id,
+            kind=item.kind,
+            lang=item.lang,
+            gold=item.label,
+            source_label=item.source_label,
+            gold_sets=[s for s in gold_sets if s],
+            gold_spans=sorted(spans),
+        )
 
     def _rank(self, item: EvalItem, rec: ItemRecord) -> None:
         dense: dict[str, list[SentenceHit]] = {}
@@ -173,7 +196,8 @@ class EvalRunner:
         lexical = self._lexical(item.doc).search(item.claim, RANK_DEPTH)
         rec.ranked["lexical"] = _keys(lexical)
         rec.ranked[f"hybrid:{self.settings.embedder}"] = _keys(
-            reciprocal_rank_fusion([dense[self.settings.embedder], lexical], RANK_DEPTH))
+            reciprocal_rank_fusion([dense[self.settings.embedder], lexical], RANK_DEPTH)
+        )
 
     def _lexical(self, doc: str | None) -> BM25:
         if doc not in self._bm25:
@@ -229,4 +253,3 @@ def _keys(hits: list[SentenceHit]) -> list[Key]:
 
 def _slug(name: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in name)[:40]
-

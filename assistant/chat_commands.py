@@ -1,0 +1,220 @@
+"""Slash commands of the chat REPL: one function per command, looked up by name in :data:`COMMANDS`."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from rich.table import Table
+from rich.text import Text
+
+from .app import App
+from .chat import ChatSession, Turn, citations, sentence_for
+from .errors import FactCheckError
+from .ingest import ingest_paths
+from .llm import BACKENDS
+from .render import VERDICT_LABEL, VERDICT_MARK
+from .retrieve import DEFAULT_K
+from .schemas import Evidence, Retrieved
+
+MAX_K = 50
+
+Command = Callable[[ChatSession, str], None]
+
+
+def run_command(session: ChatSession, line: str) -> None:
+    """Run ``/name args``; an unknown name gets a one-line hint."""
+    name, _, arg = line[1:].partition(" ")
+    entry = COMMANDS.get(name.lower())
+    if entry is None:
+        session.error(f"unknown command /{name}; /help lists the commands")
+        return
+    entry[0](session, arg.strip())
+
+
+def show_help(session: ChatSession, arg: str) -> None:
+    """List the commands and what plain input does."""
+    table = Table.grid(padding=(0, 2))
+    for name, (_, usage, text) in COMMANDS.items():
+        table.add_row(Text(f"/{name} {usage}".rstrip(), style="bold"), Text(text))
+    session.console.print(table)
+    session.say(
+        "Anything else: a question (ends with ? or starts with who/what/wer/wie…) gets a cited answer, "
+        "other text is checked as a claim. Then: why? · show the source for N · follow-ups like "
+        "“and when?”. A line ending with \\ continues; Esc+Enter adds a newline; Ctrl-C cancels an answer.",
+        style="dim",
+    )
+
+
+def ingest(session: ChatSession, arg: str) -> None:
+    """Ingest files or folders into the index; one line per file."""
+    try:
+        paths = [Path(p).expanduser() for p in shlex.split(arg)]
+    except ValueError as exc:
+        raise FactCheckError(f"/ingest: {exc}") from None
+    if not paths:
+        raise FactCheckError("usage: /ingest PATH")
+    app = session.app
+    with session.status("ingesting…") as update:
+        report = ingest_paths(app.store, app.embeddings, paths, on_start=lambda name, _n: update(name))
+    for o in report.outcomes:
+        session.say(f"{o.action:>9}  {o.doc_id}  ({o.n_sentences} sentences)")
+    for message in report.errors:
+        session.error(message)
+
+
+def docs(session: ChatSession, arg: str) -> None:
+    """Show the indexed documents as a table."""
+    documents = session.app.store.list_documents()
+    if not documents:
+        session.say(f"no documents in {session.app.settings.index}; add some with /ingest PATH")
+        return
+    table = Table("id", "title", "lang", "sentences", "sha256")
+    for d in documents:
+        table.add_row(d.doc_id, d.title, d.lang, str(d.n_sentences), d.sha256[:12])
+    session.console.print(table)
+
+
+def doc(session: ChatSession, arg: str) -> None:
+    """Restrict answers to one document; no argument: use all."""
+    session.use_document(arg or None)
+    session.say(f"using only {session.doc_id}" if session.doc_id else "using all documents")
+
+
+def set_k(session: ChatSession, arg: str) -> None:
+    """Show or set how many sentences are retrieved."""
+    if arg:
+        if not arg.isdigit() or not 1 <= int(arg) <= MAX_K:
+            raise FactCheckError(f"k must be a whole number from 1 to {MAX_K}, got {arg!r}")
+        session.k = int(arg)
+    session.say(f"k = {session.k}")
+
+
+def model(session: ChatSession, arg: str) -> None:
+    """Show the backend and settings; ``/model local|openai`` switches the backend."""
+    if arg:
+        switch_backend(session, arg)
+        return
+    if session.wait_for_model():
+        session.say(f"model: {session.app.chat.name}")
+    s = session.app.settings
+    for key, value in (
+        ("backend", s.backend),
+        ("openai model", s.model),
+        ("base url", s.base_url),
+        ("embedder", s.embedder),
+        ("index", s.index),
+        ("prompt", s.prompt),
+        ("k", session.k),
+    ):
+        if value is not None:
+            session.say(f"{key}: {value}", style="dim")
+
+
+def switch_backend(session: ChatSession, backend: str) -> None:
+    """Build an App with another backend that reuses the open index and embedder."""
+    if backend not in BACKENDS:
+        raise FactCheckError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
+    old = session.app
+    new = App(replace(old.settings, backend=backend), on_assemble_progress=old.on_assemble_progress)
+    new.__dict__["store"] = old.store
+    new.__dict__["embeddings"] = old.embeddings
+    chat = session.run_cancellable(lambda: new.chat, "loading model…")
+    session.app = new
+    session.start_loading()
+    session.say(f"switched to {chat.name}")
+
+
+def toggle_json(session: ChatSession, arg: str) -> None:
+    """Toggle raw JSON output."""
+    session.json_mode = not session.json_mode
+    session.say(f"JSON output {'on' if session.json_mode else 'off'}")
+
+
+def sources(session: ChatSession, arg: str) -> None:
+    """The sentences retrieved for the last turn, with scores and offsets."""
+    result = session.last_turn().result
+    table = Table("#", "score", "doc", "sentence", "chars", "text")
+    for i, r in enumerate(result.retrieved, 1):
+        table.add_row(str(i), f"{r.score:.3f}", r.doc_id, str(r.sentence_id), f"{r.start}–{r.end}", r.text)
+    session.console.print(table)
+
+
+def export(session: ChatSession, arg: str) -> None:
+    """Write the session to FILE: Markdown for .md, JSON for .json."""
+    if not arg:
+        raise FactCheckError("usage: /export FILE.md or /export FILE.json")
+    path = Path(arg).expanduser()
+    writers = {".md": session_markdown, ".json": session_json}
+    writer = writers.get(path.suffix.lower())
+    if writer is None:
+        raise FactCheckError(f"cannot export to {path.name}: use a .md or .json file name")
+    try:
+        path.write_text(writer(session.turns), "utf-8")
+    except OSError as exc:
+        raise FactCheckError(f"cannot write {path}: {exc.strerror or exc}") from None
+    session.say(f"exported {len(session.turns)} turn(s) to {path}")
+
+
+def quit_chat(session: ChatSession, arg: str) -> None:
+    """Leave the chat."""
+    session.running = False
+
+
+# ---- export formats ------------------------------------------------------------------------------
+
+
+def session_json(turns: list[Turn]) -> str:
+    """The turns as a JSON list of ``{"input", "kind", "result"}``."""
+    return json.dumps(
+        [{"input": t.input, "kind": t.kind, "result": t.result.model_dump(mode="json")} for t in turns],
+        ensure_ascii=False,
+        indent=2,
+    )
+
+
+def session_markdown(turns: list[Turn]) -> str:
+    """The turns as Markdown: verdicts, statements with citations, and the cited sentences."""
+    lines = ["# factcheck chat", ""]
+    for n, turn in enumerate(turns, 1):
+        result = turn.result
+        cites = citations(result)
+        lines += [f"## {n}. {turn.kind.capitalize()}: {turn.input}", ""]
+        lines += [f"**Verdict:** {VERDICT_LABEL[result.verdict]} ({result.confidence:.2f})", ""]
+        for i, st in enumerate(result.statements, 1):
+            refs = "".join(f" [{cites.index(ev) + 1}]" for ev in st.evidence)
+            lines.append(f"{i}. {VERDICT_MARK[st.verdict]} {st.text}{refs}")
+        if cites:
+            lines += ["", "Sources:", ""]
+            for i, ev in enumerate(cites, 1):
+                lines.append(f"[{i}] {_markdown_source(ev, sentence_for(ev, result.retrieved))}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _markdown_source(ev: Evidence, sentence: Retrieved | None) -> str:
+    where = f"`{ev.doc_id}` sentence {ev.sentence_id}, chars {ev.start}–{ev.end}"
+    if sentence is not None and sentence.start <= ev.start and ev.end <= sentence.end:
+        a, b = ev.start - sentence.start, ev.end - sentence.start
+        quote = f"{sentence.text[:a]}**{sentence.text[a:b]}**{sentence.text[b:]}"
+    else:
+        quote = f"**{ev.text}**"
+    return f"{where}: “{quote}”"
+
+
+#: name → (function, usage, description); /help lists them in this order.
+COMMANDS: dict[str, tuple[Command, str, str]] = {
+    "help": (show_help, "", "this list"),
+    "ingest": (ingest, "PATH…", "add or update .txt/.md files or folders"),
+    "docs": (docs, "", "list the indexed documents"),
+    "doc": (doc, "[NAME]", "only use this document; without NAME: all"),
+    "k": (set_k, "[N]", f"sentences to retrieve, 1–{MAX_K} (default {DEFAULT_K})"),
+    "model": (model, "[local|openai]", "show the model and settings, or switch backend"),
+    "json": (toggle_json, "", "toggle raw JSON output"),
+    "sources": (sources, "", "the sentences retrieved for the last turn, with scores"),
+    "export": (export, "FILE", "save the session as Markdown (.md) or JSON (.json)"),
+    "quit": (quit_chat, "", "leave (or Ctrl-D)"),
+}

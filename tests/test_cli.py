@@ -1,0 +1,173 @@
+"""The CLI through its real entry point (main), with fake models injected behind App."""
+
+import json
+import sys
+
+import pytest
+
+from assistant import cli
+from assistant.app import App
+from assistant.config import resolve_settings
+
+from .conftest import SEED, FakeEmbeddings
+
+
+@pytest.fixture
+def run(monkeypatch, tmp_path, structured_fake, capsys):
+    monkeypatch.setenv("FACTCHECK_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("FACTCHECK_EMBEDDER", "fake")
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+
+    def fake_app(**flags):
+        app = App(resolve_settings(**flags))
+        app.__dict__["embeddings"] = FakeEmbeddings()
+        app.__dict__["chat"] = structured_fake
+        return app
+
+    monkeypatch.setattr(cli, "_app", fake_app)
+
+    def invoke(*args):
+        monkeypatch.setattr(sys, "argv", ["factcheck", *args])
+        with pytest.raises(SystemExit) as exc:
+            cli.main()
+        captured = capsys.readouterr()
+        return exc.value.code, captured.out, captured.err
+
+    return invoke
+
+
+def test_ingest_docs_check_json(run, fake_chat_model, seed_text):
+    code, out, _ = run("ingest", str(SEED))
+    assert code == 0 and "added" in out and "43 sentences" in out
+    code, out, _ = run("ingest", str(SEED), "--json")
+    assert json.loads(out)["documents"][0]["action"] == "unchanged"
+    code, out, _ = run("docs", "--json")
+    assert json.loads(out)[0]["doc_id"] == "musk-nato.de.txt"
+    fake_chat_model.enqueue(
+        {
+            "statements": [
+                {
+                    "text": "Congress passed it in 2023.",
+                    "sentences": [1],
+                    "verdict": "supported",
+                    "confidence": 0.8,
+                }
+            ]
+        }
+    )
+    code, out, _ = run(
+        "check", "--json", "Im Jahr 2023 verabschiedete der US-Kongress eine Gesetzesergänzung"
+    )
+    assert code == 0
+    result = json.loads(out)
+    assert set(result) >= {
+        "claim",
+        "verdict",
+        "confidence",
+        "statements",
+        "retrieved",
+        "dropped_citations",
+        "model",
+        "prompt_version",
+        "timings_ms",
+    }
+    ev = result["statements"][0]["evidence"][0]
+    assert set(ev) == {"doc_id", "doc_path", "sentence_id", "start", "end", "text"}
+    assert seed_text[ev["start"] : ev["end"]] == ev["text"]
+    assert set(result["retrieved"][0]) == {"doc_id", "sentence_id", "start", "end", "text", "score"}
+
+
+def test_human_output_shows_verdict_span_and_offsets(run, fake_chat_model):
+    run("ingest", str(SEED))
+    fake_chat_model.enqueue(
+        {
+            "statements": [
+                {"text": "Lee is from Utah.", "sentences": [1], "verdict": "supported", "confidence": 0.9}
+            ]
+        }
+    )
+    code, out, _ = run("check", "Der republikanische Senator Mike Lee aus Utah")
+    assert code == 0
+    assert "SUPPORTED" in out and "musk-nato.de.txt" in out and "chars 121–187" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message", "code"),
+    [
+        (["check", "anything"], "is empty: run `factcheck ingest PATH` first", 1),
+        (["ingest", "/nonexistent/file.txt"], "no such file", 2),
+        (["check", "x", "--doc", "nope.txt"], "no document 'nope.txt'", 1),
+        (["check", "x", "--backend", "openai"], "needs a model name", 2),
+        (["check", "x", "--embedder", "nope"], "unknown embedder", 2),
+    ],
+)
+def test_errors_are_one_line_with_nonzero_exit(run, args, message, code, monkeypatch):
+    if "--embedder" in args or "--backend" in args:
+        monkeypatch.setenv("FACTCHECK_EMBEDDER", "use-multilingual")
+        monkeypatch.setattr(cli, "_app", lambda **flags: App(resolve_settings(**flags)))
+    got, out, err = run(*args)
+    assert got == code
+    assert message in err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_openai_backend_needs_key_and_never_prints_it(run, monkeypatch):
+    monkeypatch.setenv("FACTCHECK_EMBEDDER", "use-multilingual")
+    monkeypatch.setattr(cli, "_app", lambda **flags: App(resolve_settings(**flags)))
+    code, _, err = run("check", "x", "--backend", "openai", "--model", "gpt-x")
+    assert code == 2 and "OPENAI_API_KEY" in err
+
+
+def test_malformed_model_reply_is_a_clear_error(run, fake_chat_model):
+    run("ingest", str(SEED))
+    fake_chat_model.enqueue("nope", "{", '{"statements": "x"}')
+    code, _, err = run("check", "Lee Utah")
+    assert code == 4
+    assert "do not fit the expected JSON schema" in err
+
+
+def test_locked_index(run, tmp_path):
+    from filelock import FileLock
+
+    run("ingest", str(SEED))
+    lock = FileLock(str(tmp_path / "home" / "chroma" / "write.lock"))
+    with lock:
+        code, _, err = run("ingest", str(SEED))
+    assert code == 3 and "locked" in err
+
+
+def test_remove(run):
+    run("ingest", str(SEED))
+    code, out, _ = run("remove", "musk-nato.de.txt")
+    assert code == 0
+    code, out, _ = run("docs", "--json")
+    assert json.loads(out) == []
+
+
+def test_unreachable_endpoint_is_one_line_and_hides_the_key(run, monkeypatch):
+    run("ingest", str(SEED))
+
+    def app_with_real_chat(**flags):
+        app = App(resolve_settings(**flags))
+        app.__dict__["embeddings"] = FakeEmbeddings()
+        return app
+
+    monkeypatch.setattr(cli, "_app", app_with_real_chat)
+    monkeypatch.setattr("assistant.llm.openai_compat.MAX_RETRIES", 0)
+    secret = "sk-test-very-secret-key-123"
+    code, out, err = run(
+        "check",
+        "Lee Utah",
+        "--backend",
+        "openai",
+        "--model",
+        "m",
+        "--base-url",
+        "http://127.0.0.1:9/v1",
+        "--api-key",
+        secret,
+    )
+    assert code == 5
+    assert "cannot reach http://127.0.0.1:9/v1" in err
+    assert secret not in out + err

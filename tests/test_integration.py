@@ -1,0 +1,77 @@
+"""The real embedded LLM and embedder on seed claims (marker ``integration``; runs in CI)."""
+
+import socket
+
+import pytest
+
+from assistant.app import App
+from assistant.config import resolve_settings
+from assistant.ingest import ingest_paths
+from assistant.schemas import VERDICTS
+
+from .conftest import SEED
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    home = tmp_path_factory.mktemp("home")
+    app = App(resolve_settings(home=home))
+    report = ingest_paths(app.store, app.embeddings, [SEED])
+    assert report.ok
+    return app
+
+
+def _assert_spans_exact(result, text):
+    for st in result.statements:
+        for ev in st.evidence:
+            assert text[ev.start : ev.end] == ev.text
+    for r in result.retrieved:
+        assert text[r.start : r.end] == r.text
+
+
+@pytest.mark.parametrize(
+    ("claim", "gold_sentence"),
+    [
+        ("In 2023 Congress passed a law that stops a president from leaving NATO on his own.", 15),
+        ("Mike Lee ist Senator aus Texas.", 1),
+    ],
+)
+def test_real_check_on_seed_claims(app, seed_text, claim, gold_sentence):
+    result = app.checker.check(claim)
+    assert result.verdict in VERDICTS
+    assert 1 <= len(result.statements) <= 3
+    assert gold_sentence in [r.sentence_id for r in result.retrieved]
+    _assert_spans_exact(result, seed_text)
+    assert result.usage["completion_tokens"] > 0
+    assert result.model.startswith("qwen2.5-coder-1.5b")
+
+
+def test_real_answer_cites_exact_spans(app, seed_text):
+    result = app.checker.answer("Wer ist der neue Chef der NATO?")
+    assert result.prompt_version == "answer.v1"
+    _assert_spans_exact(result, seed_text)
+
+
+def test_default_mode_opens_no_network_connection(tmp_path, monkeypatch, seed_text):
+    attempts = []
+    real_connect = socket.socket.connect
+
+    def guarded_connect(self, address):
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            attempts.append(address)
+            raise OSError(f"network access attempted: {address}")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+    monkeypatch.setattr(
+        socket,
+        "create_connection",
+        lambda address, *a, **k: attempts.append(address) or (_ for _ in ()).throw(OSError()),
+    )
+    fresh = App(resolve_settings(home=tmp_path / "home"))
+    assert ingest_paths(fresh.store, fresh.embeddings, [SEED]).ok
+    result = fresh.checker.check("Elon Musk wants the USA to leave NATO.")
+    _assert_spans_exact(result, seed_text)
+    assert attempts == []

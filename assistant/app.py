@@ -12,6 +12,7 @@ from .check import Checker
 from .config import Settings, apply_offline_defaults
 from .embeddings import get_embedder
 from .llm import StructuredChat, make_chat
+from .llm.cache import ReplyCache
 from .retrieve import SentenceRetriever
 from .store import SentenceStore
 
@@ -45,7 +46,7 @@ class App:
     def chat(self) -> StructuredChat:
         """The configured chat backend (for ``local``: assembles and verifies the model file)."""
         s = self.settings
-        return make_chat(
+        chat = make_chat(
             s.backend,
             model_dir=s.model_dir,
             model=s.model,
@@ -53,6 +54,9 @@ class App:
             api_key=s.api_key,
             on_assemble_progress=self.on_assemble_progress,
         )
+        if s.cache:
+            chat.cache = ReplyCache(s.home / "cache" / "replies.sqlite")
+        return chat
 
     @cached_property
     def checker(self) -> Checker:

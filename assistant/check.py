@@ -150,7 +150,7 @@ class Checker:
             variables["history"] = inputs["history"]
         system, user = prompt.render(**variables)
         t0 = time.perf_counter()
-        reply, usage = self.chat.ask(system, user, ModelCheckReply)
+        reply, usage = self.chat.ask(system, user, ModelCheckReply, prompt_id=prompt.id)
         return _Judged(
             prompt_id=prompt.id,
             claim=claim,
@@ -207,6 +207,7 @@ class Checker:
             usage={
                 "prompt_tokens": judged.usage.prompt_tokens,
                 "completion_tokens": judged.usage.completion_tokens,
+                "cached": int(judged.usage.cached),
             },
             schema_failures=judged.usage.schema_failures,
         )

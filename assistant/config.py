@@ -27,6 +27,7 @@ ENV = {
     "model_dir": "FACTCHECK_MODEL_DIR",
     "k": "FACTCHECK_K",
     "prompt": "FACTCHECK_PROMPT",
+    "cache": "FACTCHECK_CACHE",
     "model": "OPENAI_MODEL",
     "base_url": "OPENAI_BASE_URL",
     "api_key": "OPENAI_API_KEY",
@@ -44,6 +45,7 @@ class Settings:
     model_dir: Path
     k: int
     prompt: str
+    cache: bool = True
     model: str | None = None
     base_url: str | None = None
     api_key: str | None = None
@@ -95,6 +97,7 @@ def resolve_settings(**flags: Any) -> Settings:
         model_dir=Path(pick("model_dir", Path.home() / ".cache" / "factcheck" / "models")),
         k=k,
         prompt=str(pick("prompt", "check.v1")),
+        cache=str(pick("cache", "1")).lower() not in ("0", "false", "no", "off"),
         model=pick("model"),
         base_url=pick("base_url"),
         # The key is read from flags or the environment only: a config file is too easy to commit.

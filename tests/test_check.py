@@ -109,3 +109,18 @@ def test_answer_uses_history_and_search_text(checker, fake_chat_model):
 )
 def test_claim_verdict_rule(verdicts, expected):
     assert aggregate_verdict(verdicts) == expected
+
+
+def test_reply_cache_makes_a_repeated_check_free(checker, fake_chat_model, structured_fake, tmp_path):
+    from assistant.llm.cache import ReplyCache
+
+    structured_fake.cache = ReplyCache(tmp_path / "replies.sqlite")
+    fake_chat_model.enqueue({"statements": [_statement("Lee is from Utah.", [1], "supported")]})
+    first = checker.check("Lee Utah Senator")
+    second = checker.check("Lee Utah Senator")  # nothing queued: a model call would fail
+    assert len(fake_chat_model.calls) == 1
+    assert second.statements == first.statements
+    assert (first.usage["cached"], second.usage["cached"]) == (0, 1)
+    fake_chat_model.enqueue({"statements": [_statement("x", [], "not_enough_info")]})
+    checker.check("Lee Utah Senator", k=3)  # different input: a new call
+    assert len(fake_chat_model.calls) == 2

@@ -57,7 +57,9 @@ def build_report(records: list[ItemRecord], config: dict[str, Any]) -> dict[str,
     n_invalid = sum(r.invalid_spans for r in answered)
     # Every answered item ends in one valid reply; failed replies are counted on top.
     schema_fail = sum(r.schema_failures for r in records)
-    latencies = [r.latency_s for r in answered]
+    # Cached replies cost nothing: latency and tokens are measured on the items the model really answered.
+    fresh = [r for r in answered if not r.cached]
+    latencies = [r.latency_s for r in fresh]
     pipeline_variant = (
         "pipeline" if any("pipeline" in r.ranked for r in records) else f"dense:{config.get('embedder')}"
     )
@@ -88,8 +90,9 @@ def build_report(records: list[ItemRecord], config: dict[str, Any]) -> dict[str,
         "errors": sum(1 for r in records if r.error),
         "latency_p50_s": _r(M.percentile(latencies, 50), 2),
         "latency_p95_s": _r(M.percentile(latencies, 95), 2),
-        "prompt_tokens_per_item": _r(_mean([r.prompt_tokens for r in answered]), 1),
-        "completion_tokens_per_item": _r(_mean([r.completion_tokens for r in answered]), 1),
+        "prompt_tokens_per_item": _r(_mean([r.prompt_tokens for r in fresh]), 1),
+        "completion_tokens_per_item": _r(_mean([r.completion_tokens for r in fresh]), 1),
+        "cached_replies": len(answered) - len(fresh),
         "per_class": cls["per_class"],
         "confusion": cls["confusion"],
         "confidence_intervals": _intervals(judged, records, pipeline_variant),

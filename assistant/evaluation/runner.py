@@ -51,6 +51,7 @@ class ItemRecord:
     latency_s: float = 0.0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached: bool = False
     error: str | None = None
     baseline_pred: str | None = None
     baseline_confidence: float = 0.0
@@ -245,6 +246,7 @@ def _record_result(rec: ItemRecord, result: CheckResult, texts: dict[str, str]) 
     rec.latency_s = result.timings_ms.get("total", 0.0) / 1000
     rec.prompt_tokens = result.usage.get("prompt_tokens", 0)
     rec.completion_tokens = result.usage.get("completion_tokens", 0)
+    rec.cached = bool(result.usage.get("cached", 0))
 
 
 def _keys(hits: list[SentenceHit]) -> list[Key]:

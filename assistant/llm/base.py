@@ -7,7 +7,6 @@ shares: parsing into pydantic, a bounded retry on malformed replies, and token a
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -18,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import ModelError
 from ..schemas import reply_schema
+from .cache import ReplyCache
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -33,6 +33,7 @@ class Usage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     schema_failures: int = 0
+    cached: bool = False
 
     def add(self, other: Usage) -> None:
         """Accumulate another call's usage."""
@@ -53,27 +54,51 @@ class StructuredChat:
     schema_kwargs: Callable[[dict[str, Any]], dict[str, Any]]
     temperature: float = 0.0
     load_hook: Callable[[], None] | None = field(default=None, repr=False)
+    cache: ReplyCache | None = field(default=None, repr=False)
 
     def load(self) -> None:
         """Load heavy weights now (so a caller can show progress) instead of on first use."""
         if self.load_hook is not None:
             self.load_hook()
 
-    def ask(self, system: str, user: str, schema: type[T], *, max_tokens: int = 600) -> tuple[T, Usage]:
+    def ask(
+        self, system: str, user: str, schema: type[T], *, max_tokens: int = 600, prompt_id: str = ""
+    ) -> tuple[T, Usage]:
         """One reply parsed into ``schema``; raises :class:`ModelError` after bounded retries."""
         usage = Usage()
-        kwargs = self.schema_kwargs(reply_schema(schema))
+        json_schema = reply_schema(schema)
+        key = ReplyCache.key(
+            model=self.name,
+            temperature=self.temperature,
+            max_tokens=max_tokens,
+            prompt=prompt_id,
+            system=system,
+            user=user,
+            schema=json_schema,
+        )
+        if self.cache is not None and (hit := self.cache.get(key)) is not None:
+            try:
+                usage.cached = True
+                return schema.model_validate_json(hit), usage
+            except (ValidationError, ValueError):
+                pass  # a stale entry: ask the model again
+        kwargs = self.schema_kwargs(json_schema)
         messages = [SystemMessage(content=system), HumanMessage(content=user)]
         last_error = ""
         for attempt in range(MAX_SCHEMA_RETRIES + 1):
             temperature = self.temperature if attempt == 0 else self.temperature + 0.3 * attempt
             reply = self.chat_model.invoke(messages, max_tokens=max_tokens, temperature=temperature, **kwargs)
             _count_tokens(reply, usage)
+            text = _text_of(reply)
             try:
-                return schema.model_validate_json(_text_of(reply)), usage
+                parsed = schema.model_validate_json(text)
             except (ValidationError, ValueError) as exc:
                 usage.schema_failures += 1
                 last_error = _first_error(exc)
+                continue
+            if self.cache is not None:
+                self.cache.put(key, text)
+            return parsed, usage
         raise ModelError(
             f"model {self.name} gave {MAX_SCHEMA_RETRIES + 1} replies that do not fit the expected JSON "
             f"schema (last: {last_error})"
@@ -101,8 +126,3 @@ def _first_error(exc: Exception) -> str:
         err = exc.errors()[0]
         return f"{'.'.join(str(p) for p in err.get('loc', ()))}: {err.get('msg', '')}"[:200]
     return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-
-
-def schema_as_text(schema: type[BaseModel]) -> str:
-    """The reply schema as compact JSON (for prompts of backends without constrained decoding)."""
-    return json.dumps(reply_schema(schema), separators=(",", ":"))

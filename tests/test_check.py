@@ -36,7 +36,7 @@ def test_citations_become_verified_spans(checker, fake_chat_model, seed_text):
             assert ev.doc_path.endswith("musk-nato.de.txt")
     assert result.statements[0].evidence[0].sentence_id == top.sentence_id
     assert result.prompt_version == "check.v1"
-    assert result.usage == {"prompt_tokens": 100, "completion_tokens": 20}
+    assert result.usage == {"prompt_tokens": 100, "completion_tokens": 20, "cached": 0}
     assert set(result.timings_ms) >= {"retrieve", "llm", "total"}
 
 

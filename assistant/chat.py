@@ -31,7 +31,7 @@ from rich.text import Text
 
 from .app import App
 from .config import Settings
-from .errors import FactCheckError
+from .errors import FactCheckError, InputError
 from .render import VERDICT_MARK, VERDICT_STYLE, evidence_text, render_result, statement_block
 from .schemas import CheckResult, Evidence, Retrieved
 
@@ -295,7 +295,7 @@ class ChatSession:
             return
         found = self.app.store.find_document(name)
         if found is None:
-            raise FactCheckError(f"no document {name!r} in the index; /docs lists them")
+            raise InputError(f"no document {name!r} in the index; /docs lists them")
         self.doc_id = found.doc_id
 
     def loop(self, read_line: Callable[[], str]) -> int:
@@ -376,8 +376,8 @@ class ChatSession:
 
     def run_cancellable(self, fn: Callable[[], T], model_stage: str) -> T:
         """Run a turn in a worker thread with a stage spinner; Ctrl-C abandons it (KeyboardInterrupt)."""
+        _register_stage_hook()
         with self.status("retrieving…") as update:
-            _register_stage_hook()
             return in_thread(fn, handler=_StageHandler(update, model_stage)).result()
 
     # ---- showing turns
@@ -392,9 +392,9 @@ class ChatSession:
             render_answer(turn.result, self.console, german=is_german(turn.input))
 
     def last_turn(self) -> Turn:
-        """The previous turn; a FactCheckError when there is none."""
+        """The previous turn; an InputError when there is none."""
         if not self.turns:
-            raise FactCheckError("nothing asked yet: type a question or a claim first")
+            raise InputError("nothing asked yet: type a question or a claim first")
         return self.turns[-1]
 
     def explain_last(self) -> None:
@@ -410,15 +410,18 @@ class ChatSession:
         result = turn.result
         if turn.kind == "claim":
             if not 1 <= number <= len(result.statements):
-                raise FactCheckError(f"no statement {number}: the last check has {len(result.statements)}")
+                raise InputError(f"no statement {number}: the last check has {len(result.statements)}")
             self.console.print(statement_block(number, result.statements[number - 1], result.retrieved))
             return
         cites = citations(result)
         if not 1 <= number <= len(cites):
-            raise FactCheckError(f"no source [{number}]: the last answer cites {len(cites)}")
+            raise InputError(f"no source [{number}]: the last answer cites {len(cites)}")
         ev = cites[number - 1]
-        self.say(Text.assemble((f"[{number}] ", "bold cyan"), (ev.doc_id, "bold")))
-        self.console.print(evidence_text(ev, sentence_for(ev, result.retrieved)))
+        table = Table.grid(padding=(0, 1))
+        table.add_row(
+            Text(f"[{number}]", style="cyan"), evidence_text(ev, sentence_for(ev, result.retrieved))
+        )
+        self.console.print(table)
 
 
 # ---- entry point ---------------------------------------------------------------------------------

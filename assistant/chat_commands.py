@@ -13,7 +13,7 @@ from rich.text import Text
 
 from .app import App
 from .chat import ChatSession, Turn, citations, sentence_for
-from .errors import FactCheckError
+from .errors import InputError
 from .ingest import ingest_paths
 from .llm import BACKENDS
 from .render import VERDICT_LABEL, VERDICT_MARK
@@ -54,9 +54,9 @@ def ingest(session: ChatSession, arg: str) -> None:
     try:
         paths = [Path(p).expanduser() for p in shlex.split(arg)]
     except ValueError as exc:
-        raise FactCheckError(f"/ingest: {exc}") from None
+        raise InputError(f"/ingest: {exc}") from None
     if not paths:
-        raise FactCheckError("usage: /ingest PATH")
+        raise InputError("usage: /ingest PATH")
     app = session.app
     with session.status("ingesting…") as update:
         report = ingest_paths(app.store, app.embeddings, paths, on_start=lambda name, _n: update(name))
@@ -88,7 +88,7 @@ def set_k(session: ChatSession, arg: str) -> None:
     """Show or set how many sentences are retrieved."""
     if arg:
         if not arg.isdigit() or not 1 <= int(arg) <= MAX_K:
-            raise FactCheckError(f"k must be a whole number from 1 to {MAX_K}, got {arg!r}")
+            raise InputError(f"k must be a whole number from 1 to {MAX_K}, got {arg!r}")
         session.k = int(arg)
     session.say(f"k = {session.k}")
 
@@ -117,7 +117,7 @@ def model(session: ChatSession, arg: str) -> None:
 def switch_backend(session: ChatSession, backend: str) -> None:
     """Build an App with another backend that reuses the open index and embedder."""
     if backend not in BACKENDS:
-        raise FactCheckError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
+        raise InputError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
     old = session.app
     new = App(replace(old.settings, backend=backend), on_assemble_progress=old.on_assemble_progress)
     new.__dict__["store"] = old.store
@@ -146,16 +146,16 @@ def sources(session: ChatSession, arg: str) -> None:
 def export(session: ChatSession, arg: str) -> None:
     """Write the session to FILE: Markdown for .md, JSON for .json."""
     if not arg:
-        raise FactCheckError("usage: /export FILE.md or /export FILE.json")
+        raise InputError("usage: /export FILE.md or /export FILE.json")
     path = Path(arg).expanduser()
     writers = {".md": session_markdown, ".json": session_json}
     writer = writers.get(path.suffix.lower())
     if writer is None:
-        raise FactCheckError(f"cannot export to {path.name}: use a .md or .json file name")
+        raise InputError(f"cannot export to {path.name}: use a .md or .json file name")
     try:
         path.write_text(writer(session.turns), "utf-8")
     except OSError as exc:
-        raise FactCheckError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
     session.say(f"exported {len(session.turns)} turn(s) to {path}")
 
 

@@ -232,9 +232,10 @@ class Checker:
         )
 
     def _document(self, doc_id: str) -> StoredDocument | None:
-        if doc_id not in self._docs:
+        # Read the cache once: another thread's check may clear it between two lookups.
+        doc = self._docs.get(doc_id)
+        if doc is None:
             doc = self.store.get_document(doc_id)
-            if doc is None:
-                return None
-            self._docs[doc_id] = doc
-        return self._docs[doc_id]
+            if doc is not None:
+                self._docs[doc_id] = doc
+        return doc

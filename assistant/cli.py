@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -24,6 +25,7 @@ from rich.progress import (
 from rich.table import Table
 
 from .app import App
+from .batch import ClaimInput, check_many, read_claims
 from .config import resolve_settings
 from .errors import FactCheckError
 from .ingest import ingest_paths
@@ -184,7 +186,24 @@ def chat(
 
 @cli.command()
 def check(
-    claim: Annotated[str, typer.Argument(help="The claim to check, in any language.")],
+    claim: Annotated[
+        str | None, typer.Argument(help="The claim to check, in any language (or use --file).")
+    ] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option("--file", help="Check every claim in a .txt (one per line) or .jsonl file."),
+    ] = None,
+    out_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Results of --file as JSON lines (default: FILE_STEM.results.jsonl next to FILE); "
+            "a rerun skips the claims already done.",
+        ),
+    ] = None,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", min=1, max=32, help="Claims checked at once with --file.")
+    ] = 1,
     doc: Annotated[
         str | None, typer.Option("--doc", help="Only use this document (id or file name).")
     ] = None,
@@ -199,9 +218,14 @@ def check(
     base_url: BaseUrlOpt = None,
     api_key: ApiKeyOpt = None,
 ) -> None:
-    """Check one claim against the indexed documents."""
-    if not claim.strip():
+    """Check one claim, or a file of claims, against the indexed documents."""
+    if (claim is None) == (file is None):
+        raise typer.BadParameter("give either a CLAIM or --file PATH", param_hint="CLAIM / --file")
+    if file is None and (out_path is not None or concurrency != 1):
+        raise typer.BadParameter("--out and --concurrency go with --file", param_hint="--file")
+    if claim is not None and not claim.strip():
         raise typer.BadParameter("the claim is empty", param_hint="CLAIM")
+    claims = read_claims(file) if file is not None else []  # a bad file fails before any model loads
     app = _app(
         home=home,
         index=index,
@@ -219,12 +243,56 @@ def check(
         raise FactCheckError(f"the index at {app.settings.index} is empty: run `factcheck ingest PATH` first")
     with _status("loading model…"):
         app.chat.load()
+    if file is not None:
+        _check_file(app, file, claims, out_path, doc_id=doc_id, concurrency=concurrency, as_json=as_json)
+        return
+    assert claim is not None
     with _status("checking…"):
         result = app.checker.check(claim, doc_id=doc_id, k=k)
     if as_json:
         out.print_json(result.model_dump_json()) if out.is_terminal else print(result.model_dump_json())
     else:
         render_result(result, out)
+
+
+def _check_file(
+    app: App,
+    file: Path,
+    claims: list[ClaimInput],
+    out_path: Path | None,
+    *,
+    doc_id: str | None,
+    concurrency: int,
+    as_json: bool,
+) -> None:
+    out_path = out_path or file.with_name(f"{file.stem}.results.jsonl")
+    if out_path.resolve() == file.resolve():
+        raise typer.BadParameter("--out must not be the claims file", param_hint="--out")
+    if doc_id is not None:  # --doc is the default for claims that name no document
+        claims = [c if c.doc else dataclasses.replace(c, doc=doc_id) for c in claims]
+    with StageProgress() as progress:
+
+        def on_progress(done: int, total: int) -> None:
+            if done == 0:
+                progress.stage("checking claims", total)
+            else:
+                progress.advance()
+
+        summary = check_many(app.checker, claims, out_path, concurrency=concurrency, on_progress=on_progress)
+    if as_json:
+        print(json.dumps({"out": str(out_path), **dataclasses.asdict(summary)}))
+    else:
+        verdicts = ", ".join(f"{n} {v}" for v, n in sorted(summary.verdicts.items()))
+        out.print(
+            f"checked {summary.checked}, failed {summary.failed}, skipped {summary.skipped} already done"
+            + (f" ({verdicts})" if verdicts else "")
+            + f" → {out_path}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if summary.failed:
+        err.print(f"{summary.failed} claim(s) failed (see {out_path}); run again to retry them")
+        raise typer.Exit(1)
 
 
 @cli.command()
@@ -483,9 +551,13 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
+    except (click.ClickException, typer.TyperException) as exc:
+        # typer >= 0.29 vendors click: its usage errors (BadParameter, …) are not click.ClickException
+        if hasattr(exc, "show"):
+            exc.show()
+        else:
+            err.print(f"error: {exc.format_message()}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except (click.exceptions.Abort, typer.Abort, KeyboardInterrupt):
         err.print("interrupted")
         sys.exit(130)

@@ -30,6 +30,8 @@ SENTENCES = "sentences"
 DOCUMENTS = "documents"
 #: The documents collection stores no meaningful vector; Chroma requires one, so every record gets this.
 _REGISTRY_VECTOR = [1.0]
+#: Seconds a Chroma server may take to answer its heartbeat. The Chroma client itself waits forever.
+CONNECT_TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,7 @@ def open_client(location: str) -> Any:
         if not url.hostname:
             raise ConfigError(f"invalid Chroma server URL {location!r}")
         try:
+            _probe(url.scheme, url.netloc)
             client = chromadb.HttpClient(
                 host=url.hostname,
                 port=url.port or (443 if url.scheme == "https" else 8000),
@@ -105,6 +108,13 @@ def open_client(location: str) -> Any:
         raise StoreError(
             f"index at {path} cannot be opened (corrupt or from another Chroma version): {_one_line(exc)}"
         ) from None
+
+
+def _probe(scheme: str, netloc: str) -> None:
+    """Fail in bounded time on a server that accepts connections but never answers."""
+    import httpx
+
+    httpx.get(f"{scheme}://{netloc}/api/v2/heartbeat", timeout=CONNECT_TIMEOUT_S).raise_for_status()
 
 
 def _one_line(exc: BaseException) -> str:

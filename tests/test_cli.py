@@ -171,3 +171,33 @@ def test_unreachable_endpoint_is_one_line_and_hides_the_key(run, monkeypatch):
     assert code == 5
     assert "cannot reach http://127.0.0.1:9/v1" in err
     assert secret not in out + err
+
+
+def test_check_a_file_of_claims_and_resume(run, fake_chat_model, tmp_path):
+    reply = {"statements": [{"text": "x", "sentences": [1], "verdict": "supported", "confidence": 0.8}]}
+    claims = tmp_path / "claims.txt"
+    claims.write_text("Mike Lee ist Senator aus Utah.\n\nMark Rutte leitet die NATO.\n", encoding="utf-8")
+    assert run("ingest", str(SEED))[0] == 0
+    fake_chat_model.enqueue(reply, reply)
+    code, out, err = run("check", "--file", str(claims), "--json")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["out"] == str(tmp_path / "claims.results.jsonl")
+    assert (summary["checked"], summary["skipped"], summary["verdicts"]) == (2, 0, {"supported": 2})
+    lines = [json.loads(x) for x in (tmp_path / "claims.results.jsonl").read_text("utf-8").splitlines()]
+    assert [r["id"] for r in lines] == ["line-1", "line-3"]
+    # nothing queued: a rerun must not call the model
+    code, out, _ = run("check", "--file", str(claims))
+    assert code == 0 and "checked 0, failed 0, skipped 2 already done" in out
+
+
+def test_check_needs_exactly_one_of_claim_or_file(run, tmp_path):
+    claims = tmp_path / "claims.txt"
+    claims.write_text("a\n", encoding="utf-8")
+    assert run("check")[0] == 2
+    code, _, err = run("check", "Ein Satz.", "--file", str(claims))
+    assert code == 2 and "either a CLAIM or --file" in err
+    code, _, err = run("check", "Ein Satz.", "--concurrency", "2")
+    assert code == 2 and "go with --file" in err
+    code, _, err = run("check", "--file", str(tmp_path / "claims.csv"))
+    assert code == 2 and ".txt file" in err

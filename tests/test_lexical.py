@@ -11,7 +11,11 @@ def test_tokenize_splits_compounds_and_lowercases():
 
 
 def test_bm25_prefers_rare_matching_terms():
-    sents = [hit(0, "Der Senat stimmte ab."), hit(1, "Lee kommt aus Utah."), hit(2, "Der Senat tagte in Utah.")]
+    sents = [
+        hit(0, "Der Senat stimmte ab."),
+        hit(1, "Lee kommt aus Utah."),
+        hit(2, "Der Senat tagte in Utah."),
+    ]
     ranked = BM25(sents).search("Utah Lee", k=3)
     assert [h.sentence_index for h in ranked] == [1, 2]  # sentence 0 shares no term and is left out
     assert ranked[0].score > ranked[1].score > 0

@@ -1,0 +1,259 @@
+"""The ``openai`` backend over HTTP: a real llama.cpp server (integration) and scripted fake servers.
+
+The fake servers answer like an OpenAI-compatible endpoint would on a bad day (503, 401, nothing at all),
+so retries and error messages are tested without a model.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.app import App
+from assistant.config import Settings
+from assistant.errors import ConfigError, EndpointError
+from assistant.ingest import ingest_paths
+from assistant.llm import openai_compat
+from assistant.schemas import VERDICTS, CheckResult
+
+from .conftest import SEED, FakeEmbeddings
+from .servers import HOST, closed_port_url, llama_server
+
+CLAIM = "Mike Lee ist Senator aus Texas."
+
+
+def _app(tmp_path: Path, base_url: str, *, api_key: str | None = None) -> App:
+    """An App on the openai backend at ``base_url``, with fake embeddings and the seed ingested."""
+    settings = Settings(
+        home=tmp_path,
+        index=str(tmp_path / "chroma"),
+        embedder="fake",
+        backend="openai",
+        model_dir=tmp_path / "models",
+        k=5,
+        prompt="check.v1",
+        cache=False,
+        model="qwen",
+        base_url=base_url,
+        api_key=api_key,
+    )
+    app = App(settings)
+    app.__dict__["embeddings"] = FakeEmbeddings()
+    report = ingest_paths(app.store, app.embeddings, [SEED])
+    assert report.ok and report.outcomes[0].n_sentences > 0
+    return app
+
+
+def _assert_exact_spans(result: CheckResult) -> None:
+    seed_text = SEED.read_text("utf-8")
+    for st in result.statements:
+        for ev in st.evidence:
+            assert seed_text[ev.start : ev.end] == ev.text
+
+
+# ---- a real llama.cpp server ------------------------------------------------------------------------
+
+
+@pytest.mark.integration
+def test_check_through_a_real_llama_cpp_server(tmp_path):
+    from assistant.llm.model_file import ensure_model
+
+    model_dir = Path(os.environ.get("FACTCHECK_MODEL_DIR") or Path.home() / ".cache" / "factcheck" / "models")
+    model = ensure_model(model_dir)
+    # One thread: llama.cpp threads spin-wait for each other, so two threads on a 2-core machine drop to
+    # seconds per token as soon as anything else runs (measured: 3.6 s/token with 2, 0.12 s with 1).
+    with llama_server(model, n_threads=1, log_path=tmp_path / "llama-server.log") as base_url:
+        app = _app(tmp_path, base_url)
+        result = app.checker.check(CLAIM)
+    assert isinstance(result, CheckResult)
+    assert 1 <= len(result.statements) <= 3
+    assert result.verdict in VERDICTS
+    assert all(st.verdict in VERDICTS for st in result.statements)
+    assert result.retrieved
+    _assert_exact_spans(result)
+    assert "qwen" in result.model and "openai" in result.model
+    assert result.usage["prompt_tokens"] > 0
+
+
+# ---- scripted fake servers --------------------------------------------------------------------------
+
+VALID_REPLY = {
+    "statements": [
+        {"text": "Mike Lee ist Senator aus Texas.", "sentences": [1], "verdict": "refuted", "confidence": 0.9}
+    ]
+}
+
+
+def _completion(content: str) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-test",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "qwen",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {"prompt_tokens": 120, "completion_tokens": 30, "total_tokens": 150},
+    }
+
+
+class FakeOpenAI:
+    """An HTTP server on 127.0.0.1 that answers from a script of (status, body) and records requests.
+
+    When the script runs out, the last answer repeats; ``respond`` instead answers from the request body.
+    """
+
+    def __init__(
+        self,
+        script: list[tuple[int, dict[str, Any]]] | None = None,
+        respond: Callable[[dict[str, Any]], tuple[int, dict[str, Any]]] | None = None,
+    ) -> None:
+        self.script = list(script or [])
+        self.respond = respond
+        self.requests: list[dict[str, Any]] = []
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (the http.server API)
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                fake.requests.append(
+                    {
+                        "path": self.path,
+                        "headers": {k.lower(): v for k, v in self.headers.items()},
+                        "json": json.loads(body or b"{}"),
+                    }
+                )
+                if fake.respond is not None:
+                    status, answer = fake.respond(fake.requests[-1]["json"])
+                else:
+                    status, answer = fake.script.pop(0) if len(fake.script) > 1 else fake.script[0]
+                payload = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                # keep retries fast; the SDK honours this header before its own backoff
+                self.send_header("retry-after-ms", "50")
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer((HOST, 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{HOST}:{self._server.server_address[1]}/v1"
+
+    def __enter__(self) -> FakeOpenAI:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(5)
+
+
+def test_503_is_retried_until_the_server_answers(tmp_path):
+    unavailable = {"error": {"message": "loading model", "type": "server_error"}}
+    script = [(503, unavailable), (503, unavailable), (200, _completion(json.dumps(VALID_REPLY)))]
+    with FakeOpenAI(script) as server:
+        app = _app(tmp_path, server.base_url)
+        result = app.checker.check(CLAIM)
+    assert len(server.requests) == 3
+    assert result.verdict == "refuted"
+    assert result.statements[0].evidence  # sentence [1] was resolved to a verified span
+    _assert_exact_spans(result)
+    assert result.usage["prompt_tokens"] == 120
+    assert result.model == f"qwen (openai @ {server.base_url})"
+    request = server.requests[-1]
+    assert request["path"] == "/v1/chat/completions"
+    assert request["json"]["model"] == "qwen"
+    assert request["json"]["response_format"]["type"] == "json_schema"
+    assert CLAIM in request["json"]["messages"][-1]["content"]
+
+
+def test_429_is_retried_too(tmp_path):
+    limited = {"error": {"message": "rate limit", "type": "rate_limit_error"}}
+    script = [(429, limited), (200, _completion(json.dumps(VALID_REPLY)))]
+    with FakeOpenAI(script) as server:
+        result = _app(tmp_path, server.base_url).checker.check(CLAIM)
+    assert len(server.requests) == 2
+    assert result.verdict == "refuted"
+
+
+def test_a_server_that_stays_unavailable_is_an_endpoint_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(openai_compat, "MAX_RETRIES", 1)
+    with FakeOpenAI([(503, {"error": {"message": "down"}})]) as server:
+        app = _app(tmp_path, server.base_url)
+        with pytest.raises(EndpointError, match="answered HTTP 503"):
+            app.checker.check(CLAIM)
+    assert len(server.requests) == 2  # the first try and one retry
+
+
+def test_a_server_without_json_schema_gets_the_schema_as_json_object(tmp_path, monkeypatch):
+    # llama-cpp-python's server (0.3.x) refuses ``json_schema`` with a 500 but takes ``json_object`` + schema.
+    monkeypatch.setattr(openai_compat, "MAX_RETRIES", 0)
+    refused = {
+        "error": {
+            "message": "1 validation error: {'type': 'literal_error', 'loc': ('body', 'response_format', "
+            "'type'), 'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema'}",
+            "type": "internal_server_error",
+        }
+    }
+
+    def respond(body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if body["response_format"]["type"] == "json_schema":
+            return 500, refused
+        return 200, _completion(json.dumps(VALID_REPLY))
+
+    with FakeOpenAI(respond=respond) as server:
+        app = _app(tmp_path, server.base_url)
+        first = app.checker.check(CLAIM)
+        app.checker.check("Mike Lee ist Senator aus Utah.")
+    assert [r["json"]["response_format"]["type"] for r in server.requests] == [
+        "json_schema",
+        "json_object",
+        "json_object",  # the fallback is remembered: no second refusal
+    ]
+    schema = server.requests[1]["json"]["response_format"]["schema"]
+    assert schema["properties"]["statements"]["maxItems"] == 3
+    assert first.verdict == "refuted"
+
+
+def test_a_rejected_key_is_a_config_error_that_does_not_show_the_key(tmp_path):
+    key = "sk-test-0123456789abcdef"
+    rejected = {"error": {"message": f"Incorrect API key provided: {key}", "type": "invalid_request_error"}}
+    with FakeOpenAI([(401, rejected)]) as server:
+        app = _app(tmp_path, server.base_url, api_key=key)
+        with pytest.raises(ConfigError) as err:
+            app.checker.check(CLAIM)
+    message = str(err.value)
+    assert "OPENAI_API_KEY" in message and server.base_url in message
+    assert key not in message and "0123456789" not in message
+    assert len(server.requests) == 1  # an authentication failure is not retried
+    assert server.requests[0]["headers"]["authorization"] == f"Bearer {key}"
+
+
+def test_an_unreachable_endpoint_fails_in_bounded_time(tmp_path, monkeypatch):
+    monkeypatch.setattr(openai_compat, "MAX_RETRIES", 1)
+    url = closed_port_url(path="/v1")
+    app = _app(tmp_path, url)
+    t0 = time.monotonic()
+    with pytest.raises(EndpointError, match=f"cannot reach {url}"):
+        app.checker.check(CLAIM)
+    assert time.monotonic() - t0 < 30

@@ -61,4 +61,4 @@ class App:
     @cached_property
     def checker(self) -> Checker:
         """The check chain."""
-        return Checker(self.store, self.retriever, self.chat, prompt_id=self.settings.prompt)
+        return Checker(self.store, self.retriever, self.chat, pipeline=self.settings.pipeline)

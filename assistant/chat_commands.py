@@ -107,7 +107,7 @@ def model(session: ChatSession, arg: str) -> None:
         ("base url", s.base_url),
         ("embedder", s.embedder),
         ("index", s.index),
-        ("prompt", s.prompt),
+        ("pipeline", s.pipeline),
         ("k", session.k),
     ):
         if value is not None:

@@ -12,6 +12,7 @@ from typing import Any
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
 from .llm import StructuredChat, Usage
+from .pipelines import DEFAULT_PIPELINE, Pipeline, get_pipeline
 from .prompts_loader import Prompt, load_prompt
 from .retrieve import SentenceRetriever, document_to_hit
 from .schemas import (
@@ -22,10 +23,11 @@ from .schemas import (
     Statement,
     Verdict,
 )
+from .signals import StatementView
 from .spans import verify_citation
 from .store import SentenceHit, SentenceStore, StoredDocument
+from .verdict import VerdictStage
 
-DEFAULT_PROMPT = "check.v1"
 DEFAULT_ANSWER_PROMPT = "answer.v1"
 
 
@@ -64,7 +66,11 @@ def aggregate_confidence(statements: list[Statement], verdict: Verdict) -> float
 
 
 class Checker:
-    """Checks claims against one index with one chat backend and one prompt version."""
+    """Checks claims against one index with one chat backend and one pipeline version.
+
+    The pipeline decides the prompt, the retrieval mode (the retriever is used as given, with the
+    pipeline's mode) and the verdict stage after the model.
+    """
 
     def __init__(
         self,
@@ -72,13 +78,17 @@ class Checker:
         retriever: SentenceRetriever,
         chat: StructuredChat,
         *,
-        prompt_id: str = DEFAULT_PROMPT,
+        pipeline: Pipeline | str = DEFAULT_PIPELINE,
         answer_prompt_id: str = DEFAULT_ANSWER_PROMPT,
     ) -> None:
+        self.pipeline = get_pipeline(pipeline) if isinstance(pipeline, str) else pipeline
         self.store = store
+        if retriever.mode != self.pipeline.retrieval:
+            retriever = retriever.model_copy(update={"mode": self.pipeline.retrieval})
         self.retriever = retriever
         self.chat = chat
-        self.prompt: Prompt = load_prompt(prompt_id)
+        self.verdicts = VerdictStage.load(self.pipeline.verdict_model, retriever.embeddings)
+        self.prompt: Prompt = load_prompt(self.pipeline.prompt)
         self.answer_prompt: Prompt = load_prompt(answer_prompt_id)
         self._docs: dict[str, StoredDocument] = {}
         self.chain: Runnable[dict[str, Any], CheckResult] = (
@@ -167,17 +177,28 @@ class Checker:
         for st in judged.reply.statements:
             evidence: list[Evidence] = []
             for number in st.sentences:
-                ev = self._evidence_for(judged.hits, number, "")
+                ev = self._evidence_for(judged.hits, number)
                 if ev is None:
                     dropped += 1
                 elif ev not in evidence:
                     evidence.append(ev)
+            outcome = self.verdicts.apply(
+                StatementView(
+                    text=st.text.strip(),
+                    model_verdict=st.verdict,
+                    model_confidence=min(1.0, max(0.0, st.confidence)),
+                    cited=[e.text for e in evidence],
+                    retrieved=[h.text for h in judged.hits],
+                )
+            )
             statements.append(
                 Statement(
                     text=st.text.strip(),
-                    verdict=st.verdict,
-                    confidence=round(min(1.0, max(0.0, st.confidence)), 3),
+                    verdict=outcome.verdict,
+                    confidence=round(outcome.confidence, 3),
                     evidence=evidence,
+                    note=outcome.note,
+                    signals=outcome.signals,
                 )
             )
         verdict = aggregate_verdict([s.verdict for s in statements])
@@ -203,6 +224,7 @@ class Checker:
             dropped_citations=dropped,
             model=self.chat.name,
             prompt_version=judged.prompt_id,
+            pipeline=self.pipeline.id,
             timings_ms={k: round(v, 1) for k, v in timings.items()},
             usage={
                 "prompt_tokens": judged.usage.prompt_tokens,
@@ -212,14 +234,14 @@ class Checker:
             schema_failures=judged.usage.schema_failures,
         )
 
-    def _evidence_for(self, hits: list[SentenceHit], number: int, quote: str) -> Evidence | None:
+    def _evidence_for(self, hits: list[SentenceHit], number: int) -> Evidence | None:
         if not 1 <= number <= len(hits):
             return None  # the model cited a sentence it was not shown
         hit = hits[number - 1]
         doc = self._document(hit.doc_id)
         if doc is None:
             return None
-        span = verify_citation(doc.text, hit, quote)
+        span = verify_citation(doc.text, hit)
         if span is None:
             return None
         return Evidence(

@@ -63,6 +63,10 @@ ApiKeyOpt = Annotated[
     str | None, typer.Option("--api-key", help="API key (prefer env OPENAI_API_KEY).", show_default=False)
 ]
 KOpt = Annotated[int | None, typer.Option("-k", help="Sentences to retrieve (default 5).", min=1, max=50)]
+PipelineOpt = Annotated[
+    str | None,
+    typer.Option("--pipeline", help="Pipeline version, e.g. check.v1 or check.v2 (env FACTCHECK_PIPELINE)."),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object per result, for pipelines.")]
 
 
@@ -158,6 +162,7 @@ def chat(
         str | None, typer.Option("--doc", help="Only use this document (id or file name).")
     ] = None,
     k: KOpt = None,
+    pipeline: PipelineOpt = None,
     home: HomeOpt = None,
     index: IndexOpt = None,
     chroma_url: ChromaOpt = None,
@@ -180,6 +185,7 @@ def chat(
         base_url=base_url,
         api_key=api_key,
         k=k,
+        pipeline=pipeline,
     )
     raise typer.Exit(run_chat(settings, doc=doc))
 
@@ -208,6 +214,7 @@ def check(
         str | None, typer.Option("--doc", help="Only use this document (id or file name).")
     ] = None,
     k: KOpt = None,
+    pipeline: PipelineOpt = None,
     as_json: JsonOpt = False,
     home: HomeOpt = None,
     index: IndexOpt = None,
@@ -236,6 +243,7 @@ def check(
         base_url=base_url,
         api_key=api_key,
         k=k,
+        pipeline=pipeline,
     )
     _ = app.embeddings, app.chat  # configuration errors first, before touching the index
     doc_id = _resolve_doc(app, doc)
@@ -315,6 +323,8 @@ def ingest(
         transient=True,
         disable=not err.is_terminal,
     )
+    # On a terminal a live bar of sentences; in a log (not a terminal) a line every 10% of the files.
+    lines = StageProgress() if not err.is_terminal else None
     with progress:
         task = progress.add_task("ingesting", total=None)
 
@@ -327,6 +337,8 @@ def ingest(
             paths,
             on_start=on_start,
             on_progress=lambda n: progress.advance(task, n),
+            on_files=(lambda n: lines.stage("ingesting files", n)) if lines else None,
+            on_file_done=lines.advance if lines else None,
         )
     if as_json:
         print(json.dumps({"documents": [o.__dict__ for o in report.outcomes], "errors": report.errors}))
@@ -437,10 +449,17 @@ def eval_(
     baseline: Annotated[
         bool, typer.Option("--baseline/--no-baseline", help="Also run the naive single-prompt RAG baseline.")
     ] = False,
+    compare: Annotated[
+        str,
+        typer.Option(
+            "--compare", help="Comma-separated pipeline versions to score side by side, e.g. check.v1."
+        ),
+    ] = "",
     retrieval_only: Annotated[
         bool, typer.Option("--retrieval-only", help="Score retrieval only; load no LLM.")
     ] = False,
     k: KOpt = None,
+    pipeline: PipelineOpt = None,
     home: HomeOpt = None,
     index: IndexOpt = None,
     chroma_url: ChromaOpt = None,
@@ -453,7 +472,7 @@ def eval_(
     """Score a dataset with the same pipeline users get; write JSON and Markdown reports."""
     from .evaluation.datasets import load_dataset
     from .evaluation.report import QualityGateError, build_report, check_thresholds, git_commit, write_reports
-    from .evaluation.runner import EvalRunner, select_split
+    from .evaluation.runner import NAIVE_PIPELINE, EvalRunner, select_split
 
     app = _app(
         home=home,
@@ -465,6 +484,7 @@ def eval_(
         base_url=base_url,
         api_key=api_key,
         k=k,
+        pipeline=pipeline,
     )
     data = load_dataset(dataset, fmt, corpus, limit)
     data.items = select_split(data.items, split)
@@ -481,7 +501,7 @@ def eval_(
             data,
             chat,
             embedders=[e for e in compare_embedders.split(",") if e],
-            naive_baseline=baseline,
+            compare=[p for p in compare.split(",") if p] + ([NAIVE_PIPELINE] if baseline else []),
             on_stage=progress.stage,
             on_progress=progress.advance,
         )
@@ -492,7 +512,7 @@ def eval_(
         "split": split or "all",
         "limit": limit,
         "model": chat.name if chat else None,
-        "prompt": app.settings.prompt,
+        "pipeline": app.settings.pipeline,
         "embedder": app.settings.embedder,
         "k": app.settings.k,
         "commit": git_commit(),

@@ -15,6 +15,7 @@ from typing import Any
 
 from .embeddings import DEFAULT_EMBEDDER
 from .errors import ConfigError
+from .pipelines import DEFAULT_PIPELINE, get_pipeline
 from .retrieve import DEFAULT_K
 
 #: Variables read from the environment, by setting name.
@@ -26,7 +27,7 @@ ENV = {
     "backend": "FACTCHECK_BACKEND",
     "model_dir": "FACTCHECK_MODEL_DIR",
     "k": "FACTCHECK_K",
-    "prompt": "FACTCHECK_PROMPT",
+    "pipeline": "FACTCHECK_PIPELINE",
     "cache": "FACTCHECK_CACHE",
     "model": "OPENAI_MODEL",
     "base_url": "OPENAI_BASE_URL",
@@ -44,7 +45,7 @@ class Settings:
     backend: str
     model_dir: Path
     k: int
-    prompt: str
+    pipeline: str
     cache: bool = True
     model: str | None = None
     base_url: str | None = None
@@ -96,7 +97,7 @@ def resolve_settings(**flags: Any) -> Settings:
         backend=str(pick("backend", "local")),
         model_dir=Path(pick("model_dir", Path.home() / ".cache" / "factcheck" / "models")),
         k=k,
-        prompt=str(pick("prompt", "check.v1")),
+        pipeline=get_pipeline(str(pick("pipeline", DEFAULT_PIPELINE))).id,
         cache=str(pick("cache", "1")).lower() not in ("0", "false", "no", "off"),
         model=pick("model"),
         base_url=pick("base_url"),

@@ -33,13 +33,19 @@ def ingest_paths(
     *,
     on_start: Callable[[str, int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
+    on_files: Callable[[int], None] | None = None,
+    on_file_done: Callable[[], None] | None = None,
 ) -> IngestReport:
     """Ingest files and folders, one document at a time under the index's write lock.
 
     A bad file is reported and skipped; the others still go in. Each document is committed on its own,
     so an interruption loses at most the document in progress, never a half of it.
+    Callbacks: ``on_files(n)`` once with the number of files, ``on_start(name, chars)`` and
+    ``on_file_done()`` around each file, ``on_progress(sentences)`` as sentences are stored.
     """
     files = expand_paths(paths)
+    if on_files:
+        on_files(len(files))
     outcomes: list[IngestOutcome] = []
     errors: list[str] = []
     with store.write_lock():
@@ -51,4 +57,6 @@ def ingest_paths(
                 outcomes.append(store.ingest(doc, embeddings.embed_documents, on_progress=on_progress))
             except InputError as exc:
                 errors.append(str(exc))
+            if on_file_done:
+                on_file_done()
     return IngestReport(outcomes, errors)

@@ -45,6 +45,8 @@ def statement_block(number: int, st: Statement, retrieved: list[Retrieved]) -> G
     by_key = {(r.doc_id, r.sentence_id): r for r in retrieved}
     head = Text.assemble((f"{number}. ", "bold"), verdict_text(st.verdict, st.confidence), "\n   ", st.text)
     parts: list[object] = [head]
+    if st.note:
+        parts.append(Padding(Text(st.note, style="dim italic"), (0, 0, 0, 3)))
     if st.evidence:
         for ev in st.evidence:
             parts.append(Padding(evidence_text(ev, by_key.get((ev.doc_id, ev.sentence_id))), (0, 0, 0, 6)))
@@ -67,7 +69,8 @@ def render_result(result: CheckResult, console: Console) -> None:
         blocks.append(statement_block(i, st, result.retrieved))
         blocks.append(Text())
     footer = (
-        f"{result.model} · prompt {result.prompt_version} · {result.timings_ms.get('total', 0) / 1000:.1f} s"
+        f"{result.model} · pipeline {result.pipeline or '-'} (prompt {result.prompt_version}) · "
+        f"{result.timings_ms.get('total', 0) / 1000:.1f} s"
     )
     if result.dropped_citations:
         footer += f" · {result.dropped_citations} citation(s) dropped: they did not match the source text"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
@@ -10,13 +10,25 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field
 
+from .lexical import BM25, reciprocal_rank_fusion
 from .store import SentenceHit, SentenceStore
 
 DEFAULT_K = 5
+#: Hybrid retrieval fuses this many dense hits with a lexical search ...
+HYBRID_POOL = 20
+#: ... over every sentence of the (at most) this many best documents of the dense search, so the lexical
+#: side scores a bounded number of sentences however large the index grows (fetching them is one filtered
+#: Chroma read, whose cost grows slowly with the index; see evals/RESULTS.md).
+HYBRID_DOCS = 3
+RetrievalMode = Literal["dense", "hybrid"]
 
 
 class SentenceRetriever(BaseRetriever):
-    """Dense retrieval of sentences, optionally restricted to one document.
+    """Dense or hybrid retrieval of sentences, optionally restricted to one document.
+
+    ``hybrid`` fuses the dense ranking with BM25 (reciprocal-rank fusion) over the sentences of the
+    documents the dense search found: multilingual embeddings blur names, numbers and dates, BM25 does not.
+    Scores are cosine similarities in ``dense`` mode and fused RRF scores in ``hybrid`` mode.
 
     Each returned ``Document`` carries ``doc_id``, ``sentence_index``, ``start``, ``end`` and ``score``
     in its metadata, so spans can be traced back to the source text.
@@ -28,14 +40,30 @@ class SentenceRetriever(BaseRetriever):
     embeddings: Embeddings
     k: int = Field(default=DEFAULT_K, ge=1)
     doc_id: str | None = None
+    mode: RetrievalMode = "dense"
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: Any
     ) -> list[Document]:
         k = int(kwargs.get("k", self.k))
         doc_id = kwargs.get("doc_id", self.doc_id)
-        hits = self.store.search(self.embeddings.embed_query(query), k=k, doc_id=doc_id)
+        vector = self.embeddings.embed_query(query)
+        if self.mode == "hybrid":
+            hits = hybrid_search(self.store, vector, query, k=k, doc_id=doc_id)
+        else:
+            hits = self.store.search(vector, k=k, doc_id=doc_id)
         return [hit_to_document(h) for h in hits]
+
+
+def hybrid_search(
+    store: SentenceStore, vector: list[float], query: str, *, k: int, doc_id: str | None = None
+) -> list[SentenceHit]:
+    """Dense hits fused with BM25 over the sentences of the best documents (see SentenceRetriever)."""
+    dense = store.search(vector, k=max(k, HYBRID_POOL), doc_id=doc_id)
+    doc_ids = [doc_id] if doc_id else list(dict.fromkeys(h.doc_id for h in dense))[:HYBRID_DOCS]
+    pool = [h for d in doc_ids for h in store.sentences_of(d)]
+    lexical = BM25(pool).search(query, max(k, HYBRID_POOL)) if pool else []
+    return reciprocal_rank_fusion([dense, lexical], k)
 
 
 def hit_to_document(hit: SentenceHit) -> Document:

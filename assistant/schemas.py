@@ -51,6 +51,10 @@ class Statement(BaseModel):
     verdict: Verdict
     confidence: float
     evidence: list[Evidence]
+    #: Why the verdict differs from the model's (set by the verdict stage of pipelines that have one).
+    note: str | None = None
+    #: The measured signals the verdict stage decided on (pipelines with a verdict classifier).
+    signals: dict[str, float] | None = None
 
 
 class Retrieved(BaseModel):
@@ -75,6 +79,7 @@ class CheckResult(BaseModel):
     dropped_citations: int
     model: str
     prompt_version: str
+    pipeline: str = ""
     timings_ms: dict[str, float]
     usage: dict[str, int] = Field(default_factory=dict)
     schema_failures: int = 0

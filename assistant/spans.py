@@ -39,7 +39,7 @@ def locate_quote(sentence: str, quote: str) -> tuple[int, int] | None:
     return (idx, idx + len(q))
 
 
-def verify_citation(doc_text: str, hit: SentenceHit, quote: str) -> Span | None:
+def verify_citation(doc_text: str, hit: SentenceHit, quote: str = "") -> Span | None:
     """A span for a citation of ``hit``, or None when it does not match ``doc_text`` exactly."""
     if doc_text[hit.start : hit.end] != hit.text:
         return None  # the index and the document disagree: never show such a span

@@ -1,4 +1,11 @@
-"""The verdict policy: rules applied in code after the model, because a 1.5B model's judgement is weak.
+"""The verdict stage after the model: a classifier over signals, then policy rules.
+
+A 1.5B model's judgement is weak, so a pipeline version may replace its verdict by a small multinomial
+logistic regression over the model's verdict and the measured signals of :mod:`assistant.signals`,
+trained on development data only (``evals/train_verdict.py``); its probability is the confidence.
+Weights ship as JSON in ``assistant/verdict_models/``.
+
+The policy rules run after the classifier.
 
 Each rule is general (no dataset-specific words or items) and leaves a note on the statement saying why its
 verdict changed, so a reader sees the reasoning:
@@ -11,10 +18,20 @@ verdict changed, so a reader sees the reasoning:
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from dataclasses import dataclass
+from importlib import resources
+from typing import TYPE_CHECKING, Any
 
+from .errors import ConfigError
 from .schemas import Verdict
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+
+    from .signals import StatementView
 
 #: Modal hedges in the languages of our sources and claims. Conditionals ("würde", "would") and reported
 #: speech ("sei") are not hedges: they report what someone says or what would follow.
@@ -61,3 +78,93 @@ def apply_policy(statement: str, verdict: Verdict, evidence_sentences: list[str]
             "refuted", f"the source names {', '.join(sorted(cited))}, not {', '.join(sorted(claimed))}"
         )
     return PolicyOutcome(verdict)
+
+
+@dataclass(frozen=True)
+class VerdictClassifier:
+    """Multinomial logistic regression over standardised signals, read from a JSON weights file."""
+
+    id: str
+    classes: tuple[Verdict, ...]
+    features: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coef: tuple[tuple[float, ...], ...]
+    intercept: tuple[float, ...]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> VerdictClassifier:
+        """Build from the dictionary ``evals/train_verdict.py`` writes."""
+        return cls(
+            id=data["id"],
+            classes=tuple(data["classes"]),
+            features=tuple(data["features"]),
+            mean=tuple(data["mean"]),
+            scale=tuple(data["scale"]),
+            coef=tuple(tuple(row) for row in data["coef"]),
+            intercept=tuple(data["intercept"]),
+        )
+
+    @classmethod
+    def load(cls, model_id: str) -> VerdictClassifier:
+        """The shipped classifier ``model_id``; a clear error when it is missing or unreadable."""
+        try:
+            text = resources.files("assistant.verdict_models").joinpath(f"{model_id}.json").read_text("utf-8")
+            return cls.from_json(json.loads(text))
+        except (FileNotFoundError, KeyError, ValueError) as exc:
+            raise ConfigError(f"verdict model {model_id!r} is missing or unreadable ({exc})") from None
+
+    def probabilities(self, signals: dict[str, float]) -> dict[Verdict, float]:
+        """Class probabilities for one statement's signals."""
+        x = [(signals[f] - m) / s for f, m, s in zip(self.features, self.mean, self.scale, strict=True)]
+        logits = [
+            b + sum(w * v for w, v in zip(row, x, strict=True))
+            for row, b in zip(self.coef, self.intercept, strict=True)
+        ]
+        top = max(logits)
+        exps = [math.exp(z - top) for z in logits]
+        total = sum(exps)
+        return {c: e / total for c, e in zip(self.classes, exps, strict=True)}
+
+
+@dataclass(frozen=True)
+class StageOutcome:
+    """A statement's final verdict, its confidence, why it differs from the model's, and the signals."""
+
+    verdict: Verdict
+    confidence: float
+    note: str | None
+    signals: dict[str, float] | None
+
+
+class VerdictStage:
+    """Model verdicts in, final verdicts out. Without a classifier the model's verdicts stand unchanged."""
+
+    def __init__(self, classifier: VerdictClassifier | None, embeddings: Embeddings | None) -> None:
+        self.classifier = classifier
+        self.embeddings = embeddings
+
+    @classmethod
+    def load(cls, model_id: str | None, embeddings: Embeddings | None) -> VerdictStage:
+        """The stage for a pipeline's ``verdict_model`` (None: keep the model's verdicts)."""
+        return cls(VerdictClassifier.load(model_id) if model_id else None, embeddings)
+
+    def apply(self, view: StatementView) -> StageOutcome:
+        """Decide one statement."""
+        if self.classifier is None or self.embeddings is None:
+            return StageOutcome(view.model_verdict, view.model_confidence, None, None)
+        from .signals import compute
+
+        signals = compute(view, self.embeddings)
+        probs = self.classifier.probabilities(signals)
+        verdict = max(probs, key=lambda c: probs[c])
+        note = None
+        if verdict != view.model_verdict:
+            note = f"model said {view.model_verdict}; the measured signals say {verdict}"
+        outcome = apply_policy(view.text, verdict, list(view.cited))
+        if outcome.verdict != verdict:
+            note = outcome.note
+            verdict = outcome.verdict
+        return StageOutcome(
+            verdict, round(probs.get(verdict, 0.0), 3), note, {k: round(v, 4) for k, v in signals.items()}
+        )

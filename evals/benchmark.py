@@ -104,7 +104,7 @@ def bench_llm_raw(app: App) -> dict[str, float]:
 
 def bench_check(app: App, claims: list[str]) -> dict[str, float]:
     """End-to-end check latency on the configured backend."""
-    times, prompt_toks, gen_toks, llm_ms = [], [], [], []
+    times, prompt_toks, gen_toks, llm_ms, after_ms = [], [], [], [], []
     for c in claims:
         t0 = time.perf_counter()
         r = app.checker.check(c)
@@ -112,11 +112,13 @@ def bench_check(app: App, claims: list[str]) -> dict[str, float]:
         prompt_toks.append(r.usage["prompt_tokens"])
         gen_toks.append(r.usage["completion_tokens"])
         llm_ms.append(r.timings_ms["llm"])
+        after_ms.append(r.timings_ms["verify"])
     return {
         "claims": len(claims),
         "check_p50_s": round(statistics.median(times), 2),
         "check_p95_s": round(percentile(times, 95), 2),
         "llm_p50_s": round(statistics.median(llm_ms) / 1000, 2),
+        "spans_and_verdict_stage_p50_ms": round(statistics.median(after_ms), 1),
         "prompt_tokens_p50": statistics.median(prompt_toks),
         "completion_tokens_p50": statistics.median(gen_toks),
     }
@@ -138,6 +140,7 @@ def main() -> int:
             "machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}",
             "embedder": app.settings.embedder,
             "backend": app.settings.backend,
+            "pipeline": app.settings.pipeline,
         }
         results["ingest"] = bench_ingest(app, corpus_files(folder / "docs", args.corpus_docs))
         results["retrieval"] = bench_retrieval(app, [i.claim for i in items])

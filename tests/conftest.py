@@ -116,3 +116,35 @@ def seeded_store(store, fake_embeddings):
 
     store.ingest(load_document(SEED), fake_embeddings.embed_documents)
     return store
+
+
+@pytest.fixture
+def run(monkeypatch, tmp_path, structured_fake, capsys):
+    """Invoke the CLI's real entry point with fake models behind App; returns (exit code, stdout, stderr)."""
+    import sys
+
+    from assistant import cli
+    from assistant.app import App
+    from assistant.config import resolve_settings
+
+    monkeypatch.setenv("FACTCHECK_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("FACTCHECK_EMBEDDER", "fake")
+    monkeypatch.setenv("FACTCHECK_PIPELINE", "check.v1")  # the model's verdicts pass through
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+
+    def fake_app(**flags):
+        app = App(resolve_settings(**flags))
+        app.__dict__["embeddings"] = FakeEmbeddings()
+        app.__dict__["chat"] = structured_fake
+        return app
+
+    monkeypatch.setattr(cli, "_app", fake_app)
+
+    def invoke(*args):
+        monkeypatch.setattr(sys, "argv", ["factcheck", *args])
+        with pytest.raises(SystemExit) as exc:
+            cli.main()
+        captured = capsys.readouterr()
+        return exc.value.code, captured.out, captured.err
+
+    return invoke

@@ -23,7 +23,8 @@ from assistant.retrieve import SentenceRetriever
 @pytest.fixture
 def checker(seeded_store, fake_embeddings, structured_fake):
     retriever = SentenceRetriever(store=seeded_store, embeddings=fake_embeddings, k=5)
-    return Checker(seeded_store, retriever, structured_fake)
+    # check.v1: the model's verdicts pass through, so these tests see the machinery, not the verdict stage.
+    return Checker(seeded_store, retriever, structured_fake, pipeline="check.v1")
 
 
 def _reply(verdict: str = "supported", sentences: tuple[int, ...] = (1,)) -> dict[str, Any]:

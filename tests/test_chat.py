@@ -46,7 +46,7 @@ def settings(tmp_path: Path) -> Settings:
         backend="local",
         model_dir=tmp_path / "models",
         k=5,
-        prompt="check.v1",
+        pipeline="check.v1",
     )
 
 

@@ -1,7 +1,6 @@
 """The CLI through its real entry point (main), with fake models injected behind App."""
 
 import json
-import sys
 
 import pytest
 
@@ -10,30 +9,6 @@ from assistant.app import App
 from assistant.config import resolve_settings
 
 from .conftest import SEED, FakeEmbeddings
-
-
-@pytest.fixture
-def run(monkeypatch, tmp_path, structured_fake, capsys):
-    monkeypatch.setenv("FACTCHECK_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("FACTCHECK_EMBEDDER", "fake")
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-
-    def fake_app(**flags):
-        app = App(resolve_settings(**flags))
-        app.__dict__["embeddings"] = FakeEmbeddings()
-        app.__dict__["chat"] = structured_fake
-        return app
-
-    monkeypatch.setattr(cli, "_app", fake_app)
-
-    def invoke(*args):
-        monkeypatch.setattr(sys, "argv", ["factcheck", *args])
-        with pytest.raises(SystemExit) as exc:
-            cli.main()
-        captured = capsys.readouterr()
-        return exc.value.code, captured.out, captured.err
-
-    return invoke
 
 
 def test_ingest_docs_check_json(run, fake_chat_model, seed_text):

@@ -38,6 +38,35 @@ def retrieval_metrics(records: list[ItemRecord], variant: str) -> dict[str, floa
     return out
 
 
+def _verdict_row(gold: list[str], pred: list[str], conf: list[float]) -> dict[str, float | None]:
+    cls = M.classification_report(gold, pred)
+    correct = [g == p for g, p in zip(gold, pred, strict=True)]
+    return {
+        "accuracy": cls["accuracy"],
+        "macro_f1": cls["macro_f1"],
+        "balanced_accuracy": cls["balanced_accuracy"],
+        "nei_recall": cls["per_class"]["not_enough_info"]["recall"],
+        "ece": _r(M.expected_calibration_error(conf, correct)),
+    }
+
+
+def compare_pipelines(records: list[ItemRecord], main: str) -> dict[str, Any]:
+    """Each compared pipeline next to the main one, on exactly the same claims."""
+    ids = sorted({pid for r in records for pid in r.others})
+    rows: dict[str, Any] = {}
+    for pid in ids:
+        same = [r for r in records if pid in r.others]
+        rows[pid] = _verdict_row(
+            [r.gold or "" for r in same],
+            [r.others[pid][0] or "error" for r in same],
+            [r.others[pid][1] for r in same],
+        )
+    rows[main] = _verdict_row(
+        [r.gold or "" for r in records], [r.pred or "error" for r in records], [r.confidence for r in records]
+    )
+    return {"n_items": len(records), "main": main, "rows": rows}
+
+
 def build_report(records: list[ItemRecord], config: dict[str, Any]) -> dict[str, Any]:
     """Every metric the suite reports, with stable top-level keys."""
     claims = [r for r in records if r.kind == "claim" and r.gold is not None]
@@ -70,6 +99,7 @@ def build_report(records: list[ItemRecord], config: dict[str, Any]) -> dict[str,
         "verdict_accuracy": cls["accuracy"],
         "macro_f1": cls["macro_f1"],
         "balanced_accuracy": cls["balanced_accuracy"],
+        "nei_recall": cls["per_class"]["not_enough_info"]["recall"],
         "recall_at_1": retrieval["recall_at_1"],
         "recall_at_3": retrieval["recall_at_3"],
         "recall_at_5": retrieval["recall_at_5"],
@@ -111,20 +141,9 @@ def build_report(records: list[ItemRecord], config: dict[str, Any]) -> dict[str,
         },
         "config": config,
     }
-    baseline = [r for r in verdict_items if r.baseline_pred is not None]
-    if baseline:
-        base = M.classification_report(
-            [r.gold or "" for r in baseline], [r.baseline_pred or "" for r in baseline]
-        )
-        same = M.classification_report(
-            [r.gold or "" for r in baseline], [r.pred or "error" for r in baseline]
-        )
-        report["baseline_naive_rag"] = {
-            "n_items": len(baseline),
-            "prompt": "naive.v1",
-            "baseline": {k: base[k] for k in ("accuracy", "macro_f1", "balanced_accuracy")},
-            "pipeline": {k: same[k] for k in ("accuracy", "macro_f1", "balanced_accuracy")},
-        }
+    compared = [r for r in verdict_items if r.others]
+    if compared:
+        report["pipelines_compared"] = compare_pipelines(compared, str(config.get("pipeline", "pipeline")))
     partial = [r for r in claims if r.source_label == "partially_supported" and r.pred]
     if partial:
         report["partially_supported"] = {
@@ -136,6 +155,7 @@ def build_report(records: list[ItemRecord], config: dict[str, Any]) -> dict[str,
             "verdict_accuracy",
             "macro_f1",
             "balanced_accuracy",
+            "nei_recall",
             "strict_score",
             "ece",
             "brier",
@@ -212,7 +232,7 @@ def to_markdown(report: dict[str, Any], title: str) -> str:
         "",
         f"{report['n_items']} items ({report['counts']['claims']} claims, {report['counts']['questions']} "
         f"questions) · commit `{report['config'].get('commit')}` · model {report['config'].get('model')} · "
-        f"prompt {report['config'].get('prompt')} · embedder {report['config'].get('embedder')} · "
+        f"pipeline {report['config'].get('pipeline')} · embedder {report['config'].get('embedder')} · "
         f"k={report['config'].get('k')}",
         "",
         "| metric | value |",
@@ -278,19 +298,19 @@ def to_markdown(report: dict[str, Any], title: str) -> str:
         ]
         for lang, row in by_lang.items():
             lines.append(f"| {lang} | " + " | ".join(f(row.get(v)) for v in variants) + " |")
-    if "baseline_naive_rag" in report:
-        b = report["baseline_naive_rag"]
+    if "pipelines_compared" in report:
+        b = report["pipelines_compared"]
         lines += [
             "",
-            f"### Naive single-prompt RAG vs pipeline ({b['n_items']} claims, same items)",
+            f"### Pipelines side by side ({b['n_items']} claims, same items; main: {b['main']})",
             "",
-            "| system | accuracy | macro-F1 | balanced accuracy |",
-            "|---|---|---|---|",
+            "| pipeline | accuracy | macro-F1 | balanced accuracy | NEI recall | ECE |",
+            "|---|---|---|---|---|---|",
         ]
-        for name in ("baseline", "pipeline"):
-            m = b[name]
+        for name, m in b["rows"].items():
             lines.append(
-                f"| {name} | {f(m['accuracy'])} | {f(m['macro_f1'])} | {f(m['balanced_accuracy'])} |"
+                f"| {name} | {f(m['accuracy'])} | {f(m['macro_f1'])} | {f(m['balanced_accuracy'])} "
+                f"| {f(m['nei_recall'])} | {f(m['ece'])} |"
             )
     if "partially_supported" in report:
         p = report["partially_supported"]

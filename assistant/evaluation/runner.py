@@ -14,9 +14,9 @@ from ..config import Settings
 from ..documents import SourceDocument, guess_lang
 from ..embeddings import get_embedder
 from ..errors import ConfigError, EndpointError, FactCheckError
-from ..lexical import BM25, reciprocal_rank_fusion
+from ..lexical import BM25
 from ..llm import StructuredChat
-from ..retrieve import SentenceRetriever
+from ..retrieve import SentenceRetriever, hybrid_search
 from ..schemas import CheckResult
 from ..sentences import split_sentences
 from ..store import SentenceHit, SentenceStore
@@ -25,7 +25,8 @@ from .items import EvalDataset, EvalItem
 
 #: Retrieval metrics look this deep (recall@10 is the deepest reported).
 RANK_DEPTH = 10
-NAIVE_PROMPT = "naive.v1"
+#: The naive single-prompt RAG baseline (``--baseline``).
+NAIVE_PIPELINE = "naive.v1"
 Key = tuple[str, int]
 
 
@@ -53,8 +54,10 @@ class ItemRecord:
     completion_tokens: int = 0
     cached: bool = False
     error: str | None = None
-    baseline_pred: str | None = None
-    baseline_confidence: float = 0.0
+    #: Verdict and confidence of each compared pipeline (``--compare``, ``--baseline``), by pipeline id.
+    others: dict[str, tuple[str | None, float]] = field(default_factory=dict)
+    #: The pipeline's full result (the README's JSON), so a report can be re-analysed offline.
+    result: dict[str, Any] | None = None
 
     def as_json(self) -> dict[str, Any]:
         """A JSON-ready view (sets become sorted lists)."""
@@ -70,8 +73,12 @@ def select_split(items: list[EvalItem], split: str | None) -> list[EvalItem]:
         return items
     if split not in ("dev", "test"):
         raise ConfigError(f"--split must be dev, test or all, not {split!r}")
-    want = 0 if split == "dev" else 1
-    return [i for i in items if hashlib.sha256(i.id.encode()).digest()[0] % 2 == want]
+    return [i for i in items if split_of(i.id) == split]
+
+
+def split_of(item_id: str) -> str:
+    """``dev`` or ``test``: the half an item belongs to, by a hash of its id."""
+    return "dev" if hashlib.sha256(item_id.encode()).digest()[0] % 2 == 0 else "test"
 
 
 def corpus_hash(dataset: EvalDataset) -> str:
@@ -122,14 +129,14 @@ class EvalRunner:
         chat: StructuredChat | None,
         *,
         embedders: list[str],
-        naive_baseline: bool = False,
+        compare: list[str] | None = None,
         on_stage: Callable[[str, int], None] | None = None,
         on_progress: Callable[[int], None] | None = None,
     ) -> None:
         self.settings = settings
         self.dataset = dataset
         self.chat = chat
-        self.naive_baseline = naive_baseline
+        self.compare = [p for p in dict.fromkeys(compare or []) if p != settings.pipeline]
         self._stage = on_stage or (lambda _name, _total: None)
         self._progress = on_progress or (lambda _n: None)
         self.embedders = [settings.embedder, *[e for e in embedders if e != settings.embedder]]
@@ -154,23 +161,31 @@ class EvalRunner:
         if not self._stores:
             self.prepare()
         main = self.settings.embedder
-        checker = naive = None
+        checker = None
+        others: dict[str, Checker] = {}
         if self.chat is not None:
             retriever = SentenceRetriever(
                 store=self._stores[main], embeddings=self._embeddings[main], k=self.settings.k
             )
-            checker = Checker(self._stores[main], retriever, self.chat, prompt_id=self.settings.prompt)
-            if self.naive_baseline:
-                naive = Checker(self._stores[main], retriever, self.chat, prompt_id=NAIVE_PROMPT)
-        self._stage("scoring items", len(self.dataset.items))
+            checker = Checker(self._stores[main], retriever, self.chat, pipeline=self.settings.pipeline)
+            others = {p: Checker(self._stores[main], retriever, self.chat, pipeline=p) for p in self.compare}
+        self._stage(f"scoring items ({self.settings.pipeline})", len(self.dataset.items))
         records = []
         for item in self.dataset.items:
             rec = self._new_record(item)
             self._rank(item, rec)
             if checker is not None:
-                self._judge(item, rec, checker, naive)
+                self._judge(item, rec, checker)
             records.append(rec)
             self._progress(1)
+        # One pipeline at a time over all items: consecutive calls share their prompt's fixed prefix,
+        # which llama.cpp then reads only once.
+        for pid, other in others.items():
+            claims = [(i, r) for i, r in zip(self.dataset.items, records, strict=True) if i.kind == "claim"]
+            self._stage(f"scoring items ({pid})", len(claims))
+            for item, rec in claims:
+                self._judge_other(item, rec, pid, other)
+                self._progress(1)
         return records
 
     # ---- per item -------------------------------------------------------------------------------
@@ -189,16 +204,17 @@ class EvalRunner:
         )
 
     def _rank(self, item: EvalItem, rec: ItemRecord) -> None:
-        dense: dict[str, list[SentenceHit]] = {}
+        main = self.settings.embedder
         for name in self.embedders:
             vector = self._embeddings[name].embed_query(item.claim)
-            dense[name] = self._stores[name].search(vector, k=RANK_DEPTH, doc_id=item.doc)
-            rec.ranked[f"dense:{name}"] = _keys(dense[name])
-        lexical = self._lexical(item.doc).search(item.claim, RANK_DEPTH)
-        rec.ranked["lexical"] = _keys(lexical)
-        rec.ranked[f"hybrid:{self.settings.embedder}"] = _keys(
-            reciprocal_rank_fusion([dense[self.settings.embedder], lexical], RANK_DEPTH)
-        )
+            rec.ranked[f"dense:{name}"] = _keys(
+                self._stores[name].search(vector, k=RANK_DEPTH, doc_id=item.doc)
+            )
+            if name == main:
+                rec.ranked[f"hybrid:{name}"] = _keys(
+                    hybrid_search(self._stores[name], vector, item.claim, k=RANK_DEPTH, doc_id=item.doc)
+                )
+        rec.ranked["lexical"] = _keys(self._lexical(item.doc).search(item.claim, RANK_DEPTH))
 
     def _lexical(self, doc: str | None) -> BM25:
         if doc not in self._bm25:
@@ -207,7 +223,7 @@ class EvalRunner:
             self._bm25[doc] = BM25([h for name in names for h in store.sentences_of(name)])
         return self._bm25[doc]
 
-    def _judge(self, item: EvalItem, rec: ItemRecord, checker: Checker, naive: Checker | None) -> None:
+    def _judge(self, item: EvalItem, rec: ItemRecord, checker: Checker) -> None:
         try:
             if item.kind == "question":
                 result = checker.answer(item.claim, doc_id=item.doc)
@@ -220,17 +236,20 @@ class EvalRunner:
             rec.schema_failures = 3
             return
         _record_result(rec, result, self._texts)
-        if naive is not None and item.kind == "claim":
-            try:
-                base = naive.check(item.claim, doc_id=item.doc)
-                rec.baseline_pred, rec.baseline_confidence = base.verdict, base.confidence
-            except (EndpointError, ConfigError):
-                raise
-            except FactCheckError as exc:
-                rec.error = rec.error or f"baseline: {exc}"
+
+    def _judge_other(self, item: EvalItem, rec: ItemRecord, pid: str, other: Checker) -> None:
+        try:
+            res = other.check(item.claim, doc_id=item.doc)
+            rec.others[pid] = (res.verdict, res.confidence)
+        except (EndpointError, ConfigError):
+            raise
+        except FactCheckError as exc:
+            rec.others[pid] = (None, 0.0)
+            rec.error = rec.error or f"{pid}: {exc}"
 
 
 def _record_result(rec: ItemRecord, result: CheckResult, texts: dict[str, str]) -> None:
+    rec.result = result.model_dump()
     rec.pred = result.verdict
     rec.confidence = result.confidence
     rec.ranked["pipeline"] = [(r.doc_id, r.sentence_id) for r in result.retrieved]

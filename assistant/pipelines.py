@@ -1,0 +1,71 @@
+"""Pipeline versions: which prompt, which retrieval and which verdict stage a check runs.
+
+A pipeline is versioned as a whole, so a report can show old and new side by side on the same items and a
+result says which pipeline produced it. Add a version; never change what an existing one does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import ConfigError
+from .retrieve import RetrievalMode
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """One versioned configuration of the check chain."""
+
+    id: str
+    prompt: str
+    retrieval: RetrievalMode
+    #: The verdict stage after the model: None keeps the model's verdicts; otherwise the id of a verdict
+    #: classifier (``assistant/verdict_models/<id>.json``) applied with the policy rules.
+    verdict_model: str | None
+    description: str
+
+
+PIPELINES: dict[str, Pipeline] = {
+    p.id: p
+    for p in (
+        Pipeline(
+            "check.v1",
+            prompt="check.v1",
+            retrieval="dense",
+            verdict_model=None,
+            description="dense retrieval, one decomposing prompt, the model's verdicts as they are",
+        ),
+        Pipeline(
+            "naive.v1",
+            prompt="naive.v1",
+            retrieval="dense",
+            verdict_model=None,
+            description="baseline: top sentences and one verdict prompt, no decomposition",
+        ),
+        Pipeline(
+            "check.v2",
+            prompt="check.v1",
+            retrieval="hybrid",
+            verdict_model=None,
+            description="check.v1 with hybrid retrieval (dense + BM25 over the best documents)",
+        ),
+        Pipeline(
+            "check.v3",
+            prompt="check.v1",
+            retrieval="hybrid",
+            verdict_model="verdict.v1",
+            description="check.v2 with a verdict stage: a classifier over the model's verdict and "
+            "measured signals, then the evidence, hedge and year rules",
+        ),
+    )
+}
+DEFAULT_PIPELINE = "check.v3"
+
+
+def get_pipeline(pipeline_id: str) -> Pipeline:
+    """The pipeline with this id; a clear error names the known ones."""
+    try:
+        return PIPELINES[pipeline_id]
+    except KeyError:
+        known = ", ".join(sorted(PIPELINES))
+        raise ConfigError(f"unknown pipeline {pipeline_id!r} (known: {known})") from None

@@ -1,0 +1,150 @@
+"""Train the verdict classifier of a pipeline's verdict stage from evaluation reports, on the dev split only.
+
+Reads JSON reports written by ``factcheck eval --report-json`` for a pipeline without a verdict stage
+(so each statement's verdict is the model's own), recomputes the signals of every statement of the dev-split
+claims, fits a multinomial logistic regression and writes its weights as JSON for ``assistant/verdict.py``.
+
+Labels (``--labels``): ``inherit`` (default) gives every statement its claim's label, weighted 1/n for a claim
+of n statements, so the fit optimises the claim verdict that the aggregation rule produces; ``strict`` keeps
+only statements whose label is certain (one-statement claims, and every statement of a supported claim).
+Model choice uses grouped cross-validation on the dev claims, scored on the aggregated claim verdict.
+
+    python evals/train_verdict.py --report evals/reports/seed-check.v2.json \\
+        --dataset evals/seed_claims.jsonl --out assistant/verdict_models/verdict.v1.json
+
+The test split is never read. Grouped five-fold cross-validation on the dev claims guides model choice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold
+from sklearn.preprocessing import StandardScaler
+
+from assistant.config import apply_offline_defaults
+from assistant.embeddings import DEFAULT_EMBEDDER, get_embedder
+from assistant.evaluation.runner import split_of
+from assistant.pipelines import get_pipeline
+from assistant.signals import NAMES, StatementView, compute
+
+CLASSES = ("supported", "refuted", "not_enough_info")
+
+
+def rows_of(
+    report: dict[str, Any], embeddings: Any, labels: str = "inherit"
+) -> tuple[list[list[float]], list[str], list[str], list[float]]:
+    """(signals, label, item id, weight) of every trainable statement of the report's dev-split claims."""
+    pipeline = get_pipeline(report["config"]["pipeline"])
+    if pipeline.verdict_model is not None:
+        sys.exit(f"report of {pipeline.id}: train on a pipeline without a verdict stage")
+    X, y, ids, weights = [], [], [], []
+    for item in report["items"]:
+        result = item.get("result")
+        if split_of(item["id"]) != "dev" or item["kind"] != "claim" or not item["gold"] or not result:
+            continue
+        if item.get("source_label") == "partially_supported":
+            continue
+        statements = result["statements"]
+        if labels == "strict" and len(statements) > 1 and item["gold"] != "supported":
+            continue
+        retrieved = [r["text"] for r in result["retrieved"]]
+        for st in statements:
+            view = StatementView(
+                text=st["text"],
+                model_verdict=st["verdict"],
+                model_confidence=st["confidence"],
+                cited=[e["text"] for e in st["evidence"]],
+                retrieved=retrieved,
+            )
+            signals = compute(view, embeddings)
+            X.append([signals[n] for n in NAMES])
+            y.append(item["gold"])
+            ids.append(item["id"])
+            weights.append(1.0 / len(statements) if labels == "inherit" else 1.0)
+    return X, y, ids, weights
+
+
+def aggregate(verdicts: list[str]) -> str:
+    """The claim verdict rule of assistant.check.aggregate_verdict."""
+    if "refuted" in verdicts:
+        return "refuted"
+    return "supported" if verdicts and all(v == "supported" for v in verdicts) else "not_enough_info"
+
+
+def claim_accuracy(pred: np.ndarray, y: np.ndarray, ids: list[str]) -> float:
+    """Accuracy of the aggregated claim verdicts (each claim's gold label is its statements' label)."""
+    by_claim: dict[str, list[str]] = {}
+    gold: dict[str, str] = {}
+    for p, g, i in zip(pred, y, ids, strict=True):
+        by_claim.setdefault(i, []).append(str(p))
+        gold[i] = str(g)
+    return float(np.mean([aggregate(v) == gold[i] for i, v in by_claim.items()]))
+
+
+def main() -> None:
+    """Train and write the weights."""
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--report", action="append", required=True, help="eval JSON report (repeatable)")
+    ap.add_argument("--out", required=True, type=Path, help="weights file to write")
+    ap.add_argument("--id", default=None, help="classifier id (default: the file stem)")
+    ap.add_argument("--embedder", default=DEFAULT_EMBEDDER)
+    ap.add_argument("--C", type=float, default=1.0, help="inverse regularisation strength")
+    ap.add_argument("--labels", choices=("inherit", "strict"), default="inherit")
+    args = ap.parse_args()
+    apply_offline_defaults()
+    embeddings = get_embedder(args.embedder)
+
+    X, y, ids, w, sources = [], [], [], [], []
+    for path in args.report:
+        report = json.loads(Path(path).read_text("utf-8"))
+        xs, ys, idx, ws = rows_of(report, embeddings, args.labels)
+        X += xs
+        y += ys
+        ids += [f"{path}:{i}" for i in idx]
+        w += ws
+        sources.append({"report": path, "dataset": report["config"].get("dataset"), "statements": len(ys)})
+    if len(set(y)) < 3:
+        sys.exit(f"need all three labels in the dev statements, got {sorted(set(y))}")
+    Xa, ya, wa = np.array(X), np.array(y), np.array(w)
+    scaler = StandardScaler().fit(Xa)
+    scaler.scale_[scaler.scale_ == 0] = 1.0
+    Xs = scaler.transform(Xa)
+    clf = LogisticRegression(C=args.C, class_weight="balanced", max_iter=2000)
+    # Folds by claim, so no claim has statements on both sides.
+    cv = np.empty(len(ya), dtype=object)
+    for train, test in GroupKFold(n_splits=5).split(Xs, ya, groups=ids):
+        fold = LogisticRegression(C=args.C, class_weight="balanced", max_iter=2000)
+        fold.fit(Xs[train], ya[train], sample_weight=wa[train])
+        cv[test] = fold.predict(Xs[test])
+    model_only = np.array([CLASSES[int(np.argmax(row[:3]))] for row in Xa])
+    counts = {str(k): int(v) for k, v in zip(*np.unique(ya, return_counts=True), strict=True)}
+    print(f"dev statements: {len(ya)} {counts} from {len(set(ids))} claims (labels: {args.labels})")
+    print(f"claim accuracy of the model's own verdicts: {claim_accuracy(model_only, ya, ids):.3f}")
+    print(f"claim accuracy of the classifier, 5-fold grouped CV: {claim_accuracy(cv, ya, ids):.3f}")
+    clf.fit(Xs, ya, sample_weight=wa)
+    order = [list(clf.classes_).index(c) for c in CLASSES]
+    weights = {
+        "id": args.id or args.out.stem,
+        "classes": list(CLASSES),
+        "features": list(NAMES),
+        "mean": scaler.mean_.round(6).tolist(),
+        "scale": scaler.scale_.round(6).tolist(),
+        "coef": clf.coef_[order].round(6).tolist(),
+        "intercept": clf.intercept_[order].round(6).tolist(),
+        "trained_on": {"split": "dev", "sources": sources, "C": args.C, "embedder": args.embedder},
+        "cv_claim_accuracy": round(claim_accuracy(cv, ya, ids), 4),
+        "labels": args.labels,
+    }
+    args.out.write_text(json.dumps(weights, indent=1) + "\n", "utf-8")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

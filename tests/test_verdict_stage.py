@@ -1,0 +1,151 @@
+"""The verdict stage: signals, the classifier read from JSON, pipelines and hybrid retrieval."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from assistant.check import Checker
+from assistant.errors import ConfigError
+from assistant.pipelines import PIPELINES, get_pipeline
+from assistant.retrieve import SentenceRetriever, hybrid_search
+from assistant.signals import NAMES, StatementView, compute, negated, numbers, salient_tokens
+from assistant.verdict import VerdictClassifier, VerdictStage
+
+LAW = "Im Jahr 2023 verabschiedete der US-Kongress eine Gesetzesergänzung."
+
+
+def _classifier(weights: dict[str, tuple[float, float, float]], bias=(0.0, 0.0, 0.0)) -> VerdictClassifier:
+    """A classifier whose logit for each class is the sum of weight * signal (no standardisation)."""
+    coef = [[weights.get(n, (0.0, 0.0, 0.0))[c] for n in NAMES] for c in range(3)]
+    return VerdictClassifier.from_json(
+        {
+            "id": "test",
+            "classes": ["supported", "refuted", "not_enough_info"],
+            "features": list(NAMES),
+            "mean": [0.0] * len(NAMES),
+            "scale": [1.0] * len(NAMES),
+            "coef": coef,
+            "intercept": list(bias),
+        }
+    )
+
+
+def test_number_and_token_helpers():
+    assert numbers("In 2023, 1.000 Soldaten und 3,5 Prozent") == {"2023", "1000", "35"}
+    assert "nato" in salient_tokens("The president cannot leave NATO.")
+    assert "the" not in salient_tokens("The president cannot leave NATO.")
+    assert negated("Er kann nicht austreten") and negated("He cannot leave") and not negated("He left")
+
+
+def test_signals_cover_every_name_and_see_a_year_mismatch(fake_embeddings):
+    view = StatementView(
+        text="Congress passed the law in 2021.",
+        model_verdict="supported",
+        model_confidence=0.9,
+        cited=[LAW],
+        retrieved=[LAW, "Trump drohte mit dem Austritt."],
+    )
+    s = compute(view, fake_embeddings)
+    assert set(s) == set(NAMES)
+    assert s["numbers_mismatch"] == 1.0 and s["numbers_match"] == 0.0
+    assert s["model_supported"] == 1.0 and s["n_evidence"] == 1.0
+    assert -1.0 <= s["cos_best"] <= 1.0 and s["cos_cited"] <= s["cos_best"] + 1e-9
+
+
+def test_signals_without_any_sentence(fake_embeddings):
+    view = StatementView("Rutte leads NATO.", "not_enough_info", 0.5, cited=[], retrieved=[])
+    s = compute(view, fake_embeddings)
+    assert s["cos_best"] == 0.0 and s["n_evidence"] == 0.0 and s["model_nei"] == 1.0
+
+
+def test_classifier_probabilities_sum_to_one_and_follow_the_weights():
+    clf = _classifier({"cos_best": (5.0, 0.0, -5.0)})
+    high = clf.probabilities({n: (0.9 if n == "cos_best" else 0.0) for n in NAMES})
+    low = clf.probabilities({n: (-0.9 if n == "cos_best" else 0.0) for n in NAMES})
+    assert abs(sum(high.values()) - 1.0) < 1e-9
+    assert max(high, key=high.get) == "supported"
+    assert max(low, key=low.get) == "not_enough_info"
+
+
+def test_missing_or_broken_classifier_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="no-such-model"):
+        VerdictClassifier.load("no-such-model")
+    with pytest.raises(KeyError):
+        VerdictClassifier.from_json(json.loads('{"id": "x"}'))
+
+
+def test_every_pipeline_loads_its_prompt_and_verdict_model(fake_embeddings):
+    for pipeline in PIPELINES.values():
+        stage = VerdictStage.load(pipeline.verdict_model, fake_embeddings)
+        assert (stage.classifier is None) == (pipeline.verdict_model is None)
+        if stage.classifier is not None:
+            assert stage.classifier.features == NAMES  # weights trained on the current signals
+    with pytest.raises(ConfigError, match="known: "):
+        get_pipeline("check.v99")
+
+
+def test_stage_without_classifier_keeps_the_model_verdict(fake_embeddings):
+    out = VerdictStage(None, fake_embeddings).apply(StatementView("x", "refuted", 0.7, [], []))
+    assert (out.verdict, out.confidence, out.note, out.signals) == ("refuted", 0.7, None, None)
+
+
+def test_stage_overrides_with_a_note_and_policy_runs_after(fake_embeddings):
+    # A classifier that always says supported: with evidence it stands, without evidence the policy
+    # turns it into not_enough_info, and each change is explained.
+    stage = VerdictStage(_classifier({}, bias=(3.0, 0.0, 0.0)), fake_embeddings)
+    with_ev = stage.apply(StatementView("Congress passed a law in 2023.", "refuted", 0.8, [LAW], [LAW]))
+    assert with_ev.verdict == "supported" and "model said refuted" in with_ev.note
+    assert 0.0 < with_ev.confidence <= 1.0 and with_ev.signals is not None
+    without = stage.apply(StatementView("Congress passed a law.", "supported", 0.8, [], [LAW]))
+    assert without.verdict == "not_enough_info" and "no verified evidence" in without.note
+
+
+def test_hybrid_retrieval_finds_a_lexical_match_and_stays_in_the_filter(seeded_store, fake_embeddings):
+    query = "Gesetzesergänzung 2023"
+    hits = hybrid_search(seeded_store, fake_embeddings.embed_query(query), query, k=5)
+    assert any("2023" in h.text for h in hits)
+    assert len(hits) <= 5 and len({(h.doc_id, h.sentence_index) for h in hits}) == len(hits)
+    assert hybrid_search(seeded_store, fake_embeddings.embed_query(query), query, k=5, doc_id="nope") == []
+
+
+def test_checker_uses_the_pipelines_retrieval_and_reports_the_pipeline(
+    seeded_store, fake_embeddings, structured_fake, fake_chat_model
+):
+    retriever = SentenceRetriever(store=seeded_store, embeddings=fake_embeddings, k=3)
+    checker = Checker(seeded_store, retriever, structured_fake, pipeline="check.v2")
+    assert checker.retriever.mode == "hybrid" and retriever.mode == "dense"  # the caller's is untouched
+    fake_chat_model.enqueue(
+        {"statements": [{"text": "A law.", "sentences": [1], "verdict": "supported", "confidence": 0.8}]}
+    )
+    result = checker.check("Gesetzesergänzung 2023")
+    assert result.pipeline == "check.v2" and result.prompt_version == "check.v1"
+    assert result.statements[0].note is None and result.statements[0].signals is None
+
+
+def test_check_v3_decides_with_the_shipped_classifier_and_shows_its_signals(
+    seeded_store, fake_embeddings, structured_fake, fake_chat_model
+):
+    retriever = SentenceRetriever(store=seeded_store, embeddings=fake_embeddings, k=3)
+    checker = Checker(seeded_store, retriever, structured_fake, pipeline="check.v3")
+    fake_chat_model.enqueue(
+        {
+            "statements": [
+                {
+                    "text": "Congress passed a law in 2023.",
+                    "sentences": [1],
+                    "verdict": "refuted",
+                    "confidence": 0.9,
+                },
+                {"text": "Rutte is Dutch.", "sentences": [], "verdict": "supported", "confidence": 0.9},
+            ]
+        }
+    )
+    result = checker.check("Gesetzesergänzung 2023")
+    first, second = result.statements
+    assert set(first.signals) == set(NAMES) and 0.0 <= first.confidence <= 1.0
+    assert (first.note is None) == (first.verdict == "refuted")
+    # Without verified evidence nothing is supported or refuted, whatever the model or the classifier say.
+    assert second.verdict == "not_enough_info" and second.note
+    assert result.pipeline == "check.v3"

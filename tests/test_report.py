@@ -55,6 +55,8 @@ def test_stable_keys_and_values(records):
     assert STABLE_KEYS <= set(report)
     assert report["verdict_accuracy"] == 0.75
     assert report["nei_recall"] == 1.0
+    # supported recall 1/2, rest (refuted, nei) recall 2/2
+    assert report["supported_vs_rest_balanced_accuracy"] == 0.75
     assert report["recall_at_1"] == 1.0 and report["span_validity"] == 1.0
     assert report["latency_p50_s"] == 2.0
     json.dumps(report, default=list)  # JSON-ready

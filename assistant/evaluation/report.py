@@ -50,6 +50,14 @@ def _verdict_row(gold: list[str], pred: list[str], conf: list[float]) -> dict[st
     }
 
 
+def _supported_vs_rest(gold: list[str], pred: list[str]) -> float | None:
+    sup = [p == "supported" for g, p in zip(gold, pred, strict=True) if g == "supported"]
+    rest = [p != "supported" for g, p in zip(gold, pred, strict=True) if g != "supported"]
+    if not sup or not rest:
+        return None
+    return _r((sum(sup) / len(sup) + sum(rest) / len(rest)) / 2)
+
+
 def compare_pipelines(records: list[ItemRecord], main: str) -> dict[str, Any]:
     """Each compared pipeline next to the main one, on exactly the same claims."""
     ids = sorted({pid for r in records for pid in r.others})
@@ -100,6 +108,8 @@ def build_report(records: list[ItemRecord], config: dict[str, Any]) -> dict[str,
         "macro_f1": cls["macro_f1"],
         "balanced_accuracy": cls["balanced_accuracy"],
         "nei_recall": cls["per_class"]["not_enough_info"]["recall"],
+        # Supported vs everything else (WiCE's supported / not_supported task).
+        "supported_vs_rest_balanced_accuracy": _supported_vs_rest(gold, pred),
         "recall_at_1": retrieval["recall_at_1"],
         "recall_at_3": retrieval["recall_at_3"],
         "recall_at_5": retrieval["recall_at_5"],
@@ -156,6 +166,7 @@ def build_report(records: list[ItemRecord], config: dict[str, Any]) -> dict[str,
             "macro_f1",
             "balanced_accuracy",
             "nei_recall",
+            "supported_vs_rest_balanced_accuracy",
             "strict_score",
             "ece",
             "brier",
@@ -241,6 +252,8 @@ def to_markdown(report: dict[str, Any], title: str) -> str:
         f"{f(ci['verdict_accuracy'][1])}) |",
         f"| macro-F1 | {f(report['macro_f1'])} (95% CI {f(ci['macro_f1'][0])}–{f(ci['macro_f1'][1])}) |",
         f"| balanced accuracy | {f(report['balanced_accuracy'])} |",
+        f"| not_enough_info recall | {f(report['nei_recall'])} |",
+        f"| supported vs rest, balanced accuracy | {f(report['supported_vs_rest_balanced_accuracy'])} |",
         f"| recall@1 / @3 / @5 / @10 | {f(report['recall_at_1'])} / {f(report['recall_at_3'])} / "
         f"{f(report['recall_at_5'])} / {f(report['recall_at_10'])} (@5 95% CI {f(ci['recall_at_5'][0])}–"
         f"{f(ci['recall_at_5'][1])}) |",

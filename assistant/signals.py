@@ -16,10 +16,19 @@ from dataclasses import dataclass
 from langchain_core.embeddings import Embeddings
 
 from .schemas import Verdict
-from .verdict import is_hedged
 
-_NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?![\w])")
+#: Modal hedges in the languages of our sources and claims. Conditionals ("würde", "would") and reported
+#: speech ("sei") are not hedges: they report what someone says or what would follow.
+HEDGES = frozenset(
+    """
+    könnte könnten womöglich vermutlich möglicherweise eventuell wahrscheinlich vielleicht angeblich
+    could might may possibly probably perhaps maybe likely allegedly reportedly
+    pourrait pourraient peut-être probablement podría podrían quizás posiblemente
+    """.split()
+)
 _WORD = re.compile(r"\w+", re.UNICODE)
+_YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
+_NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?![\w])")
 #: Negation words of the languages the claims come in (closed-class words, not topic words).
 NEGATIONS = frozenset(
     """
@@ -56,6 +65,16 @@ class StatementView:
     model_confidence: float
     cited: Sequence[str]  # full text of each verified evidence sentence
     retrieved: Sequence[str]  # full text of each retrieved sentence, best first
+
+
+def is_hedged(text: str) -> bool:
+    """True when the text contains a modal hedge word."""
+    return any(w in HEDGES for w in _WORD.findall(text.lower()))
+
+
+def years(text: str) -> set[str]:
+    """Four-digit years (1800–2099) mentioned in the text."""
+    return set(_YEAR.findall(text))
 
 
 def numbers(text: str) -> set[str]:

@@ -20,30 +20,17 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from langchain_core.embeddings import Embeddings
 
 from .errors import ConfigError
 from .schemas import Verdict
+from .signals import StatementView, compute, is_hedged, years
 
-if TYPE_CHECKING:
-    from langchain_core.embeddings import Embeddings
-
-    from .signals import StatementView
-
-#: Modal hedges in the languages of our sources and claims. Conditionals ("würde", "would") and reported
-#: speech ("sei") are not hedges: they report what someone says or what would follow.
-HEDGES = frozenset(
-    """
-    könnte könnten womöglich vermutlich möglicherweise eventuell wahrscheinlich vielleicht angeblich
-    could might may possibly probably perhaps maybe likely allegedly reportedly
-    pourrait pourraient peut-être probablement podría podrían quizás posiblemente
-    """.split()
-)
-_WORD = re.compile(r"\w+", re.UNICODE)
-_YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
+__all__ = ["StageOutcome", "VerdictClassifier", "VerdictStage", "apply_policy", "is_hedged", "years"]
 
 
 @dataclass(frozen=True)
@@ -52,16 +39,6 @@ class PolicyOutcome:
 
     verdict: Verdict
     note: str | None = None
-
-
-def is_hedged(text: str) -> bool:
-    """True when the text contains a modal hedge word."""
-    return any(w in HEDGES for w in _WORD.findall(text.lower()))
-
-
-def years(text: str) -> set[str]:
-    """Four-digit years (1800–2099) mentioned in the text."""
-    return set(_YEAR.findall(text))
 
 
 def apply_policy(statement: str, verdict: Verdict, evidence_sentences: list[str]) -> PolicyOutcome:
@@ -153,8 +130,6 @@ class VerdictStage:
         """Decide one statement."""
         if self.classifier is None or self.embeddings is None:
             return StageOutcome(view.model_verdict, view.model_confidence, None, None)
-        from .signals import compute
-
         signals = compute(view, self.embeddings)
         probs = self.classifier.probabilities(signals)
         verdict = max(probs, key=lambda c: probs[c])

@@ -13,9 +13,11 @@ Two collections:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -30,6 +32,12 @@ SENTENCES = "sentences"
 DOCUMENTS = "documents"
 #: The documents collection stores no meaningful vector; Chroma requires one, so every record gets this.
 _REGISTRY_VECTOR = [1.0]
+#: Sentences per embedding batch and Chroma write during ingest.
+DEFAULT_BATCH = 512
+#: Documents whose committed records are looked up with one Chroma call during ingest.
+PLAN_GROUP = 64
+#: Document texts kept in memory to cut sentence texts from (by content hash).
+TEXT_CACHE = 256
 #: Seconds a Chroma server may take to answer its heartbeat. The Chroma client itself waits forever.
 CONNECT_TIMEOUT_S = 10.0
 
@@ -71,6 +79,35 @@ class IngestOutcome:
     doc_id: str
     action: str
     n_sentences: int
+
+
+@dataclass(frozen=True)
+class IngestFailure:
+    """A document that could not be ingested (the others still are)."""
+
+    doc_id: str
+    message: str
+
+
+@dataclass
+class _PendingDocument:
+    doc: SourceDocument
+    n_sentences: int
+    replaces: bool
+    stale_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Chunk:
+    """One embedding batch: sentences of one or more documents, and the documents it completes."""
+
+    rows: list[tuple[_PendingDocument, Sentence]] = field(default_factory=list)
+    finished: list[_PendingDocument] = field(default_factory=list)
+    passthrough: list[IngestOutcome | IngestFailure] = field(default_factory=list)
+
+    @property
+    def texts(self) -> list[str]:
+        return [s.text for _, s in self.rows]
 
 
 def _settings() -> Any:
@@ -133,6 +170,7 @@ class SentenceStore:
         self.is_server = location.startswith(("http://", "https://"))
         self._client = client or open_client(location)
         self._lock_path = None if self.is_server else Path(location) / "write.lock"
+        self._texts: OrderedDict[str, str] = OrderedDict()  # sha256 -> document text
         try:
             self._sentences = self._client.get_or_create_collection(
                 f"{namespace}{SENTENCES}",
@@ -176,57 +214,148 @@ class SentenceStore:
         doc: SourceDocument,
         embed: Callable[[list[str]], list[list[float]]],
         *,
-        batch_size: int = 256,
+        batch_size: int = DEFAULT_BATCH,
         on_progress: Callable[[int], None] | None = None,
     ) -> IngestOutcome:
         """Add or replace one document; a document whose content hash is unchanged is left alone."""
-        existing = self.get_document(doc.doc_id, with_text=False)
-        if existing is not None and existing.sha256 == doc.sha256:
-            return IngestOutcome(doc.doc_id, "unchanged", existing.n_sentences)
-        sentences = split_sentences(doc.text)
-        if not sentences:
-            raise InputError(f"{doc.path}: no sentences found")
-        for batch in _batches(sentences, batch_size):
-            vectors = embed([s.text for s in batch])
-            self._guard(
-                lambda batch=batch, vectors=vectors: self._sentences.upsert(
-                    ids=[self._sentence_id(doc, s) for s in batch],
-                    embeddings=vectors,
-                    documents=[s.text for s in batch],
-                    metadatas=[
-                        {
-                            "doc_id": doc.doc_id,
-                            "doc_sha": doc.sha256,
-                            "sentence_index": s.index,
-                            "start": s.start,
-                            "end": s.end,
-                        }
-                        for s in batch
-                    ],
+        for result in self.ingest_many([doc], embed, batch_size=batch_size, on_progress=on_progress):
+            if isinstance(result, IngestFailure):
+                raise InputError(result.message)
+            return result
+        raise AssertionError("ingest_many yields one result per document")
+
+    def ingest_many(
+        self,
+        docs: Iterable[SourceDocument],
+        embed: Callable[[list[str]], list[list[float]]],
+        *,
+        batch_size: int = DEFAULT_BATCH,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> Iterator[IngestOutcome | IngestFailure]:
+        """Add or replace many documents, yielding one result per document as it is committed.
+
+        Sentences of consecutive documents share embedding batches and Chroma writes, and the next batch
+        is encoded (in one worker thread) while the current one is written. Each document is still
+        committed on its own terms: its record is written only after all of its sentences, so an
+        interruption leaves no half-written document, only invisible sentences that the next ingest of
+        that file replaces. ``docs`` is read lazily; at most two batches are held in memory.
+        """
+        chunks = self._plan(docs, max(1, batch_size))
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed") as pool:
+            pending: tuple[_Chunk, Future[list[list[float]]] | None] | None = None
+            for chunk in chunks:
+                future = pool.submit(embed, chunk.texts) if chunk.rows else None
+                if pending is not None:
+                    yield from self._write(*pending, on_progress)
+                pending = (chunk, future)
+            if pending is not None:
+                yield from self._write(*pending, on_progress)
+
+    def _plan(self, docs: Iterable[SourceDocument], batch_size: int) -> Iterator[_Chunk]:
+        """Split changed documents into sentences and cut the stream into batches of ``batch_size``."""
+        chunk = _Chunk()
+        seen: set[str] = set()
+        for group in _groups(docs, PLAN_GROUP):
+            fresh: list[SourceDocument] = []
+            for doc in group:
+                if doc.doc_id in seen:
+                    chunk.passthrough.append(
+                        IngestFailure(
+                            doc.doc_id,
+                            f"{doc.path}: another file in this run has the same document id "
+                            f"{doc.doc_id!r} (the file name); rename one of them",
+                        )
+                    )
+                else:
+                    seen.add(doc.doc_id)
+                    fresh.append(doc)
+            committed = self._committed_records([d.doc_id for d in fresh])
+            changed = [d for d in fresh if committed.get(d.doc_id, (None, 0))[0] != d.sha256]
+            stored = self._stored_sentence_ids([d.doc_id for d in changed])
+            for doc in fresh:
+                sha, n = committed.get(doc.doc_id, (None, 0))
+                if sha == doc.sha256:
+                    chunk.passthrough.append(IngestOutcome(doc.doc_id, "unchanged", n))
+                    continue
+                sentences = split_sentences(doc.text)
+                if not sentences:
+                    chunk.passthrough.append(IngestFailure(doc.doc_id, f"{doc.path}: no sentences found"))
+                    continue
+                new = _PendingDocument(doc, len(sentences), replaces=sha is not None)
+                new.stale_ids = sorted(
+                    set(stored.get(doc.doc_id, ())) - {self._sentence_id(doc, s) for s in sentences}
                 )
-            )
-            if on_progress:
-                on_progress(len(batch))
-        # Commit point: from here on readers see the new version.
+                for s in sentences:
+                    chunk.rows.append((new, s))
+                    if s is sentences[-1]:
+                        chunk.finished.append(new)
+                    if len(chunk.rows) >= batch_size:
+                        yield chunk
+                        chunk = _Chunk()
+            if chunk.passthrough and not chunk.rows:
+                yield chunk
+                chunk = _Chunk()
+        if chunk.rows or chunk.passthrough:
+            yield chunk
+
+    def _write(
+        self,
+        chunk: _Chunk,
+        future: Future[list[list[float]]] | None,
+        on_progress: Callable[[int], None] | None,
+    ) -> Iterator[IngestOutcome | IngestFailure]:
+        """Store one batch of sentences, then commit the documents it completes."""
+        yield from chunk.passthrough
+        if future is None:
+            return
+        vectors = future.result()
+        if len(vectors) != len(chunk.rows):
+            raise StoreError(f"embedder returned {len(vectors)} vectors for {len(chunk.rows)} sentences")
         self._guard(
-            lambda: self._documents.upsert(
-                ids=[doc.doc_id],
-                embeddings=[_REGISTRY_VECTOR],
-                documents=[doc.text],
+            lambda: self._sentences.upsert(
+                ids=[self._sentence_id(p.doc, s) for p, s in chunk.rows],
+                embeddings=vectors,
                 metadatas=[
                     {
-                        "path": doc.path,
-                        "title": doc.title,
-                        "lang": doc.lang,
-                        "sha256": doc.sha256,
-                        "n_sentences": len(sentences),
-                        "ingested_at": time.time(),
+                        "doc_id": p.doc.doc_id,
+                        "doc_sha": p.doc.sha256,
+                        "sentence_index": s.index,
+                        "start": s.start,
+                        "end": s.end,
                     }
+                    for p, s in chunk.rows
                 ],
             )
         )
-        self._delete_stale(doc.doc_id, doc.sha256)
-        return IngestOutcome(doc.doc_id, "replaced" if existing else "added", len(sentences))
+        if on_progress:
+            on_progress(len(chunk.rows))
+        if not chunk.finished:
+            return
+        # Commit point: from here on readers see the new versions.
+        now = time.time()
+        self._guard(
+            lambda: self._documents.upsert(
+                ids=[p.doc.doc_id for p in chunk.finished],
+                embeddings=[_REGISTRY_VECTOR] * len(chunk.finished),
+                documents=[p.doc.text for p in chunk.finished],
+                metadatas=[
+                    {
+                        "path": p.doc.path,
+                        "title": p.doc.title,
+                        "lang": p.doc.lang,
+                        "sha256": p.doc.sha256,
+                        "n_sentences": p.n_sentences,
+                        "ingested_at": now,
+                    }
+                    for p in chunk.finished
+                ],
+            )
+        )
+        stale = [i for p in chunk.finished for i in p.stale_ids]
+        if stale:
+            self._guard(lambda: self._sentences.delete(ids=stale))
+        for p in chunk.finished:
+            yield IngestOutcome(p.doc.doc_id, "replaced" if p.replaces else "added", p.n_sentences)
 
     def delete_document(self, doc_id: str) -> bool:
         """Remove a document and its sentences; returns False when it was not indexed."""
@@ -235,13 +364,6 @@ class SentenceStore:
         self._guard(lambda: self._documents.delete(ids=[doc_id]))
         self._guard(lambda: self._sentences.delete(where={"doc_id": doc_id}))
         return True
-
-    def _delete_stale(self, doc_id: str, keep_sha: str) -> None:
-        self._guard(
-            lambda: self._sentences.delete(
-                where={"$and": [{"doc_id": doc_id}, {"doc_sha": {"$ne": keep_sha}}]}
-            )
-        )
 
     @staticmethod
     def _sentence_id(doc: SourceDocument, s: Sentence) -> str:
@@ -289,22 +411,22 @@ class SentenceStore:
                     query_embeddings=[list(vector)],
                     n_results=fetch,
                     where=where,
-                    include=["metadatas", "documents", "distances"],
+                    include=["metadatas", "distances"],
                 )
             )
             ids, metas = res["ids"][0], res["metadatas"][0]
-            committed = self._committed_shas({m["doc_id"] for m in metas})
+            texts = self._committed_texts({m["doc_id"]: m["doc_sha"] for m in metas})
             hits = [
                 SentenceHit(
                     doc_id=m["doc_id"],
                     sentence_index=int(m["sentence_index"]),
                     start=int(m["start"]),
                     end=int(m["end"]),
-                    text=text,
+                    text=texts[m["doc_sha"]][int(m["start"]) : int(m["end"])],
                     score=round(1.0 - float(dist), 6),
                 )
-                for m, text, dist in zip(metas, res["documents"][0], res["distances"][0], strict=True)
-                if committed.get(m["doc_id"]) == m["doc_sha"]
+                for m, dist in zip(metas, res["distances"][0], strict=True)
+                if m["doc_sha"] in texts
             ]
             if len(hits) >= k or len(ids) < fetch:
                 return hits[:k]
@@ -315,23 +437,66 @@ class SentenceStore:
         doc = self.get_document(doc_id, with_text=False)
         if doc is None:
             return []
+        text = self._committed_texts({doc_id: doc.sha256}).get(doc.sha256)
+        if text is None:  # replaced between the two reads
+            return self.sentences_of(doc_id)
         got = self._guard(
             lambda: self._sentences.get(
                 where={"$and": [{"doc_id": doc_id}, {"doc_sha": doc.sha256}]},
-                include=["metadatas", "documents"],
+                include=["metadatas"],
             )
         )
         hits = [
-            SentenceHit(doc_id, int(m["sentence_index"]), int(m["start"]), int(m["end"]), t, 0.0)
-            for m, t in zip(got["metadatas"], got["documents"], strict=True)
+            SentenceHit(doc_id, int(m["sentence_index"]), int(m["start"]), int(m["end"]), "", 0.0)
+            for m in got["metadatas"]
         ]
-        return sorted(hits, key=lambda h: h.sentence_index)
+        return sorted((replace(h, text=text[h.start : h.end]) for h in hits), key=lambda h: h.sentence_index)
 
-    def _committed_shas(self, doc_ids: set[str]) -> dict[str, str]:
+    def _committed_texts(self, shas: dict[str, str]) -> dict[str, str]:
+        """Texts of the documents whose committed hash is in ``shas`` (doc id -> hash), keyed by hash.
+
+        Sentence records hold offsets, not text: a sentence's text is cut from its document's committed
+        text, so what is shown is by construction the source at those offsets. A sentence left by an
+        interrupted or superseded ingest has a hash with no committed text and is dropped.
+        """
+        if not shas:
+            return {}
+        got = self._guard(lambda: self._documents.get(ids=sorted(shas), include=["metadatas"]))
+        committed = {i: m["sha256"] for i, m in zip(got["ids"], got["metadatas"], strict=True)}
+        live = {i: sha for i, sha in shas.items() if committed.get(i) == sha}
+        missing = sorted(i for i, sha in live.items() if sha not in self._texts)
+        if missing:
+            got = self._guard(lambda: self._documents.get(ids=missing, include=["metadatas", "documents"]))
+            for m, text in zip(got["metadatas"], got["documents"], strict=True):
+                self._texts[m["sha256"]] = text
+                while len(self._texts) > TEXT_CACHE:
+                    self._texts.popitem(last=False)
+        out = {}
+        for sha in live.values():
+            if sha in self._texts:
+                self._texts.move_to_end(sha)
+                out[sha] = self._texts[sha]
+        return out
+
+    def _committed_records(self, doc_ids: list[str]) -> dict[str, tuple[str, int]]:
+        """Committed content hash and sentence count of each of ``doc_ids`` that is indexed."""
         if not doc_ids:
             return {}
-        got = self._guard(lambda: self._documents.get(ids=sorted(doc_ids), include=["metadatas"]))
-        return {i: m["sha256"] for i, m in zip(got["ids"], got["metadatas"], strict=True)}
+        got = self._guard(lambda: self._documents.get(ids=doc_ids, include=["metadatas"]))
+        return {
+            i: (str(m["sha256"]), int(m.get("n_sentences", 0)))
+            for i, m in zip(got["ids"], got["metadatas"], strict=True)
+        }
+
+    def _stored_sentence_ids(self, doc_ids: list[str]) -> dict[str, list[str]]:
+        """Ids of every sentence record (any version) of ``doc_ids``."""
+        if not doc_ids:
+            return {}
+        got = self._guard(lambda: self._sentences.get(where={"doc_id": {"$in": doc_ids}}, include=[]))
+        out: dict[str, list[str]] = {}
+        for sid in got["ids"]:
+            out.setdefault(sid.rsplit("#", 2)[0], []).append(sid)
+        return out
 
     def _guard(self, fn: Callable[[], Any]) -> Any:
         """Run a Chroma call, turning transport and storage failures into one-line errors."""
@@ -357,6 +522,12 @@ def _to_document(doc_id: str, meta: dict[str, Any], text: str) -> StoredDocument
     )
 
 
-def _batches(items: Sequence[Sentence], size: int) -> Iterator[Sequence[Sentence]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
+def _groups(items: Iterable[SourceDocument], size: int) -> Iterator[list[SourceDocument]]:
+    group: list[SourceDocument] = []
+    for item in items:
+        group.append(item)
+        if len(group) == size:
+            yield group
+            group = []
+    if group:
+        yield group

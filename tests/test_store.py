@@ -1,5 +1,6 @@
 """Contract tests of the sentence store (the embedded store; a server store subclasses this suite)."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -91,6 +92,82 @@ class StoreContract:
         # re-running the ingest completes it and cleans up
         assert new_store.ingest(v2, fake_embeddings.embed_documents).action == "replaced"
         assert new_store.count_sentences() == 10
+
+    def test_many_documents_share_batches_and_each_is_committed(self, new_store, fake_embeddings, tmp_path):
+        docs = [
+            self._doc(tmp_path, f"Dokument {i} beginnt. Es endet hier {i}.", f"d{i}.txt") for i in range(7)
+        ]
+        calls: list[int] = []
+
+        def embed(texts):
+            calls.append(len(texts))
+            return fake_embeddings.embed_documents(texts)
+
+        results = list(new_store.ingest_many(docs, embed, batch_size=5))
+        assert [(r.doc_id, r.action, r.n_sentences) for r in results] == [
+            (f"d{i}.txt", "added", 2) for i in range(7)
+        ]
+        assert calls == [5, 5, 4]  # batches cut across documents, not one call per document
+        assert new_store.count_sentences() == 14
+        for d in docs:
+            assert [h.text for h in new_store.sentences_of(d.doc_id)] == [
+                d.text[: d.text.index(".") + 1],
+                d.text[d.text.index(".") + 2 :],
+            ]
+
+    def test_many_documents_mixed_outcomes(self, new_store, fake_embeddings, tmp_path):
+        new_store.ingest(
+            self._doc(tmp_path, "Alt eins. Alt zwei. Alt drei.", "a.txt"), fake_embeddings.embed_documents
+        )
+        new_store.ingest(
+            self._doc(tmp_path, "Bleibt so. Wirklich.", "b.txt"), fake_embeddings.embed_documents
+        )
+        sub = tmp_path / "sub"
+        sub.mkdir()
+        docs = [
+            self._doc(tmp_path, "Neu eins. Neu zwei.", "a.txt"),
+            self._doc(tmp_path, "Bleibt so. Wirklich.", "b.txt"),
+            replace(self._doc(tmp_path, "x", "empty.txt"), text="  \n "),  # no sentence in it
+            self._doc(sub, "Gleicher Name. Anderer Ordner.", "a.txt"),
+            self._doc(tmp_path, "Ganz neu.", "c.txt"),
+        ]
+        results = list(new_store.ingest_many(docs, fake_embeddings.embed_documents, batch_size=2))
+        by_id = {}
+        for r in results:
+            by_id.setdefault(r.doc_id, []).append(r)
+        assert [r.action for r in by_id["a.txt"] if hasattr(r, "action")] == ["replaced"]
+        assert any("same document id" in getattr(r, "message", "") for r in by_id["a.txt"])
+        assert by_id["b.txt"][0].action == "unchanged"
+        assert "no sentences" in by_id["empty.txt"][0].message
+        assert by_id["c.txt"][0].action == "added"
+        # the replaced document's old sentences are gone; nothing else is stored
+        assert [h.text for h in new_store.sentences_of("a.txt")] == ["Neu eins.", "Neu zwei."]
+        assert new_store.count_sentences() == 2 + 2 + 1
+
+    def test_failure_mid_batch_commits_only_finished_documents(self, new_store, fake_embeddings, tmp_path):
+        docs = [self._doc(tmp_path, f"Satz A{i}. Satz B{i}. Satz C{i}.", f"d{i}.txt") for i in range(4)]
+        calls = {"n": 0}
+
+        def failing_embed(texts):
+            calls["n"] += 1
+            if calls["n"] == 3:
+                raise RuntimeError("encoder crashed")
+            return fake_embeddings.embed_documents(texts)
+
+        done = []
+        with pytest.raises(RuntimeError):
+            for r in new_store.ingest_many(docs, failing_embed, batch_size=4):
+                done.append(r.doc_id)
+        # batch 1 holds d0 and a third of d1, batch 2 the rest of d1 and two thirds of d2
+        assert done == ["d0.txt", "d1.txt"]
+        assert [d.doc_id for d in new_store.list_documents()] == ["d0.txt", "d1.txt"]
+        assert new_store.sentences_of("d2.txt") == []
+        hits = new_store.search(fake_embeddings.embed_query("Satz A2"), k=20)
+        assert {h.doc_id for h in hits} == {"d0.txt", "d1.txt"}
+        # a re-run completes the rest and leaves exactly one record per sentence
+        again = list(new_store.ingest_many(docs, fake_embeddings.embed_documents, batch_size=4))
+        assert [r.action for r in again] == ["unchanged", "unchanged", "added", "added"]
+        assert new_store.count_sentences() == 12
 
 
 class TestEmbeddedStore(StoreContract):

@@ -13,13 +13,13 @@ from ..check import Checker
 from ..config import Settings
 from ..documents import SourceDocument, guess_lang
 from ..embeddings import get_embedder
-from ..errors import ConfigError, EndpointError, FactCheckError
+from ..errors import ConfigError, EndpointError, FactCheckError, InputError
 from ..lexical import BM25
 from ..llm import StructuredChat
 from ..retrieve import SentenceRetriever, hybrid_search
 from ..schemas import CheckResult
 from ..sentences import split_sentences
-from ..store import SentenceHit, SentenceStore
+from ..store import IngestFailure, SentenceHit, SentenceStore
 from .datasets import gold_sentence_ids
 from .items import EvalDataset, EvalItem
 
@@ -104,17 +104,21 @@ def ingest_corpus(
     on_progress: Callable[[int], None] | None = None,
 ) -> None:
     """Ingest the corpus; documents already present with the same content are skipped."""
+    sources = (
+        SourceDocument(
+            doc_id=doc.name,
+            path=doc.name,
+            title=doc.name,
+            lang=guess_lang(doc.text),
+            text=doc.text,
+            sha256=hashlib.sha256(doc.text.encode("utf-8")).hexdigest(),
+        )
+        for doc in dataset.corpus
+    )
     with store.write_lock():
-        for doc in dataset.corpus:
-            source = SourceDocument(
-                doc_id=doc.name,
-                path=doc.name,
-                title=doc.name,
-                lang=guess_lang(doc.text),
-                text=doc.text,
-                sha256=hashlib.sha256(doc.text.encode("utf-8")).hexdigest(),
-            )
-            store.ingest(source, embeddings.embed_documents)
+        for result in store.ingest_many(sources, embeddings.embed_documents):
+            if isinstance(result, IngestFailure):
+                raise InputError(result.message)
             if on_progress:
                 on_progress(1)
 

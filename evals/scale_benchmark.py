@@ -407,23 +407,19 @@ def _status_meminfo(field: str) -> int:
 
 
 def export_index(store: SentenceStore, page: int = 5000) -> dict[str, Any]:
-    """Every sentence (vector, text, metadata) and document record of an index."""
-    vectors, texts, metas = [], [], []
+    """Every sentence (vector, metadata) and document record of an index."""
+    vectors, metas = [], []
     offset = 0
     while True:
-        got = store._sentences.get(
-            include=["embeddings", "documents", "metadatas"], limit=page, offset=offset
-        )
+        got = store._sentences.get(include=["embeddings", "metadatas"], limit=page, offset=offset)
         if not got["ids"]:
             break
         vectors.append(np.asarray(got["embeddings"], dtype=np.float32))
-        texts.extend(got["documents"])
         metas.extend(got["metadatas"])
         offset += len(got["ids"])
     docs = store._documents.get(include=["documents", "metadatas"])
     return {
         "vectors": np.concatenate(vectors) if vectors else np.zeros((0, 0), np.float32),
-        "texts": texts,
         "metadatas": metas,
         "documents": dict(
             zip(docs["ids"], zip(docs["documents"], docs["metadatas"], strict=True), strict=True)
@@ -464,9 +460,8 @@ def build_from_vectors(
             new_docs.add(meta["doc_id"])
             metas.append(meta)
             ids.append(f"{meta['doc_id']}#{meta['doc_sha'][:16]}#{meta['sentence_index']}")
-        store._sentences.add(
-            ids=ids, embeddings=vec, documents=[source["texts"][k] for k in j], metadatas=metas
-        )
+        # as ingest writes them: offsets only, the text is cut from the committed document record
+        store._sentences.add(ids=ids, embeddings=vec, metadatas=metas)
     sentence_s = time.perf_counter() - t0
     ordered = sorted(new_docs)
     for start in range(0, len(ordered), batch):

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import json
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -114,12 +116,43 @@ class StageOutcome:
     signals: dict[str, float] | None
 
 
+class MemoEmbeddings(Embeddings):
+    """An embedder that remembers its last ``size`` texts.
+
+    The statements of one claim are judged against the same retrieved sentences, so each sentence is
+    embedded once per claim instead of once per statement. Safe to share between batch threads.
+    """
+
+    def __init__(self, inner: Embeddings, size: int = 2048) -> None:
+        self.inner = inner
+        self.size = size
+        self._vectors: OrderedDict[str, list[float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed the texts not seen recently, in one call; the rest come from memory."""
+        with self._lock:  # held throughout: an eviction by another thread must not race the lookups
+            missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+            if missing:
+                self._vectors.update(zip(missing, self.inner.embed_documents(missing), strict=True))
+            out = [self._vectors[t] for t in texts]
+            for t in texts:
+                self._vectors.move_to_end(t)
+            while len(self._vectors) > self.size:
+                self._vectors.popitem(last=False)
+        return out
+
+    def embed_query(self, text: str) -> list[float]:
+        """Queries are not remembered (a statement is embedded as a document)."""
+        return self.inner.embed_query(text)
+
+
 class VerdictStage:
     """Model verdicts in, final verdicts out. Without a classifier the model's verdicts stand unchanged."""
 
     def __init__(self, classifier: VerdictClassifier | None, embeddings: Embeddings | None) -> None:
         self.classifier = classifier
-        self.embeddings = embeddings
+        self.embeddings = MemoEmbeddings(embeddings) if embeddings is not None else None
 
     @classmethod
     def load(cls, model_id: str | None, embeddings: Embeddings | None) -> VerdictStage:

@@ -149,3 +149,24 @@ def test_check_v3_decides_with_the_shipped_classifier_and_shows_its_signals(
     # Without verified evidence nothing is supported or refuted, whatever the model or the classifier say.
     assert second.verdict == "not_enough_info" and second.note
     assert result.pipeline == "check.v3"
+
+
+def test_memo_embeddings_embed_each_text_once(fake_embeddings):
+    from assistant.verdict import MemoEmbeddings
+
+    calls: list[list[str]] = []
+
+    class Counting(type(fake_embeddings)):
+        def embed_documents(self, texts):
+            calls.append(list(texts))
+            return super().embed_documents(texts)
+
+    memo = MemoEmbeddings(Counting(), size=3)
+    first = memo.embed_documents(["a b", "c d", "a b"])
+    assert calls == [["a b", "c d"]]
+    assert first[0] == first[2] == fake_embeddings.embed_documents(["a b"])[0]
+    memo.embed_documents(["c d", "e f"])
+    assert calls[-1] == ["e f"]
+    memo.embed_documents(["g h"])  # size 3: "a b", the least recently used, makes room
+    memo.embed_documents(["c d", "a b"])
+    assert calls[-1] == ["a b"]

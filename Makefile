@@ -13,7 +13,7 @@ export ANONYMIZED_TELEMETRY := False
 # llama-cpp-python compiles from source; use both cores.
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 
-.PHONY: setup run demo test unit lint eval eval-ci bench clean
+.PHONY: setup run demo test unit lint eval eval-ci bench bench-scale bench-batch clean
 
 setup: $(STAMP)
 	@$(BIN)/factcheck prepare
@@ -56,6 +56,13 @@ eval-ci: setup
 
 bench: setup
 	$(BIN)/python evals/benchmark.py
+
+bench-scale: setup
+	$(BIN)/python evals/scale_benchmark.py --sizes 10000,100000 --queries 200 --server --million \
+		--json evals/reports/scale-benchmark.json
+
+bench-batch: setup
+	$(BIN)/python evals/batch_benchmark.py --claims 8 --concurrency 1,2,4 --json evals/reports/batch-benchmark.json
 
 clean:
 	rm -rf $(VENV) index/chroma index/cache

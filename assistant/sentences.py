@@ -18,6 +18,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+#: Bump on any change to how text is split. An index records the version each document was split with, so
+#: a document's sentences can be re-derived from its text (instead of read back from the index) only when
+#: the version matches.
+SPLITTER_VERSION = 1
+
 _ABBREVIATIONS = frozenset(
     """
     dr prof mr mrs ms st jr sr vs etc inc ltd co corp no nr vol ca bzw usw ggf evtl vgl sog z b u a o

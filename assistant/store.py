@@ -26,7 +26,7 @@ from filelock import FileLock, Timeout
 
 from .documents import SourceDocument
 from .errors import ConfigError, EndpointError, InputError, StoreError
-from .sentences import Sentence, split_sentences
+from .sentences import SPLITTER_VERSION, Sentence, split_sentences
 
 SENTENCES = "sentences"
 DOCUMENTS = "documents"
@@ -345,6 +345,7 @@ class SentenceStore:
                         "lang": p.doc.lang,
                         "sha256": p.doc.sha256,
                         "n_sentences": p.n_sentences,
+                        "splitter": SPLITTER_VERSION,
                         "ingested_at": now,
                     }
                     for p in chunk.finished
@@ -433,22 +434,26 @@ class SentenceStore:
             fetch *= 4
 
     def sentences_of(self, doc_id: str) -> list[SentenceHit]:
-        """All committed sentences of one document in reading order (score 0)."""
-        doc = self.get_document(doc_id, with_text=False)
-        if doc is None:
+        """All committed sentences of one document in reading order (score 0).
+
+        Split again from the committed text when the document was split by this splitter version (one
+        read, independent of the index size); otherwise read its sentence records back from the index.
+        """
+        got = self._guard(lambda: self._documents.get(ids=[doc_id], include=["metadatas", "documents"]))
+        if not got["ids"]:
             return []
-        text = self._committed_texts({doc_id: doc.sha256}).get(doc.sha256)
-        if text is None:  # replaced between the two reads
-            return self.sentences_of(doc_id)
-        got = self._guard(
+        meta, text = got["metadatas"][0], got["documents"][0]
+        if meta.get("splitter") == SPLITTER_VERSION:
+            return [SentenceHit(doc_id, s.index, s.start, s.end, s.text, 0.0) for s in split_sentences(text)]
+        records = self._guard(
             lambda: self._sentences.get(
-                where={"$and": [{"doc_id": doc_id}, {"doc_sha": doc.sha256}]},
+                where={"$and": [{"doc_id": doc_id}, {"doc_sha": meta["sha256"]}]},
                 include=["metadatas"],
             )
         )
         hits = [
             SentenceHit(doc_id, int(m["sentence_index"]), int(m["start"]), int(m["end"]), "", 0.0)
-            for m in got["metadatas"]
+            for m in records["metadatas"]
         ]
         return sorted((replace(h, text=text[h.start : h.end]) for h in hits), key=lambda h: h.sentence_index)
 

@@ -101,13 +101,14 @@ def main() -> None:
     apply_offline_defaults()
     embeddings = get_embedder(args.embedder)
 
-    X, y, ids, w, sources = [], [], [], [], []
+    X, y, ids, groups, w, sources = [], [], [], [], [], []
     for path in args.report:
         report = json.loads(Path(path).read_text("utf-8"))
         xs, ys, idx, ws = rows_of(report, embeddings, args.labels)
         X += xs
         y += ys
-        ids += [f"{path}:{i}" for i in idx]
+        ids += [f"{path}:{i}" for i in idx]  # one claim verdict per report and claim
+        groups += idx  # the same claim in two reports stays on one side of every fold
         w += ws
         sources.append({"report": path, "dataset": report["config"].get("dataset"), "statements": len(ys)})
     if len(set(y)) < 3:
@@ -119,7 +120,7 @@ def main() -> None:
     clf = LogisticRegression(C=args.C, class_weight="balanced", max_iter=2000)
     # Folds by claim, so no claim has statements on both sides.
     cv = np.empty(len(ya), dtype=object)
-    for train, test in GroupKFold(n_splits=5).split(Xs, ya, groups=ids):
+    for train, test in GroupKFold(n_splits=5).split(Xs, ya, groups=groups):
         fold = LogisticRegression(C=args.C, class_weight="balanced", max_iter=2000)
         fold.fit(Xs[train], ya[train], sample_weight=wa[train])
         cv[test] = fold.predict(Xs[test])

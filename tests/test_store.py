@@ -62,6 +62,18 @@ class StoreContract:
         assert {h.doc_id for h in only} == {"doc.txt"}
         assert len(only) == 2
 
+    def test_sentences_of_matches_the_stored_records(self, new_store, fake_embeddings, monkeypatch):
+        import assistant.store as store_module
+
+        doc = load_document(SEED)
+        new_store.ingest(doc, fake_embeddings.embed_documents)
+        split_again = new_store.sentences_of(doc.doc_id)
+        # as if the splitter had changed since this document was ingested: read the records back instead
+        monkeypatch.setattr(store_module, "SPLITTER_VERSION", store_module.SPLITTER_VERSION + 1)
+        read_back = new_store.sentences_of(doc.doc_id)
+        assert split_again == read_back
+        assert len(read_back) == 43 and all(doc.text[h.start : h.end] == h.text for h in read_back)
+
     def test_delete(self, new_store, fake_embeddings, tmp_path):
         new_store.ingest(self._doc(tmp_path, "Ein Satz. Noch einer."), fake_embeddings.embed_documents)
         assert new_store.delete_document("doc.txt")

@@ -57,9 +57,17 @@ PIPELINES: dict[str, Pipeline] = {
             description="check.v2 with a verdict stage: a classifier over the model's verdict and "
             "measured signals, then the evidence, hedge and year rules",
         ),
+        Pipeline(
+            "check.v4",
+            prompt="check.v1",
+            retrieval="dense",
+            verdict_model="verdict.v2",
+            description="check.v1's dense retrieval with a verdict stage retrained on dense and hybrid "
+            "dev replies (verdict.v2), then the same rules",
+        ),
     )
 }
-DEFAULT_PIPELINE = "check.v3"
+DEFAULT_PIPELINE = "check.v4"
 
 
 def get_pipeline(pipeline_id: str) -> Pipeline:

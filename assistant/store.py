@@ -34,8 +34,10 @@ DOCUMENTS = "documents"
 _REGISTRY_VECTOR = [1.0]
 #: Sentences per embedding batch and Chroma write during ingest.
 DEFAULT_BATCH = 512
-#: Documents whose committed records are looked up with one Chroma call during ingest.
+#: Documents whose committed records are looked up with one Chroma call during ingest: at most this many,
+#: and at most this many characters of text, so memory stays bounded even for a folder of large files.
 PLAN_GROUP = 64
+PLAN_GROUP_CHARS = 4_000_000
 #: Document texts kept in memory to cut sentence texts from (by content hash).
 TEXT_CACHE = 256
 #: Seconds a Chroma server may take to answer its heartbeat. The Chroma client itself waits forever.
@@ -238,7 +240,8 @@ class SentenceStore:
         is encoded (in one worker thread) while the current one is written. Each document is still
         committed on its own terms: its record is written only after all of its sentences, so an
         interruption leaves no half-written document, only invisible sentences that the next ingest of
-        that file replaces. ``docs`` is read lazily; at most two batches are held in memory.
+        that file replaces. ``docs`` is read lazily: memory holds one group of documents (``PLAN_GROUP``
+        documents or ``PLAN_GROUP_CHARS`` characters) and two batches, whatever the corpus size.
         """
         chunks = self._plan(docs, max(1, batch_size))
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed") as pool:
@@ -255,7 +258,7 @@ class SentenceStore:
         """Split changed documents into sentences and cut the stream into batches of ``batch_size``."""
         chunk = _Chunk()
         seen: set[str] = set()
-        for group in _groups(docs, PLAN_GROUP):
+        for group in _groups(docs, PLAN_GROUP, PLAN_GROUP_CHARS):
             fresh: list[SourceDocument] = []
             for doc in group:
                 if doc.doc_id in seen:
@@ -527,12 +530,15 @@ def _to_document(doc_id: str, meta: dict[str, Any], text: str) -> StoredDocument
     )
 
 
-def _groups(items: Iterable[SourceDocument], size: int) -> Iterator[list[SourceDocument]]:
+def _groups(items: Iterable[SourceDocument], size: int, chars: int) -> Iterator[list[SourceDocument]]:
+    """Consecutive documents, at most ``size`` of them and (beyond the first) ``chars`` characters."""
     group: list[SourceDocument] = []
+    held = 0
     for item in items:
         group.append(item)
-        if len(group) == size:
+        held += len(item.text)
+        if len(group) == size or held >= chars:
             yield group
-            group = []
+            group, held = [], 0
     if group:
         yield group

@@ -216,3 +216,18 @@ def test_corrupt_index_is_a_clear_error(tmp_path):
     (idx / "chroma.sqlite3").write_bytes(b"this is not a database" * 100)
     with pytest.raises(StoreError, match="cannot be opened"):
         SentenceStore(str(idx), "fake")
+
+
+def test_ingest_groups_are_bounded_by_count_and_size():
+    from assistant.documents import SourceDocument
+    from assistant.store import _groups
+
+    def doc(i: int, n: int) -> SourceDocument:
+        return SourceDocument(f"d{i}", f"d{i}.txt", "t", "de", "x" * n, str(i))
+
+    docs = [doc(0, 10), doc(1, 10), doc(2, 100), doc(3, 10), doc(4, 10), doc(5, 10)]
+    assert [[d.doc_id for d in g] for g in _groups(iter(docs), 3, 50)] == [
+        ["d0", "d1", "d2"],  # the size bound: 120 characters reached with the third
+        ["d3", "d4", "d5"],  # the count bound
+    ]
+    assert [len(g) for g in _groups(iter(docs), 10, 15)] == [2, 1, 2, 1]

@@ -17,7 +17,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -455,10 +455,11 @@ class SentenceStore:
             )
         )
         hits = [
-            SentenceHit(doc_id, int(m["sentence_index"]), int(m["start"]), int(m["end"]), "", 0.0)
+            SentenceHit(doc_id, int(m["sentence_index"]), start, end, text[start:end], 0.0)
             for m in records["metadatas"]
+            for start, end in [(int(m["start"]), int(m["end"]))]
         ]
-        return sorted((replace(h, text=text[h.start : h.end]) for h in hits), key=lambda h: h.sentence_index)
+        return sorted(hits, key=lambda h: h.sentence_index)
 
     def _committed_texts(self, shas: dict[str, str]) -> dict[str, str]:
         """Texts of the documents whose committed hash is in ``shas`` (doc id -> hash), keyed by hash.
@@ -469,9 +470,8 @@ class SentenceStore:
         """
         if not shas:
             return {}
-        got = self._guard(lambda: self._documents.get(ids=sorted(shas), include=["metadatas"]))
-        committed = {i: m["sha256"] for i, m in zip(got["ids"], got["metadatas"], strict=True)}
-        live = {i: sha for i, sha in shas.items() if committed.get(i) == sha}
+        committed = self._committed_records(sorted(shas))
+        live = {i: sha for i, sha in shas.items() if committed.get(i, (None, 0))[0] == sha}
         missing = sorted(i for i, sha in live.items() if sha not in self._texts)
         if missing:
             got = self._guard(lambda: self._documents.get(ids=missing, include=["metadatas", "documents"]))

@@ -1,6 +1,8 @@
-"""The check chain: retrieve sentences → ask the model for atomic statements → verify spans → verdict.
+"""The check chain: retrieve sentences → ask the model for atomic statements → scope → verify spans → verdict.
 
-Built as a LangChain runnable: ``{claim, doc_id, k} → assign(hits=retriever) | judge | assemble``.
+Built as a LangChain runnable: ``{claim, doc_id, k} → assign(hits=retriever) | judge | assemble``; the
+assemble step sets aside statements that are not part of the claim (pipelines with a scope stage), verifies
+each citation against the source text and runs the verdict stage.
 """
 
 from __future__ import annotations
@@ -20,13 +22,15 @@ from .schemas import (
     Evidence,
     ModelCheckReply,
     Retrieved,
+    SetAside,
     Statement,
     Verdict,
 )
+from .scope import scope_statements
 from .signals import StatementView
 from .spans import verify_citation
 from .store import SentenceHit, SentenceStore, StoredDocument
-from .verdict import VerdictStage
+from .verdict import MemoEmbeddings, VerdictStage
 
 DEFAULT_ANSWER_PROMPT = "answer.v1"
 
@@ -38,6 +42,8 @@ class _Judged:
     hits: list[SentenceHit]
     reply: ModelCheckReply
     usage: Usage
+    #: A claim to check (the scope stage applies) rather than a question to answer.
+    is_claim: bool = True
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
@@ -87,7 +93,9 @@ class Checker:
             retriever = retriever.model_copy(update={"mode": self.pipeline.retrieval})
         self.retriever = retriever
         self.chat = chat
-        self.verdicts = VerdictStage.load(self.pipeline.verdict_model, retriever.embeddings)
+        # One memo for the scope and verdict stages: both embed the claim's statements and its sentences.
+        self.embeddings = MemoEmbeddings(retriever.embeddings)
+        self.verdicts = VerdictStage.load(self.pipeline.verdict_model, self.embeddings)
         self.prompt: Prompt = load_prompt(self.pipeline.prompt)
         self.answer_prompt: Prompt = load_prompt(answer_prompt_id)
         self._docs: dict[str, StoredDocument] = {}
@@ -167,6 +175,7 @@ class Checker:
             hits=hits,
             reply=reply,
             usage=usage,
+            is_claim=prompt is self.prompt,
             timings_ms={"retrieve": inputs["hits"]["ms"], "llm": (time.perf_counter() - t0) * 1000},
         )
 
@@ -174,7 +183,22 @@ class Checker:
         t0 = time.perf_counter()
         dropped = 0
         statements: list[Statement] = []
-        for st in judged.reply.statements:
+        set_aside: list[SetAside] = []
+        replied = judged.reply.statements
+        if self.pipeline.scope and judged.is_claim:
+            decisions = scope_statements(
+                judged.claim,
+                [st.text.strip() for st in replied],
+                [h.text for h in judged.hits],
+                self.embeddings,
+            )
+            set_aside = [
+                SetAside(text=st.text.strip(), reason=d.reason or "")
+                for st, d in zip(replied, decisions, strict=True)
+                if not d.keep
+            ]
+            replied = [st for st, d in zip(replied, decisions, strict=True) if d.keep]
+        for st in replied:
             evidence: list[Evidence] = []
             for number in st.sentences:
                 ev = self._evidence_for(judged.hits, number)
@@ -222,6 +246,7 @@ class Checker:
                 for h in judged.hits
             ],
             dropped_citations=dropped,
+            set_aside=set_aside,
             model=self.chat.name,
             prompt_version=judged.prompt_id,
             pipeline=self.pipeline.id,

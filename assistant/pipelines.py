@@ -23,6 +23,8 @@ class Pipeline:
     #: classifier (``assistant/verdict_models/<id>.json``) applied with the policy rules.
     verdict_model: str | None
     description: str
+    #: Whether the scope stage sets aside statements that are not part of the claim (``assistant/scope.py``).
+    scope: bool = False
 
 
 PIPELINES: dict[str, Pipeline] = {
@@ -65,9 +67,19 @@ PIPELINES: dict[str, Pipeline] = {
             description="check.v1's dense retrieval with a verdict stage retrained on dense and hybrid "
             "dev replies (verdict.v2), then the same rules",
         ),
+        Pipeline(
+            "check.v5",
+            prompt="check.v1",
+            retrieval="dense",
+            verdict_model="verdict.v3",
+            scope=True,
+            description="check.v4 with a scope stage that sets aside statements not part of the claim "
+            "(copied source sentences, repeats), and the verdict stage retrained on the kept statements "
+            "(verdict.v3)",
+        ),
     )
 }
-DEFAULT_PIPELINE = "check.v4"
+DEFAULT_PIPELINE = "check.v5"
 
 
 def get_pipeline(pipeline_id: str) -> Pipeline:

@@ -68,6 +68,13 @@ def render_result(result: CheckResult, console: Console) -> None:
     for i, st in enumerate(result.statements, 1):
         blocks.append(statement_block(i, st, result.retrieved))
         blocks.append(Text())
+    for aside in result.set_aside:
+        blocks.append(
+            Text.assemble(
+                ("set aside  ", "dim bold"), (aside.text, "dim"), (f"\n   {aside.reason}", "dim italic")
+            )
+        )
+        blocks.append(Text())
     footer = (
         f"{result.model} · pipeline {result.pipeline or '-'} (prompt {result.prompt_version}) · "
         f"{result.timings_ms.get('total', 0) / 1000:.1f} s"

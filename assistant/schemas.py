@@ -57,6 +57,13 @@ class Statement(BaseModel):
     signals: dict[str, float] | None = None
 
 
+class SetAside(BaseModel):
+    """A statement the model wrote that is not part of the claim (or repeats one): shown, never judged."""
+
+    text: str
+    reason: str
+
+
 class Retrieved(BaseModel):
     """A sentence the retriever returned for the claim, with its similarity score."""
 
@@ -77,6 +84,8 @@ class CheckResult(BaseModel):
     statements: list[Statement]
     retrieved: list[Retrieved]
     dropped_citations: int
+    #: Statements of the model's reply set aside by the scope stage (pipelines that have one).
+    set_aside: list[SetAside] = Field(default_factory=list)
     model: str
     prompt_version: str
     pipeline: str = ""

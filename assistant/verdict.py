@@ -152,7 +152,9 @@ class VerdictStage:
 
     def __init__(self, classifier: VerdictClassifier | None, embeddings: Embeddings | None) -> None:
         self.classifier = classifier
-        self.embeddings = MemoEmbeddings(embeddings) if embeddings is not None else None
+        if embeddings is not None and not isinstance(embeddings, MemoEmbeddings):
+            embeddings = MemoEmbeddings(embeddings)
+        self.embeddings = embeddings
 
     @classmethod
     def load(cls, model_id: str | None, embeddings: Embeddings | None) -> VerdictStage:

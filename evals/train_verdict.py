@@ -32,15 +32,20 @@ from assistant.config import apply_offline_defaults
 from assistant.embeddings import DEFAULT_EMBEDDER, get_embedder
 from assistant.evaluation.runner import split_of
 from assistant.pipelines import get_pipeline
+from assistant.scope import scope_statements
 from assistant.signals import NAMES, StatementView, compute
+from assistant.verdict import MemoEmbeddings
 
 CLASSES = ("supported", "refuted", "not_enough_info")
 
 
 def rows_of(
-    report: dict[str, Any], embeddings: Any, labels: str = "inherit"
+    report: dict[str, Any], embeddings: Any, labels: str = "inherit", scope: bool = False
 ) -> tuple[list[list[float]], list[str], list[str], list[float]]:
-    """(signals, label, item id, weight) of every trainable statement of the report's dev-split claims."""
+    """(signals, label, item id, weight) of every trainable statement of the report's dev-split claims.
+
+    With ``scope``, statements the scope stage sets aside are left out, as the pipeline will leave them out.
+    """
     pipeline = get_pipeline(report["config"]["pipeline"])
     if pipeline.verdict_model is not None:
         sys.exit(f"report of {pipeline.id}: train on a pipeline without a verdict stage")
@@ -52,9 +57,14 @@ def rows_of(
         if item.get("source_label") == "partially_supported":
             continue
         statements = result["statements"]
+        retrieved = [r["text"] for r in result["retrieved"]]
+        if scope:
+            decisions = scope_statements(
+                result["claim"], [st["text"] for st in statements], retrieved, embeddings
+            )
+            statements = [st for st, d in zip(statements, decisions, strict=True) if d.keep]
         if labels == "strict" and len(statements) > 1 and item["gold"] != "supported":
             continue
-        retrieved = [r["text"] for r in result["retrieved"]]
         for st in statements:
             view = StatementView(
                 text=st["text"],
@@ -97,14 +107,19 @@ def main() -> None:
     ap.add_argument("--embedder", default=DEFAULT_EMBEDDER)
     ap.add_argument("--C", type=float, default=1.0, help="inverse regularisation strength")
     ap.add_argument("--labels", choices=("inherit", "strict"), default="inherit")
+    ap.add_argument(
+        "--scope",
+        action="store_true",
+        help="leave out statements the scope stage sets aside (assistant/scope.py)",
+    )
     args = ap.parse_args()
     apply_offline_defaults()
-    embeddings = get_embedder(args.embedder)
+    embeddings = MemoEmbeddings(get_embedder(args.embedder))
 
     X, y, ids, groups, w, sources = [], [], [], [], [], []
     for path in args.report:
         report = json.loads(Path(path).read_text("utf-8"))
-        xs, ys, idx, ws = rows_of(report, embeddings, args.labels)
+        xs, ys, idx, ws = rows_of(report, embeddings, args.labels, args.scope)
         X += xs
         y += ys
         ids += [f"{path}:{i}" for i in idx]  # one claim verdict per report and claim
@@ -142,6 +157,7 @@ def main() -> None:
         "trained_on": {"split": "dev", "sources": sources, "C": args.C, "embedder": args.embedder},
         "cv_claim_accuracy": round(claim_accuracy(cv, ya, ids), 4),
         "labels": args.labels,
+        "scope": args.scope,
     }
     args.out.write_text(json.dumps(weights, indent=1) + "\n", "utf-8")
     print(f"wrote {args.out}")

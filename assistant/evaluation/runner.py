@@ -48,6 +48,7 @@ class ItemRecord:
     cited_spans: list[tuple[str, int, int]] = field(default_factory=list)
     invalid_spans: int = 0
     dropped_citations: int = 0
+    set_aside: int = 0
     schema_failures: int = 0
     latency_s: float = 0.0
     prompt_tokens: int = 0
@@ -265,6 +266,7 @@ def _record_result(rec: ItemRecord, result: CheckResult, texts: dict[str, str]) 
             if texts.get(ev.doc_id, "")[ev.start : ev.end] != ev.text:
                 rec.invalid_spans += 1
     rec.dropped_citations = result.dropped_citations
+    rec.set_aside = len(result.set_aside)
     rec.schema_failures = result.schema_failures
     rec.latency_s = result.timings_ms.get("total", 0.0) / 1000
     rec.prompt_tokens = result.usage.get("prompt_tokens", 0)

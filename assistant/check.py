@@ -8,8 +8,9 @@ each citation against the source text and runs the verdict stage.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
@@ -56,7 +57,21 @@ def aggregate_verdict(verdicts: list[Verdict]) -> Verdict:
     return "not_enough_info"
 
 
-def aggregate_confidence(statements: list[Statement], verdict: Verdict) -> float:
+class Judgement(Protocol):
+    """Anything with a verdict and a confidence: a :class:`Statement`, or a training row."""
+
+    @property
+    def verdict(self) -> Verdict:
+        """The statement's verdict."""
+        ...
+
+    @property
+    def confidence(self) -> float:
+        """The statement's confidence."""
+        ...
+
+
+def aggregate_confidence(statements: Sequence[Judgement], verdict: Verdict) -> float:
     """Confidence of the claim verdict.
 
     Refuted: the most confident refutation decides. Supported: the chain is as strong as its weakest
@@ -232,7 +247,7 @@ class Checker:
         return CheckResult(
             claim=judged.claim,
             verdict=verdict,
-            confidence=round(aggregate_confidence(statements, verdict), 3),
+            confidence=round(self._claim_confidence(statements, verdict, judged.is_claim), 3),
             statements=statements,
             retrieved=[
                 Retrieved(
@@ -258,6 +273,10 @@ class Checker:
             },
             schema_failures=judged.usage.schema_failures,
         )
+
+    def _claim_confidence(self, statements: list[Statement], verdict: Verdict, is_claim: bool) -> float:
+        confidence = aggregate_confidence(statements, verdict)
+        return self.verdicts.calibrate_claim(confidence) if is_claim and statements else confidence
 
     def _evidence_for(self, hits: list[SentenceHit], number: int) -> Evidence | None:
         if not 1 <= number <= len(hits):

@@ -77,9 +77,18 @@ PIPELINES: dict[str, Pipeline] = {
             "(copied source sentences, repeats), and the verdict stage retrained on the kept statements "
             "(verdict.v3)",
         ),
+        Pipeline(
+            "check.v6",
+            prompt="check.v1",
+            retrieval="dense",
+            verdict_model="verdict.v4",
+            scope=True,
+            description="check.v5 with a calibrated claim confidence: verdict.v3's weights plus a Platt "
+            "scaling fitted on the dev half's cross-validated claim verdicts (verdict.v4)",
+        ),
     )
 }
-DEFAULT_PIPELINE = "check.v5"
+DEFAULT_PIPELINE = "check.v6"
 
 
 def get_pipeline(pipeline_id: str) -> Pipeline:

@@ -32,7 +32,15 @@ from .errors import ConfigError
 from .schemas import Verdict
 from .signals import StatementView, compute, is_hedged, years
 
-__all__ = ["StageOutcome", "VerdictClassifier", "VerdictStage", "apply_policy", "is_hedged", "years"]
+__all__ = [
+    "StageOutcome",
+    "VerdictClassifier",
+    "VerdictStage",
+    "apply_policy",
+    "is_hedged",
+    "platt",
+    "years",
+]
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,12 @@ def apply_policy(statement: str, verdict: Verdict, evidence_sentences: list[str]
     return PolicyOutcome(verdict)
 
 
+def platt(confidence: float, a: float, b: float) -> float:
+    """``sigmoid(a * logit(confidence) + b)``, with the confidence clipped away from 0 and 1."""
+    c = min(1 - 1e-4, max(1e-4, confidence))
+    return 1.0 / (1.0 + math.exp(-(a * math.log(c / (1 - c)) + b)))
+
+
 @dataclass(frozen=True)
 class VerdictClassifier:
     """Multinomial logistic regression over standardised signals, read from a JSON weights file."""
@@ -70,6 +84,9 @@ class VerdictClassifier:
     scale: tuple[float, ...]
     coef: tuple[tuple[float, ...], ...]
     intercept: tuple[float, ...]
+    #: Platt scaling ``(a, b)`` of the claim confidence, fitted on dev-split cross-validated claim verdicts:
+    #: ``p = sigmoid(a * logit(c) + b)``. None: the aggregated confidence is shown as it is.
+    claim_calibration: tuple[float, float] | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> VerdictClassifier:
@@ -82,6 +99,11 @@ class VerdictClassifier:
             scale=tuple(data["scale"]),
             coef=tuple(tuple(row) for row in data["coef"]),
             intercept=tuple(data["intercept"]),
+            claim_calibration=(
+                (float(data["claim_calibration"]["a"]), float(data["claim_calibration"]["b"]))
+                if data.get("claim_calibration")
+                else None
+            ),
         )
 
     @classmethod
@@ -92,6 +114,13 @@ class VerdictClassifier:
             return cls.from_json(json.loads(text))
         except (FileNotFoundError, KeyError, ValueError) as exc:
             raise ConfigError(f"verdict model {model_id!r} is missing or unreadable ({exc})") from None
+
+    def calibrate_claim(self, confidence: float) -> float:
+        """The claim confidence mapped by the Platt scaling, when this classifier has one."""
+        if self.claim_calibration is None:
+            return confidence
+        a, b = self.claim_calibration
+        return platt(confidence, a, b)
 
     def probabilities(self, signals: dict[str, float]) -> dict[Verdict, float]:
         """Class probabilities for one statement's signals."""
@@ -160,6 +189,10 @@ class VerdictStage:
     def load(cls, model_id: str | None, embeddings: Embeddings | None) -> VerdictStage:
         """The stage for a pipeline's ``verdict_model`` (None: keep the model's verdicts)."""
         return cls(VerdictClassifier.load(model_id) if model_id else None, embeddings)
+
+    def calibrate_claim(self, confidence: float) -> float:
+        """A claim's aggregated confidence, calibrated when the classifier carries a claim calibration."""
+        return self.classifier.calibrate_claim(confidence) if self.classifier is not None else confidence
 
     def apply(self, view: StatementView) -> StageOutcome:
         """Decide one statement."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,15 +29,18 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 from sklearn.preprocessing import StandardScaler
 
+from assistant.check import aggregate_confidence, aggregate_verdict
 from assistant.config import apply_offline_defaults
 from assistant.embeddings import DEFAULT_EMBEDDER, get_embedder
+from assistant.evaluation.metrics import expected_calibration_error
 from assistant.evaluation.runner import split_of
 from assistant.pipelines import get_pipeline
+from assistant.schemas import Verdict
 from assistant.scope import scope_statements
 from assistant.signals import NAMES, StatementView, compute
-from assistant.verdict import MemoEmbeddings
+from assistant.verdict import MemoEmbeddings, platt
 
-CLASSES = ("supported", "refuted", "not_enough_info")
+CLASSES: tuple[Verdict, ...] = ("supported", "refuted", "not_enough_info")
 
 
 def rows_of(
@@ -81,21 +85,53 @@ def rows_of(
     return X, y, ids, weights
 
 
-def aggregate(verdicts: list[str]) -> str:
-    """The claim verdict rule of assistant.check.aggregate_verdict."""
-    if "refuted" in verdicts:
-        return "refuted"
-    return "supported" if verdicts and all(v == "supported" for v in verdicts) else "not_enough_info"
+@dataclass(frozen=True)
+class Judged:
+    """One statement's predicted verdict and confidence, as assistant.check aggregates them."""
+
+    verdict: Verdict
+    confidence: float
+
+
+def claim_verdicts(
+    proba: np.ndarray, y: np.ndarray, ids: list[str], n_evidence: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(claim confidence, whether the claim verdict is right) per claim, aggregated as the pipeline does.
+
+    Of the policy rules only "no verified evidence → not_enough_info" is applied (the signals carry the
+    evidence count; the hedge and year rules need the texts), so this approximates the pipeline.
+    """
+    by_claim: dict[str, list[Judged]] = {}
+    gold: dict[str, str] = {}
+    for p, g, i, n in zip(proba, y, ids, n_evidence, strict=True):
+        verdict: Verdict = CLASSES[int(np.argmax(p))]
+        if verdict != "not_enough_info" and n == 0:
+            verdict = "not_enough_info"
+        by_claim.setdefault(i, []).append(Judged(verdict, float(p[CLASSES.index(verdict)])))
+        gold[i] = str(g)
+    conf, correct = [], []
+    for i, judged in by_claim.items():
+        verdict = aggregate_verdict([j.verdict for j in judged])
+        conf.append(aggregate_confidence(judged, verdict))
+        correct.append(verdict == gold[i])
+    return np.array(conf), np.array(correct)
+
+
+def fit_platt(conf: np.ndarray, correct: np.ndarray) -> tuple[float, float]:
+    """Platt scaling (a, b) of claim confidences: P(right) = sigmoid(a * logit(conf) + b)."""
+    c = np.clip(conf, 1e-4, 1 - 1e-4)
+    lr = LogisticRegression(C=1.0).fit(np.log(c / (1 - c)).reshape(-1, 1), correct)
+    return float(lr.coef_[0][0]), float(lr.intercept_[0])
 
 
 def claim_accuracy(pred: np.ndarray, y: np.ndarray, ids: list[str]) -> float:
     """Accuracy of the aggregated claim verdicts (each claim's gold label is its statements' label)."""
-    by_claim: dict[str, list[str]] = {}
+    by_claim: dict[str, list[Verdict]] = {}
     gold: dict[str, str] = {}
     for p, g, i in zip(pred, y, ids, strict=True):
-        by_claim.setdefault(i, []).append(str(p))
+        by_claim.setdefault(i, []).append(p)
         gold[i] = str(g)
-    return float(np.mean([aggregate(v) == gold[i] for i, v in by_claim.items()]))
+    return float(np.mean([aggregate_verdict(v) == gold[i] for i, v in by_claim.items()]))
 
 
 def main() -> None:
@@ -111,6 +147,11 @@ def main() -> None:
         "--scope",
         action="store_true",
         help="leave out statements the scope stage sets aside (assistant/scope.py)",
+    )
+    ap.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="fit a Platt scaling of the claim confidence on the cross-validated dev claim verdicts",
     )
     args = ap.parse_args()
     apply_offline_defaults()
@@ -135,15 +176,39 @@ def main() -> None:
     clf = LogisticRegression(C=args.C, class_weight="balanced", max_iter=2000)
     # Folds by claim, so no claim has statements on both sides.
     cv = np.empty(len(ya), dtype=object)
+    cv_proba = np.zeros((len(ya), len(CLASSES)))
     for train, test in GroupKFold(n_splits=5).split(Xs, ya, groups=groups):
         fold = LogisticRegression(C=args.C, class_weight="balanced", max_iter=2000)
         fold.fit(Xs[train], ya[train], sample_weight=wa[train])
         cv[test] = fold.predict(Xs[test])
+        cv_proba[test] = fold.predict_proba(Xs[test])[:, [list(fold.classes_).index(c) for c in CLASSES]]
     model_only = np.array([CLASSES[int(np.argmax(row[:3]))] for row in Xa])
     counts = {str(k): int(v) for k, v in zip(*np.unique(ya, return_counts=True), strict=True)}
     print(f"dev statements: {len(ya)} {counts} from {len(set(ids))} claims (labels: {args.labels})")
     print(f"claim accuracy of the model's own verdicts: {claim_accuracy(model_only, ya, ids):.3f}")
     print(f"claim accuracy of the classifier, 5-fold grouped CV: {claim_accuracy(cv, ya, ids):.3f}")
+    calibration = None
+    if args.calibrate:
+        # The claim confidences the cross-validated classifier would have shown, and whether it was right.
+        conf, correct = claim_verdicts(cv_proba, ya, ids, Xa[:, NAMES.index("n_evidence")])
+        claim_groups = [i.split(":")[-1] for i in dict.fromkeys(ids)]
+        mapped = np.zeros(len(conf))  # the Platt map itself judged by grouped CV over claims
+        for train, test in GroupKFold(n_splits=5).split(conf, correct, groups=claim_groups):
+            a, b = fit_platt(conf[train], correct[train])
+            mapped[test] = [platt(c, a, b) for c in conf[test]]
+        a, b = fit_platt(conf, correct)
+        before = expected_calibration_error(conf.tolist(), correct.tolist())
+        after = expected_calibration_error(mapped.tolist(), correct.tolist())
+        print(
+            f"claim confidence ECE, CV: {before:.3f} as aggregated, {after:.3f} after Platt "
+            f"(a={a:.3f}, b={b:.3f})"
+        )
+        calibration = {
+            "a": round(a, 6),
+            "b": round(b, 6),
+            "cv_ece_before": round(before, 4),
+            "cv_ece_after": round(after, 4),
+        }
     clf.fit(Xs, ya, sample_weight=wa)
     order = [list(clf.classes_).index(c) for c in CLASSES]
     weights = {
@@ -158,6 +223,7 @@ def main() -> None:
         "cv_claim_accuracy": round(claim_accuracy(cv, ya, ids), 4),
         "labels": args.labels,
         "scope": args.scope,
+        "claim_calibration": calibration,
     }
     args.out.write_text(json.dumps(weights, indent=1) + "\n", "utf-8")
     print(f"wrote {args.out}")

@@ -10,6 +10,7 @@ from assistant.evaluation.metrics import (
     brier_score,
     classification_report,
     complete_evidence,
+    confidence_auroc,
     evidence_prf,
     expected_calibration_error,
     mean_defined,
@@ -332,3 +333,12 @@ def test_bootstrap_ci_is_fast_for_400_items_1000_resamples():
     elapsed = time.perf_counter() - start
     assert elapsed < 1.0
     assert low < acc(pairs) < high
+
+
+def test_confidence_auroc_ranks_right_above_wrong():
+    assert confidence_auroc([0.9, 0.8, 0.2], [True, True, False]) == 1.0
+    assert confidence_auroc([0.2, 0.9], [True, False]) == 0.0
+    # A constant confidence can have zero ECE but says nothing: AUROC 0.5.
+    assert confidence_auroc([0.6] * 5, [True, True, True, False, False]) == 0.5
+    assert expected_calibration_error([0.6] * 5, [True, True, True, False, False]) < 1e-9
+    assert confidence_auroc([0.7, 0.8], [True, True]) is None

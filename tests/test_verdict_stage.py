@@ -170,3 +170,28 @@ def test_memo_embeddings_embed_each_text_once(fake_embeddings):
     memo.embed_documents(["g h"])  # size 3: "a b", the least recently used, makes room
     memo.embed_documents(["c d", "a b"])
     assert calls[-1] == ["a b"]
+
+
+def test_claim_calibration_maps_confidence_monotonically_and_is_optional():
+    data = {
+        "id": "cal",
+        "classes": ["supported", "refuted", "not_enough_info"],
+        "features": list(NAMES),
+        "mean": [0.0] * len(NAMES),
+        "scale": [1.0] * len(NAMES),
+        "coef": [[0.0] * len(NAMES)] * 3,
+        "intercept": [0.0, 0.0, 0.0],
+    }
+    plain = VerdictClassifier.from_json(data)
+    assert plain.calibrate_claim(0.93) == 0.93
+    shrink = VerdictClassifier.from_json({**data, "claim_calibration": {"a": 0.4, "b": 0.25}})
+    mapped = [shrink.calibrate_claim(c) for c in (0.05, 0.5, 0.95, 1.0)]
+    assert mapped == sorted(mapped) and all(0.0 < m < 1.0 for m in mapped)
+    assert mapped[2] < 0.95 and mapped[0] > 0.05  # an overconfident aggregate is pulled in
+    assert VerdictStage(shrink, None).calibrate_claim(0.95) == mapped[2]
+    assert VerdictStage(None, None).calibrate_claim(0.95) == 0.95
+
+
+def test_shipped_calibrated_classifier_carries_its_map():
+    assert VerdictClassifier.load("verdict.v4").claim_calibration is not None
+    assert VerdictClassifier.load("verdict.v3").claim_calibration is None

@@ -186,6 +186,22 @@ def brier_score(confidences: Sequence[float], correct: Sequence[bool]) -> float:
     return float(np.mean(diff**2))
 
 
+def confidence_auroc(confidences: Sequence[float], correct: Sequence[bool]) -> float | None:
+    """How well confidence ranks right answers above wrong ones (0.5: not at all); None without both.
+
+    ECE alone can be driven to zero by one constant confidence; this says whether the confidence also
+    tells a right verdict from a wrong one. Ties count half (the Mann–Whitney statistic).
+    """
+    if len(confidences) != len(correct):
+        raise ValueError(f"confidences and correct differ in length: {len(confidences)} != {len(correct)}")
+    right = np.asarray([c for c, k in zip(confidences, correct, strict=True) if k], dtype=float)
+    wrong = np.asarray([c for c, k in zip(confidences, correct, strict=True) if not k], dtype=float)
+    if not len(right) or not len(wrong):
+        return None
+    above = (right[:, None] > wrong[None, :]).sum() + 0.5 * (right[:, None] == wrong[None, :]).sum()
+    return float(above / (len(right) * len(wrong)))
+
+
 # --- Other ---------------------------------------------------------------------------------------------
 
 

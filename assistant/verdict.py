@@ -3,7 +3,8 @@
 A 1.5B model's judgement is weak, so a pipeline version may replace its verdict by a small multinomial
 logistic regression over the model's verdict and the measured signals of :mod:`assistant.signals`,
 trained on development data only (``evals/train_verdict.py``); its probability is the confidence.
-Weights ship as JSON in ``assistant/verdict_models/``.
+Weights ship as JSON in ``assistant/verdict_models/``; a weights file may also carry a Platt scaling of the
+claim confidence (``claim_calibration``), fitted on the dev split's cross-validated claim verdicts.
 
 The policy rules run after the classifier.
 

@@ -39,6 +39,7 @@ __all__ = [
     "VerdictStage",
     "apply_policy",
     "is_hedged",
+    "logit",
     "platt",
     "years",
 ]
@@ -68,10 +69,15 @@ def apply_policy(statement: str, verdict: Verdict, evidence_sentences: list[str]
     return PolicyOutcome(verdict)
 
 
-def platt(confidence: float, a: float, b: float) -> float:
-    """``sigmoid(a * logit(confidence) + b)``, with the confidence clipped away from 0 and 1."""
+def logit(confidence: float) -> float:
+    """``log(c / (1 - c))`` with the confidence clipped away from 0 and 1 (the Platt scaling's input)."""
     c = min(1 - 1e-4, max(1e-4, confidence))
-    return 1.0 / (1.0 + math.exp(-(a * math.log(c / (1 - c)) + b)))
+    return math.log(c / (1 - c))
+
+
+def platt(confidence: float, a: float, b: float) -> float:
+    """``sigmoid(a * logit(confidence) + b)``."""
+    return 1.0 / (1.0 + math.exp(-(a * logit(confidence) + b)))
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from assistant.pipelines import get_pipeline
 from assistant.schemas import Verdict
 from assistant.scope import scope_statements
 from assistant.signals import NAMES, StatementView, compute
-from assistant.verdict import MemoEmbeddings, platt
+from assistant.verdict import MemoEmbeddings, logit, platt
 
 CLASSES: tuple[Verdict, ...] = ("supported", "refuted", "not_enough_info")
 
@@ -94,33 +94,35 @@ class Judged:
 
 
 def claim_verdicts(
-    proba: np.ndarray, y: np.ndarray, ids: list[str], n_evidence: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """(claim confidence, whether the claim verdict is right) per claim, aggregated as the pipeline does.
+    proba: np.ndarray, y: np.ndarray, ids: list[str], groups: list[str], n_evidence: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(claim confidence, whether the claim verdict is right, the claim's CV group) per claim run,
+    aggregated as the pipeline does.
 
     Of the policy rules only "no verified evidence → not_enough_info" is applied (the signals carry the
     evidence count; the hedge and year rules need the texts), so this approximates the pipeline.
     """
     by_claim: dict[str, list[Judged]] = {}
     gold: dict[str, str] = {}
-    for p, g, i, n in zip(proba, y, ids, n_evidence, strict=True):
+    group_of: dict[str, str] = {}
+    for p, g, i, grp, n in zip(proba, y, ids, groups, n_evidence, strict=True):
         verdict: Verdict = CLASSES[int(np.argmax(p))]
         if verdict != "not_enough_info" and n == 0:
             verdict = "not_enough_info"
         by_claim.setdefault(i, []).append(Judged(verdict, float(p[CLASSES.index(verdict)])))
-        gold[i] = str(g)
+        gold[i], group_of[i] = str(g), grp
     conf, correct = [], []
     for i, judged in by_claim.items():
         verdict = aggregate_verdict([j.verdict for j in judged])
         conf.append(aggregate_confidence(judged, verdict))
         correct.append(verdict == gold[i])
-    return np.array(conf), np.array(correct)
+    return np.array(conf), np.array(correct), [group_of[i] for i in by_claim]
 
 
 def fit_platt(conf: np.ndarray, correct: np.ndarray) -> tuple[float, float]:
     """Platt scaling (a, b) of claim confidences: P(right) = sigmoid(a * logit(conf) + b)."""
-    c = np.clip(conf, 1e-4, 1 - 1e-4)
-    lr = LogisticRegression(C=1.0).fit(np.log(c / (1 - c)).reshape(-1, 1), correct)
+    x = np.array([logit(c) for c in conf]).reshape(-1, 1)
+    lr = LogisticRegression(C=1.0).fit(x, correct)
     return float(lr.coef_[0][0]), float(lr.intercept_[0])
 
 
@@ -190,8 +192,9 @@ def main() -> None:
     calibration = None
     if args.calibrate:
         # The claim confidences the cross-validated classifier would have shown, and whether it was right.
-        conf, correct = claim_verdicts(cv_proba, ya, ids, Xa[:, NAMES.index("n_evidence")])
-        claim_groups = [i.split(":")[-1] for i in dict.fromkeys(ids)]
+        conf, correct, claim_groups = claim_verdicts(
+            cv_proba, ya, ids, groups, Xa[:, NAMES.index("n_evidence")]
+        )
         mapped = np.zeros(len(conf))  # the Platt map itself judged by grouped CV over claims
         for train, test in GroupKFold(n_splits=5).split(conf, correct, groups=claim_groups):
             a, b = fit_platt(conf[train], correct[train])

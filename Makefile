@@ -13,9 +13,40 @@ export ANONYMIZED_TELEMETRY := False
 # llama-cpp-python compiles from source; use both cores.
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 
-.PHONY: setup run demo test unit lint eval eval-ci bench bench-scale bench-batch clean
+# The llama.cpp runtime's CPU target, pinned here and nowhere else (issue #12). llama-cpp-python's own default,
+# GGML_NATIVE=ON, compiles with -march=native: every instruction set the build CPU *reports*. A VM that reports
+# AMX but does not grant the tile state then dies with SIGILL on the first multi-token decode, and a venv or
+# image built on one host breaks on the next. So the default is a portable baseline: x86-64 with AVX2, FMA and
+# F16C (every x86 CPU since 2013/2015; AVX-512, AVX-VNNI and AMX off), plain armv8-a on aarch64.
+#   LLAMA_BUILD=portable  the default
+#   LLAMA_BUILD=native    opt-in (`make native`): -march=native, only for a machine that runs what it built
+#   LLAMA_BUILD=generic   no SIMD beyond the architecture's baseline, for CPUs without AVX2 (slow)
+# The flags a venv was built with are recorded in $(LLAMA_STAMP); `make setup` rebuilds when they differ.
+LLAMA_BUILD ?= portable
+LLAMA_VERSION := 0.3.36
+ARCH := $(shell uname -m)
+ifeq ($(LLAMA_BUILD),native)
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=ON
+else ifeq ($(LLAMA_BUILD),generic)
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=OFF -DGGML_AVX2=OFF -DGGML_FMA=OFF -DGGML_F16C=OFF
+else ifeq ($(LLAMA_BUILD),portable)
+ifeq ($(ARCH),x86_64)
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+	-DGGML_AVX512=OFF -DGGML_AVX_VNNI=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
+else ifeq ($(ARCH),aarch64)
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_CPU_ARM_ARCH=armv8-a
+else
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF
+endif
+else
+$(error LLAMA_BUILD must be portable, native or generic, not '$(LLAMA_BUILD)')
+endif
+LLAMA_STAMP := $(VENV)/.llama-build
 
-setup: $(STAMP)
+.PHONY: setup llama-runtime native run demo test unit lint eval eval-ci bench bench-runtime bench-scale \
+	bench-batch clean
+
+setup: $(STAMP) llama-runtime
 	@$(BIN)/factcheck prepare
 
 $(STAMP): pyproject.toml
@@ -23,8 +54,27 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip
 	@# The CPU build of torch lies on local disk; installing it first keeps pip from pulling a CUDA build.
 	$(BIN)/python -m pip install -q torch==2.13.0
+	@# The runtime first, with the pinned flags, so the project install finds it satisfied.
+	@$(MAKE) --no-print-directory llama-runtime
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	@touch $(STAMP)
+
+# (Re)build llama-cpp-python when the venv's recorded flags differ from LLAMA_CMAKE_ARGS: a venv built natively
+# (before #12, or by `make native`) is rebuilt portable by `make setup`. --no-cache-dir: pip's wheel cache is keyed
+# on the source, not on CMAKE_ARGS, and would hand back a wheel built with other flags.
+llama-runtime:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@if [ "$$(cat $(LLAMA_STAMP) 2>/dev/null)" != "$(LLAMA_CMAKE_ARGS)" ]; then \
+		echo "building llama-cpp-python $(LLAMA_VERSION) ($(LLAMA_BUILD): $(LLAMA_CMAKE_ARGS)); 5-10 minutes on 2 cores"; \
+		rm -f $(LLAMA_STAMP); \
+		CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install -q --no-cache-dir --force-reinstall \
+			--no-deps "llama-cpp-python==$(LLAMA_VERSION)" && \
+		echo "$(LLAMA_CMAKE_ARGS)" > $(LLAMA_STAMP); \
+	fi
+
+# Opt-in native build (never the default): faster only where the build CPU grants all it reports.
+native:
+	@$(MAKE) --no-print-directory llama-runtime LLAMA_BUILD=native
 
 run: setup
 	$(BIN)/factcheck ingest seeds/
@@ -56,6 +106,10 @@ eval-ci: setup
 
 bench: setup
 	$(BIN)/python evals/benchmark.py
+
+# Prompt and generation speed of the installed runtime (compare builds: evals/RESULTS.md).
+bench-runtime: setup
+	$(BIN)/python evals/runtime_benchmark.py
 
 bench-scale: setup
 	$(BIN)/python evals/scale_benchmark.py --sizes 10000,100000 --queries 200 --server --million \

@@ -409,13 +409,20 @@ def remove(
 def prepare(
     home: HomeOpt = None,
     backend: BackendOpt = None,
+    recheck: Annotated[
+        bool, typer.Option("--recheck", help="Run the runtime's test decode again even if it passed before.")
+    ] = False,
 ) -> None:
-    """Assemble and verify the embedded model file (done automatically on first use)."""
+    """Assemble and verify the embedded model file, then test-decode it in a child process."""
     app = _app(home=home, backend=backend or "local")
     from .llm.model_file import ensure_model
+    from .llm.runtime_check import verify_runtime
 
     path = ensure_model(app.settings.model_dir, _assembly_progress())
-    out.print(f"model ready: {path}")
+    out.print(f"model ready: {path}", soft_wrap=True)
+    with err.status("testing the llama.cpp runtime on a multi-token decode…"):
+        ran = verify_runtime(path, force=recheck)
+    out.print("runtime verified: test decode passed" + ("" if ran else " (cached for this build and model)"))
 
 
 @cli.command("eval")

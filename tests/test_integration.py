@@ -75,3 +75,18 @@ def test_default_mode_opens_no_network_connection(tmp_path, monkeypatch, seed_te
     result = fresh.checker.check("Elon Musk wants the USA to leave NATO.")
     _assert_spans_exact(result, seed_text)
     assert attempts == []
+
+
+def test_real_runtime_decodes_several_hundred_tokens(tmp_path):
+    """The multi-token batch decode that a non-portable build faults on (#12), in-process and in a child."""
+    from assistant.llm.model_file import ensure_model
+    from assistant.llm.runtime_check import PROBE_MIN_PROMPT_TOKENS, decode_probe, verify_runtime
+
+    model = ensure_model(resolve_settings(home=tmp_path).model_dir)
+    counts = decode_probe(str(model))
+    assert counts["prompt_tokens"] >= PROBE_MIN_PROMPT_TOKENS
+    assert counts["generated"] >= 1
+    assert counts["n_past"] >= counts["prompt_tokens"]
+    # The child process check, forced and with its cache in a fresh folder.
+    assert verify_runtime(model, tmp_path / "checks", force=True) is True
+    assert (tmp_path / "checks" / "runtime-checks.json").exists()

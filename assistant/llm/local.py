@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from pathlib import Path
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -14,6 +15,7 @@ from pydantic import ConfigDict, PrivateAttr
 
 from ..errors import ModelError
 from .base import StructuredChat
+from .runtime_check import verify_runtime
 
 #: Context window: the check prompt is ~1.2k tokens with 5 sentences; 4096 leaves room for k=20.
 N_CTX = 4096
@@ -48,6 +50,8 @@ class LlamaCppChatModel(BaseChatModel):
                     from llama_cpp import Llama
                 except ImportError as exc:
                     raise ModelError("llama-cpp-python is not installed; run `make setup`") from exc
+                # A build holding instructions this CPU cannot run must fail in a child, not here.
+                verify_runtime(Path(self.model_path))
                 try:
                     self._llm = Llama(
                         model_path=self.model_path,

@@ -6,7 +6,10 @@ Usage: .venv/bin/python evals/benchmark.py [--corpus-docs N] [--claims N] [--jso
 - ingest: sentences/s through `ingest_paths` (split + embed + Chroma) vs the embedder's raw encode rate
   on the same sentences;
 - retrieval: p50/p95 of retriever.invoke (embed query + Chroma search) vs raw query embedding time;
-- check: p50 end-to-end latency on the embedded model vs its raw prompt-read and generation rates.
+- check: p50/p95 end-to-end latency on the embedded model, split by llama.cpp's own counters (prompt tokens
+  evaluated after KV-cache prefix reuse, tokens generated, time in each, time outside the model), next to the
+  floor computed from the raw prompt-read and generation rates measured in the same run; `--pipelines A,B`
+  times several pipeline versions on the same claims, as ratios against the first.
 Timings are measurements on this machine; tests never assert on them.
 """
 
@@ -21,15 +24,18 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from assistant.app import App  # noqa: E402
+from assistant.check import Checker  # noqa: E402
 from assistant.config import resolve_settings  # noqa: E402
 from assistant.evaluation.datasets import load_check_covid, load_jsonl  # noqa: E402
 from assistant.evaluation.metrics import percentile  # noqa: E402
 from assistant.ingest import ingest_paths  # noqa: E402
+from assistant.pipelines import DEFAULT_PIPELINE  # noqa: E402
 from assistant.sentences import split_sentences  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
@@ -102,25 +108,90 @@ def bench_llm_raw(app: App) -> dict[str, float]:
     return {"raw_prompt_tokens_per_s": round(read, 1), "raw_generation_tokens_per_s": round(gen, 1)}
 
 
-def bench_check(app: App, claims: list[str]) -> dict[str, float]:
-    """End-to-end check latency on the configured backend."""
-    times, prompt_toks, gen_toks, llm_ms, after_ms = [], [], [], [], []
+def _llama_counters(app: App) -> dict[str, float] | None:
+    counters = getattr(app.chat.chat_model, "perf_counters", None)
+    return counters() if counters is not None else None
+
+
+def bench_check(app: App, claims: list[str], pipeline: str, raw: dict[str, float] | None) -> dict[str, Any]:
+    """End-to-end check latency, split by llama.cpp's own counters, next to the floor of this run's speeds.
+
+    Per check: prompt tokens actually evaluated (after the KV-cache prefix reuse; the ``usage`` field counts
+    the whole prompt), tokens generated, time in each, time outside the model, and the floor
+    ``evaluated / prompt speed + generated / generation speed`` from the raw speeds measured in this run.
+    """
+    checker = Checker(app.store, app.retriever, app.chat, pipeline=pipeline)
+    per_check: list[dict[str, Any]] = []
     for c in claims:
+        before = _llama_counters(app)
         t0 = time.perf_counter()
-        r = app.checker.check(c)
-        times.append(time.perf_counter() - t0)
-        prompt_toks.append(r.usage["prompt_tokens"])
-        gen_toks.append(r.usage["completion_tokens"])
-        llm_ms.append(r.timings_ms["llm"])
-        after_ms.append(r.timings_ms["verify"])
-    return {
+        r = checker.check(c)
+        total = time.perf_counter() - t0
+        row: dict[str, Any] = {
+            "claim": c,
+            "verdict": r.verdict,
+            "total_s": round(total, 3),
+            "usage_prompt_tokens": r.usage["prompt_tokens"],
+            "usage_completion_tokens": r.usage["completion_tokens"],
+            "llm_s": round(r.timings_ms["llm"] / 1000, 3),
+            "after_model_ms": round(r.timings_ms["verify"], 1),
+        }
+        after = _llama_counters(app)
+        if before is not None and after is not None:
+            d = {k: after[k] - before[k] for k in after}
+            row |= {
+                "evaluated_prompt_tokens": int(d["prompt_eval_tokens"]),
+                "generated_tokens": int(d["gen_tokens"]),
+                "prompt_eval_s": round(d["prompt_eval_ms"] / 1000, 3),
+                "gen_s": round(d["gen_ms"] / 1000, 3),
+                "outside_model_s": round(total - (d["prompt_eval_ms"] + d["gen_ms"]) / 1000, 3),
+            }
+            if raw:
+                row["floor_s"] = round(
+                    d["prompt_eval_tokens"] / raw["raw_prompt_tokens_per_s"]
+                    + d["gen_tokens"] / raw["raw_generation_tokens_per_s"],
+                    3,
+                )
+        per_check.append(row)
+
+    def p50(key: str) -> float | None:
+        values = [float(row[key]) for row in per_check if key in row]
+        return round(statistics.median(values), 3) if values else None
+
+    times = [float(row["total_s"]) for row in per_check]
+    summary: dict[str, Any] = {
+        "pipeline": pipeline,
         "claims": len(claims),
         "check_p50_s": round(statistics.median(times), 2),
         "check_p95_s": round(percentile(times, 95), 2),
-        "llm_p50_s": round(statistics.median(llm_ms) / 1000, 2),
-        "spans_and_verdict_stage_p50_ms": round(statistics.median(after_ms), 1),
-        "prompt_tokens_p50": statistics.median(prompt_toks),
-        "completion_tokens_p50": statistics.median(gen_toks),
+    }
+    for key in (
+        "llm_s",
+        "after_model_ms",
+        "usage_prompt_tokens",
+        "usage_completion_tokens",
+        "evaluated_prompt_tokens",
+        "generated_tokens",
+        "prompt_eval_s",
+        "gen_s",
+        "outside_model_s",
+        "floor_s",
+    ):
+        if (value := p50(key)) is not None:
+            summary[f"{key}_p50"] = value
+    summary["per_check"] = per_check
+    return summary
+
+
+def compare(base: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]:
+    """A pipeline's latency as ratios against the first one's, and how many verdicts both share."""
+    return {
+        "pipeline": run["pipeline"],
+        "p50_ratio": round(run["check_p50_s"] / base["check_p50_s"], 3),
+        "p95_ratio": round(run["check_p95_s"] / base["check_p95_s"], 3),
+        "same_verdicts": sum(
+            a["verdict"] == b["verdict"] for a, b in zip(base["per_check"], run["per_check"], strict=True)
+        ),
     }
 
 
@@ -130,12 +201,18 @@ def main() -> int:
     ap.add_argument("--corpus-docs", type=int, default=50, help="Check-COVID abstracts added to the corpus")
     ap.add_argument("--claims", type=int, default=10, help="seed claims checked end to end (0 skips the LLM)")
     ap.add_argument("--json", type=Path, help="also write the results here")
+    ap.add_argument(
+        "--pipelines",
+        default=DEFAULT_PIPELINE,
+        help="comma-separated pipelines checked on the same claims in this run; ratios against the first",
+    )
     args = ap.parse_args()
     items = load_jsonl(ROOT / "evals" / "seed_claims.jsonl", ROOT / "seeds").items
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         (folder / "docs").mkdir()
-        app = App(resolve_settings(home=folder / "home"))
+        # No reply cache: every check asks the model, so pipelines sharing a prompt are timed alike.
+        app = App(resolve_settings(home=folder / "home", cache="0"))
         results = {
             "machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}",
             "embedder": app.settings.embedder,
@@ -146,9 +223,12 @@ def main() -> int:
         results["retrieval"] = bench_retrieval(app, [i.claim for i in items])
         if args.claims:
             app.chat.load()
-            results["llm_raw"] = bench_llm_raw(app)
+            raw = results["llm_raw"] = bench_llm_raw(app)
             claims = [i.claim for i in items if i.kind == "claim"][: args.claims]
-            results["check"] = bench_check(app, claims)
+            runs = [bench_check(app, claims, p.strip(), raw) for p in args.pipelines.split(",")]
+            results["check"] = runs[0]
+            if len(runs) > 1:
+                results["compare"] = [compare(runs[0], run) for run in runs[1:]]
     text = json.dumps(results, indent=2)
     print(text)
     if args.json:

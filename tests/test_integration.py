@@ -90,3 +90,14 @@ def test_real_runtime_decodes_several_hundred_tokens(tmp_path):
     # The child process check, forced and with its cache in a fresh folder.
     assert verify_runtime(model, tmp_path / "checks", force=True) is True
     assert (tmp_path / "checks" / "runtime-checks.json").exists()
+
+
+def test_fixed_prompt_prefix_is_evaluated_once(tmp_path):
+    """llama.cpp's own counter: a second check decodes only what follows the shared system prompt (#15)."""
+    fresh = App(resolve_settings(home=tmp_path / "home", cache="0"))
+    assert ingest_paths(fresh.store, fresh.embeddings, [SEED]).ok
+    fresh.checker.check("Mike Lee ist Senator aus Texas.")
+    before = fresh.chat.chat_model.perf_counters()
+    second = fresh.checker.check("Elon Musk wants the USA to leave NATO.")
+    evaluated = fresh.chat.chat_model.perf_counters()["prompt_eval_tokens"] - before["prompt_eval_tokens"]
+    assert 0 < evaluated < second.usage["prompt_tokens"]

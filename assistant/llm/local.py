@@ -64,6 +64,24 @@ class LlamaCppChatModel(BaseChatModel):
                     raise ModelError(f"cannot load model {self.model_path}: {exc}") from None
             return self._llm
 
+    def perf_counters(self) -> dict[str, float]:
+        """llama.cpp's own cumulative counters for this context (zeros before the model is loaded).
+
+        ``prompt_eval_tokens`` counts prompt tokens actually decoded, after the KV-cache prefix reuse that
+        llama-cpp-python does between consecutive calls; ``gen_tokens`` counts single-token decode steps.
+        """
+        if self._llm is None:
+            return {"prompt_eval_tokens": 0, "prompt_eval_ms": 0.0, "gen_tokens": 0, "gen_ms": 0.0}
+        import llama_cpp
+
+        data = llama_cpp.llama_perf_context(self._llm._ctx.ctx)
+        return {
+            "prompt_eval_tokens": int(data.n_p_eval),
+            "prompt_eval_ms": float(data.t_p_eval_ms),
+            "gen_tokens": int(data.n_eval),
+            "gen_ms": float(data.t_eval_ms),
+        }
+
     def _generate(
         self,
         messages: list[BaseMessage],

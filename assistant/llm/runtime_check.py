@@ -90,7 +90,7 @@ def recorded_build() -> str | None:
 def rebuild_hint(build: str | None) -> str:
     """The command that fixes a runtime built for instructions this CPU does not run."""
     if build is None or "GGML_NATIVE=ON" in build:
-        return "rebuild it for the portable baseline with `make setup` (see README, 'Embedded runtime')"
+        return "rebuild it for the portable baseline: `make setup LLAMA_BUILD=portable`"
     if "GGML_AVX2=ON" in build:
         return (
             "this CPU lacks the portable baseline (AVX2/FMA/F16C): "

@@ -7,6 +7,7 @@ alternative sets: covering any one set completely counts as complete evidence. E
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import numpy as np
@@ -155,10 +156,51 @@ def strict_correct(gold_label: str, pred_label: str, cited: set[H], gold_sets: S
 # --- Calibration ---------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class CalibrationBin:
+    """One equal-width confidence bin ``[lo, hi)`` (the last one closed): its size, accuracy, mean confidence."""
+
+    lo: float
+    hi: float
+    count: int
+    accuracy: float
+    mean_confidence: float
+
+
+def calibration_bins(
+    confidences: Sequence[float], correct: Sequence[bool], n_bins: int = 10
+) -> list[CalibrationBin]:
+    """The bins of :func:`expected_calibration_error` (a reliability diagram draws them); empty bins have 0s."""
+    if len(confidences) != len(correct):
+        raise ValueError(f"confidences and correct differ in length: {len(confidences)} != {len(correct)}")
+    conf = np.asarray(confidences, dtype=float)
+    hits = np.asarray(correct, dtype=float)
+    bins = np.clip(np.floor(conf * n_bins).astype(int), 0, n_bins - 1)
+    out = []
+    for b in range(n_bins):
+        inside = bins == b
+        n = int(inside.sum())
+        out.append(
+            CalibrationBin(
+                lo=b / n_bins,
+                hi=(b + 1) / n_bins,
+                count=n,
+                accuracy=float(hits[inside].mean()) if n else 0.0,
+                mean_confidence=float(conf[inside].mean()) if n else 0.0,
+            )
+        )
+    return out
+
+
 def expected_calibration_error(
     confidences: Sequence[float], correct: Sequence[bool], n_bins: int = 10
 ) -> float:
-    """Weighted mean |accuracy - mean confidence| over equal-width bins on [0, 1]; 0.0 when empty."""
+    """Weighted mean |accuracy - mean confidence| over equal-width bins on [0, 1]; 0.0 when empty.
+
+    Kept by hand: scikit-learn has no ECE, and ``sklearn.calibration.calibration_curve`` (the nearest) bins by
+    ``np.digitize`` on edges, so a confidence exactly on an edge (0.6, which the calibrated verdicts often
+    give) falls in another bin than ``floor(conf * n_bins)`` puts it, and the reported ECE would move.
+    """
     if len(confidences) != len(correct):
         raise ValueError(f"confidences and correct differ in length: {len(confidences)} != {len(correct)}")
     if n_bins < 1:

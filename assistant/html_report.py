@@ -1,8 +1,8 @@
 """The HTML report: one self-contained page a reporter can open, read in context and send to an editor.
 
-Each claim with its verdict and confidence, each statement, and its evidence highlighted inside its paragraph of
-the source document, with the document name and character offsets; statements set aside and dropped citations
-are shown as such. The evaluation page adds the metrics, the confusion matrix, a reliability diagram and every
+Each claim with its verdict and confidence, each statement, and its evidence highlighted inside its paragraph
+of the source document, with the document name and character offsets; statements set aside and dropped
+citations are shown as such. The evaluation page adds the metrics, the confusion matrix, a reliability diagram and every
 item the pipeline got wrong. Inline CSS and SVG only: no external assets, no JavaScript. The template
 (``templates/report.html.j2``) is rendered with autoescape on, so an article's text is always shown as text.
 """
@@ -35,7 +35,7 @@ TextLookup = Callable[[str], str | None]
 
 @dataclass(frozen=True)
 class Passage:
-    """A span in its paragraph: ``text[start:end] == span``; ``before``/``after`` are the paragraph around it."""
+    """A span in its paragraph: ``text[start:end] == span``; ``before``/``after``: the paragraph around it."""
 
     doc_id: str
     doc_name: str
@@ -66,7 +66,9 @@ def passage(doc_id: str, doc_name: str, text: str | None, start: int, end: int, 
 
 
 def _evidence_passage(ev: Evidence, texts: TextLookup) -> Passage:
-    return passage(ev.doc_id, _basename(ev.doc_path), texts(ev.doc_id), ev.start, ev.end, ev.text, ev.sentence_id)
+    return passage(
+        ev.doc_id, _basename(ev.doc_path), texts(ev.doc_id), ev.start, ev.end, ev.text, ev.sentence_id
+    )
 
 
 # ---- the check report ----------------------------------------------------------------------------
@@ -108,7 +110,9 @@ def check_report_html(
     return _render(
         title=title,
         claims=claims,
-        summary=", ".join(f"{verdicts.count(v)} {VERDICT_LABEL[v].lower()}" for v in VERDICT_LABEL if v in verdicts),
+        summary=", ".join(
+            f"{verdicts.count(v)} {VERDICT_LABEL[v].lower()}" for v in VERDICT_LABEL if v in verdicts
+        ),
         evaluation=None,
     )
 
@@ -129,7 +133,7 @@ def _judged_items(report: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def reliability_svg_data(confidences: Sequence[float], correct: Sequence[bool]) -> list[dict[str, float]]:
-    """One bar per non-empty confidence bin (the ECE's bins): its range, size, accuracy and mean confidence."""
+    """One bar per non-empty bin of the ECE: its range, size, accuracy and mean confidence."""
     return [
         {"lo": b.lo, "hi": b.hi, "n": b.count, "accuracy": b.accuracy, "confidence": b.mean_confidence}
         for b in M.calibration_bins(confidences, correct)
@@ -197,9 +201,7 @@ EVAL_METRICS = (
 def eval_report_html(report: dict[str, Any], title: str, texts: dict[str, str]) -> str:
     """The evaluation page: metrics, confusion, reliability diagram and every item the pipeline got wrong."""
     judged = _judged_items(report)
-    bins = reliability_svg_data(
-        [i["confidence"] for i in judged], [i["pred"] == i["gold"] for i in judged]
-    )
+    bins = reliability_svg_data([i["confidence"] for i in judged], [i["pred"] == i["gold"] for i in judged])
     labels = list(report.get("confusion", {}))
     evaluation = {
         "metrics": [

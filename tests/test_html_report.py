@@ -21,7 +21,9 @@ from assistant.retrieve import SentenceRetriever
 from .conftest import ROOT, SEED
 
 REPORTS = ROOT / "index" / "reports"
-EVIL = "Der Bürgermeister sagte <script>alert('x')</script> am Montag, die Brücke sei sicher.\n\nZweiter Absatz."
+EVIL = (
+    "Der Bürgermeister sagte <script>alert('x')</script> am Montag, die Brücke sei sicher.\n\nZweiter Absatz."
+)
 
 
 class Page(HTMLParser):
@@ -97,7 +99,7 @@ def test_every_highlight_is_the_source_at_its_offsets(results):
         assert mark["data-doc"] == ev.doc_id
         assert mark["text"] == texts[ev.doc_id][int(mark["data-start"]) : int(mark["data-end"])] == ev.text
     shown = "".join(page.text)
-    assert "chars %d–%d" % (cited[0].start, cited[0].end) in shown and "musk-nato.de.txt" in shown
+    assert f"chars {cited[0].start}–{cited[0].end}" in shown and "musk-nato.de.txt" in shown
     assert "1 citation dropped" in shown  # sentence 9 was not shown to the model (k=5)
     assert "✘ REFUTED" in shown and "✔ SUPPORTED" in shown
 
@@ -116,7 +118,11 @@ def test_a_span_is_shown_inside_its_paragraph():
     start = text.index("Der zitierte")
     end = text.index("da.") + 3
     p = passage("d", "d.txt", text, start, end, text[start:end])
-    assert (p.before, p.span, p.after) == ("Zweiter Satz hier. ", "Der zitierte Satz steht da.", " Noch einer.")
+    assert (p.before, p.span, p.after) == (
+        "Zweiter Satz hier. ",
+        "Der zitierte Satz steht da.",
+        " Noch einer.",
+    )
     gone = passage("d", "d.txt", "changed text", start, end, text[start:end])
     assert gone.span_only and gone.before == gone.after == ""
 

@@ -158,7 +158,7 @@ def strict_correct(gold_label: str, pred_label: str, cited: set[H], gold_sets: S
 
 @dataclass(frozen=True)
 class CalibrationBin:
-    """One equal-width confidence bin ``[lo, hi)`` (the last one closed): its size, accuracy, mean confidence."""
+    """An equal-width confidence bin ``[lo, hi)`` (the last one closed): size, accuracy, mean confidence."""
 
     lo: float
     hi: float
@@ -170,7 +170,7 @@ class CalibrationBin:
 def calibration_bins(
     confidences: Sequence[float], correct: Sequence[bool], n_bins: int = 10
 ) -> list[CalibrationBin]:
-    """The bins of :func:`expected_calibration_error` (a reliability diagram draws them); empty bins have 0s."""
+    """The bins of :func:`expected_calibration_error`, for a reliability diagram; empty bins hold 0s."""
     if len(confidences) != len(correct):
         raise ValueError(f"confidences and correct differ in length: {len(confidences)} != {len(correct)}")
     conf = np.asarray(confidences, dtype=float)

@@ -2,9 +2,10 @@
 
 Each claim with its verdict and confidence, each statement, and its evidence highlighted inside its paragraph
 of the source document, with the document name and character offsets; statements set aside and dropped
-citations are shown as such. The evaluation page adds the metrics, the confusion matrix, a reliability diagram and every
-item the pipeline got wrong. Inline CSS and SVG only: no external assets, no JavaScript. The template
-(``templates/report.html.j2``) is rendered with autoescape on, so an article's text is always shown as text.
+citations are shown as such. The evaluation page adds the metrics, the confusion matrix, a reliability
+diagram and every item the pipeline got wrong. Inline CSS and SVG only: no external assets, no JavaScript.
+The template (``templates/report.html.j2``) is rendered with autoescape on, so an article's text is always
+shown as text.
 """
 
 from __future__ import annotations

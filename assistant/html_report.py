@@ -23,6 +23,7 @@ import jinja2
 
 from .errors import InputError
 from .evaluation import metrics as M
+from .evaluation.report import failed_items, judged_items
 from .render import VERDICT_LABEL, VERDICT_MARK
 from .schemas import CheckResult, Evidence
 
@@ -121,18 +122,6 @@ def check_report_html(
 # ---- the evaluation report ----------------------------------------------------------------------
 
 
-def _judged_items(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """The items the verdict metrics were computed on (as in ``build_report``)."""
-    return [
-        i
-        for i in report.get("items", [])
-        if i["kind"] == "claim"
-        and i["gold"] is not None
-        and i.get("source_label") != "partially_supported"
-        and (i["pred"] is not None or i.get("error"))
-    ]
-
-
 def reliability_svg_data(confidences: Sequence[float], correct: Sequence[bool]) -> list[dict[str, float]]:
     """One bar per non-empty bin of the ECE: its range, size, accuracy and mean confidence."""
     return [
@@ -144,9 +133,7 @@ def reliability_svg_data(confidences: Sequence[float], correct: Sequence[bool]) 
 
 def _failed_items(report: dict[str, Any], texts: dict[str, str]) -> list[dict[str, Any]]:
     rows = []
-    for item in _judged_items(report):
-        if item["pred"] == item["gold"]:
-            continue
+    for item in failed_items(report):
         result = item.get("result") or {}
         gold = [
             passage(doc, doc, texts.get(doc), start, end, texts.get(doc, "")[start:end])
@@ -201,7 +188,7 @@ EVAL_METRICS = (
 
 def eval_report_html(report: dict[str, Any], title: str, texts: dict[str, str]) -> str:
     """The evaluation page: metrics, confusion, reliability diagram and every item the pipeline got wrong."""
-    judged = _judged_items(report)
+    judged = judged_items(report)
     bins = reliability_svg_data([i["confidence"] for i in judged], [i["pred"] == i["gold"] for i in judged])
     labels = list(report.get("confusion", {}))
     evaluation = {

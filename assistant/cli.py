@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import click
 import typer
 from rich.console import Console
+from rich.live import Live
 from rich.markdown import Markdown
 from rich.progress import (
     BarColumn,
@@ -27,6 +28,7 @@ from rich.progress import (
     TextColumn,
     TimeRemainingColumn,
 )
+from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
 
@@ -217,11 +219,14 @@ def _check_status(claim: str, n: int, of: int) -> Iterator[None]:
         return
     prefix = f"[{n}/{of}] " if of > 1 else ""
     label = _Elapsed(f"{prefix}retrieving…")
-    with (
-        err.status(label) as status,
-        reporting_stages(lambda stage: (label.set(prefix + stage), status.update(label))),
-    ):
-        yield
+    with Live(Spinner("dots", text=label, style="status.spinner"), console=err, transient=True) as live:
+
+        def update(stage: str) -> None:
+            label.set(prefix + stage)
+            live.refresh()  # show a new stage at once, not at the next tick
+
+        with reporting_stages(update):
+            yield
 
 
 def _version(value: bool) -> None:

@@ -177,15 +177,18 @@ def sources_answer(result: CheckResult) -> bool:
 
 
 def distinct_statements(result: CheckResult) -> list[Statement]:
-    """The statements without repeats (the model sometimes writes one statement twice)."""
-    seen: set[str] = set()
-    kept = []
+    """The statements without repeats (the model sometimes writes one statement two or three times, citing
+    another sentence each time): a repeat with the same verdict adds its evidence to the first."""
+    kept: dict[tuple[str, str], Statement] = {}
     for st in result.statements:
-        key = " ".join(st.text.lower().split())
-        if key not in seen:
-            seen.add(key)
-            kept.append(st)
-    return kept
+        key = (" ".join(st.text.lower().split()), st.verdict)
+        if key not in kept:
+            kept[key] = st
+        else:
+            first = kept[key]
+            extra = [ev for ev in st.evidence if ev not in first.evidence]
+            kept[key] = first.model_copy(update={"evidence": [*first.evidence, *extra]})
+    return list(kept.values())
 
 
 def render_answer(result: CheckResult, console: Console, *, german: bool = False) -> None:

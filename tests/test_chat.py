@@ -174,7 +174,7 @@ def test_unanswerable_question_says_so_in_the_question_language(chat, fake_chat_
 def test_an_answer_the_check_contradicts_is_not_given_as_the_answer(chat, fake_chat_model):
     leave = "The US president can leave NATO on his own."
     fake_chat_model.enqueue(
-        {"statements": [_st(leave, [1], "refuted", 0.8), _st(leave, [1], "refuted", 0.8)]},
+        {"statements": [_st(leave, [1], "refuted", 0.8), _st(leave, [2], "refuted", 0.8)]},
         {
             "statements": [
                 _st("Musk wants to leave NATO.", [1]),
@@ -186,7 +186,7 @@ def test_an_answer_the_check_contradicts_is_not_given_as_the_answer(chat, fake_c
     first, second = out.split("fake · ")[:2]
     assert "The sources do not confirm an answer. What they say:" in first
     assert first.count(leave) == 1  # the repeat is shown once
-    assert f"✘ {leave} — the cited source says otherwise [1]" in first
+    assert f"✘ {leave} — the cited source says otherwise [1] [2]" in first  # with both citations
     assert not re.search(r"^\d+\. ", first, re.MULTILINE)  # nothing numbered as the answer
     assert "Sources" in first  # what the sources do say
     assert "1. ✔ Musk wants to leave NATO. [1]" in second

@@ -109,9 +109,11 @@ def check_report_html(
     """The page for checked claims (or chat turns: ``kinds`` says "claim" or "question" per result)."""
     claims = [_claim_view(r, texts, kinds[i] if kinds else "claim") for i, r in enumerate(results)]
     verdicts = [r.verdict for r in results]
+    noun = "turn" if kinds else "claim"
     return _render(
         title=title,
         claims=claims,
+        counted=f"{len(results)} {noun if len(results) == 1 else noun + 's'}",
         summary=", ".join(
             f"{verdicts.count(v)} {VERDICT_LABEL[v].lower()}" for v in VERDICT_LABEL if v in verdicts
         ),
@@ -206,7 +208,7 @@ def eval_report_html(report: dict[str, Any], title: str, texts: dict[str, str]) 
         "n_items": report.get("n_items", 0),
         "gate": report.get("gate") or [],
     }
-    return _render(title=title, claims=[], summary="", evaluation=evaluation)
+    return _render(title=title, claims=[], counted="", summary="", evaluation=evaluation)
 
 
 # ---- rendering and writing -----------------------------------------------------------------------

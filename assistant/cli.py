@@ -771,6 +771,8 @@ def log_(
         out.print(f"no checks logged in {log.path}{off}", highlight=False, soft_wrap=True)
         return
     table = Table("#", "when (UTC)", "verdict", "conf.", "claim", "pipeline", "from")
+    for column in table.columns:  # the claim gets the width; the short columns stay on one line
+        column.no_wrap = column.header != "claim"
     for e in entries:
         table.add_row(
             str(e.id),

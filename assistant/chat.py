@@ -1,12 +1,15 @@
 """The chat REPL: questions get cited answers, claims get checked, follow-ups use the conversation.
 
 The prompt appears before the LLM loads: the model loads in a background thread, and a turn that needs it
-waits with a spinner. Each turn runs in a worker thread so Ctrl-C cancels the answer, not the session.
-Slash commands live in :mod:`assistant.chat_commands`.
+waits with a spinner. The prompt and the output are bound to the terminal before anything loads, on their own
+copy of its file descriptor: llama-cpp-python points fds 1 and 2 (and ``sys.stdout``) at /dev/null while it
+loads, and a prompt bound to those would show nothing. Each turn runs in a worker thread so Ctrl-C cancels
+the answer, not the session. Slash commands live in :mod:`assistant.chat_commands`.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import threading
@@ -24,16 +27,25 @@ from prompt_toolkit import PromptSession
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 from prompt_toolkit.input import Input
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
-from prompt_toolkit.output import Output
+from prompt_toolkit.output import Output, create_output
 from rich.console import Console
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
 from .app import App
+from .checklog import CheckLog
 from .config import Settings
 from .errors import FactCheckError, InputError
-from .render import VERDICT_MARK, VERDICT_STYLE, evidence_text, render_result, statement_block
-from .schemas import CheckResult, Evidence, Retrieved
+from .render import (
+    VERDICT_MARK,
+    VERDICT_STYLE,
+    context_text,
+    evidence_text,
+    render_result,
+    verdict_text,
+)
+from .schemas import CheckResult, Evidence, Retrieved, Statement
 
 T = TypeVar("T")
 Kind = Literal["claim", "question"]
@@ -66,6 +78,24 @@ NO_ANSWER = {
     "en": "The sources do not answer this.",
     "de": "Die Quellen beantworten das nicht.",
 }
+#: An answer none of whose statements the sources support: it is not shown as the answer.
+NOT_CONFIRMED = {
+    "en": "The sources do not confirm an answer. What they say:",
+    "de": "Die Quellen bestätigen keine Antwort. Was sie sagen:",
+}
+UNCONFIRMED = {"en": "Not confirmed by the sources:", "de": "Von den Quellen nicht bestätigt:"}
+BECAUSE = {
+    "refuted": {"en": "the cited source says otherwise", "de": "die zitierte Quelle sagt etwas anderes"},
+    "not_enough_info": {"en": "the sources do not say", "de": "die Quellen sagen das nicht"},
+}
+#: Shown once per session, after the first result with verdict marks.
+LEGEND = (
+    f"{VERDICT_MARK['supported']} the cited source supports it · {VERDICT_MARK['refuted']} the cited source "
+    f"contradicts it · {VERDICT_MARK['not_enough_info']} the sources do not say · why? or "
+    "“show the source for N” shows a source in its context"
+)
+#: Sentences shown either side of a cited one by "why?" and "show the source for N".
+NEIGHBOURS = 1
 WHY_RE = re.compile(r"^\s*(why|warum)\s*\??\s*$", re.IGNORECASE)
 SOURCE_RE = re.compile(
     r"^\s*(?:(?:show|zeige?)\s+(?:me\s+|mir\s+)?)?(?:the\s+|die\s+)?(?:source|quelle)\s*"
@@ -146,18 +176,59 @@ def sources_answer(result: CheckResult) -> bool:
     return result.verdict != "not_enough_info" or any(st.evidence for st in result.statements)
 
 
+def distinct_statements(result: CheckResult) -> list[Statement]:
+    """The statements without repeats (the model sometimes writes one statement two or three times, citing
+    another sentence each time): a repeat with the same verdict adds its evidence to the first."""
+    kept: dict[tuple[str, str], Statement] = {}
+    for st in result.statements:
+        key = (" ".join(st.text.lower().split()), st.verdict)
+        if key not in kept:
+            kept[key] = st
+        else:
+            first = kept[key]
+            extra = [ev for ev in st.evidence if ev not in first.evidence]
+            kept[key] = first.model_copy(update={"evidence": [*first.evidence, *extra]})
+    return list(kept.values())
+
+
 def render_answer(result: CheckResult, console: Console, *, german: bool = False) -> None:
-    """An answer as a numbered list with citations [n], and the cited sentences under "Sources"."""
+    """An answer as a numbered list with citations [n], and the cited sentences under "Sources".
+
+    Only statements the sources support are given as the answer; one the tool's own check finds refuted
+    or unsupported is listed apart with the reason, and when none is supported the answer says so and shows
+    what the sources do say.
+    """
+    lang = "de" if german else "en"
     if not sources_answer(result):
-        console.print(Text(NO_ANSWER["de" if german else "en"], style="bold yellow"))
+        console.print(Text(NO_ANSWER[lang], style="bold yellow"))
         return
     cites = citations(result)
-    for i, st in enumerate(result.statements, 1):
+    statements = distinct_statements(result)
+    answer = [st for st in statements if st.verdict == "supported"]
+    apart = [st for st in statements if st.verdict != "supported"]
+
+    def refs(st: Statement) -> str:
+        return " ".join(f"[{cites.index(ev) + 1}]" for ev in st.evidence)
+
+    if not answer:
+        console.print(Text(NOT_CONFIRMED[lang], style="bold yellow"))
+    for i, st in enumerate(answer, 1):
         line = Text.assemble((f"{i}. ", "bold"), (f"{VERDICT_MARK[st.verdict]} ", VERDICT_STYLE[st.verdict]))
         line.append(st.text)
-        refs = " ".join(f"[{cites.index(ev) + 1}]" for ev in st.evidence)
-        line.append(f" {refs}" if refs else "  (no verified source)", style="cyan" if refs else "dim")
+        line.append(
+            f" {refs(st)}" if refs(st) else "  (no verified source)", style="cyan" if refs(st) else "dim"
+        )
         console.print(line)
+    if apart:
+        if answer:
+            console.print(Text(UNCONFIRMED[lang], style="bold"))
+        for st in apart:
+            line = Text.assemble(("   ", ""), (f"{VERDICT_MARK[st.verdict]} ", VERDICT_STYLE[st.verdict]))
+            line.append(st.text, style="dim strike" if st.verdict == "refuted" else "dim")
+            line.append(f" — {BECAUSE[st.verdict][lang]}", style="italic")
+            if refs(st):
+                line.append(f" {refs(st)}", style="cyan")
+            console.print(line)
     if cites:
         console.print(Text("Sources", style="bold"))
         table = Table.grid(padding=(0, 1))
@@ -231,6 +302,7 @@ class ChatSession:
         self.turns: list[Turn] = []
         self.running = True
         self._loading: Future[None] | None = None
+        self._legend_shown = False
 
     # ---- output
 
@@ -362,6 +434,9 @@ class ChatSession:
             )
         turn = Turn(text, kind, result)
         self.turns.append(turn)
+        if kind == "claim" and self.app.settings.log:
+            s = self.app.settings
+            CheckLog(s.home, secrets=[s.api_key]).add(result, "chat")
         self.show(turn)
 
     def context_for(self, question: str) -> tuple[list[dict[str, str]] | None, str | None]:
@@ -386,10 +461,14 @@ class ChatSession:
         """Print a turn's result: JSON, a checked claim, or an answer."""
         if self.json_mode:
             self.say(turn.result.model_dump_json(indent=2))
-        elif turn.kind == "claim":
+            return
+        if turn.kind == "claim":
             render_result(turn.result, self.console)
         else:
             render_answer(turn.result, self.console, german=is_german(turn.input))
+        if not self._legend_shown and turn.result.statements:
+            self._legend_shown = True
+            self.say(LEGEND, style="dim")
 
     def last_turn(self) -> Turn:
         """The previous turn; an InputError when there is none."""
@@ -398,29 +477,51 @@ class ChatSession:
         return self.turns[-1]
 
     def explain_last(self) -> None:
-        """Re-show the previous turn's statements with their full evidence sentences."""
+        """Each statement of the previous turn with its verdict, and its cited sentences in context."""
         turn = self.last_turn()
         self.say(Text.assemble(("Why: ", "bold"), turn.input))
-        for i, st in enumerate(turn.result.statements, 1):
-            self.console.print(statement_block(i, st, turn.result.retrieved))
+        for i, st in enumerate(distinct_statements(turn.result), 1):
+            self.show_statement(i, st)
+
+    def show_statement(self, number: int, st: Statement) -> None:
+        """A statement, its verdict (and why it differs from the model's) and its evidence in context."""
+        self.console.print(
+            Text.assemble((f"{number}. ", "bold"), verdict_text(st.verdict, st.confidence), "\n   ", st.text)
+        )
+        if st.note:
+            self.say(f"   {st.note}", style="dim italic")
+        if not st.evidence:
+            self.say("      no verified evidence", style="dim italic")
+        for ev in st.evidence:
+            self.console.print(Padding(self.in_context(ev), (0, 0, 0, 6)))
+
+    def in_context(self, ev: Evidence) -> Any:
+        """The cited sentence with its neighbours in the document, the span highlighted."""
+        around = [
+            Retrieved(
+                doc_id=h.doc_id, sentence_id=h.sentence_index, start=h.start, end=h.end, text=h.text, score=0
+            )
+            for h in self.app.store.sentences_of(ev.doc_id)
+            if abs(h.sentence_index - ev.sentence_id) <= NEIGHBOURS
+        ]
+        if not any(r.sentence_id == ev.sentence_id for r in around):  # re-ingested since: the span alone
+            return evidence_text(ev, None)
+        return context_text(ev, around)
 
     def show_source(self, number: int) -> None:
-        """Citation ``number`` of the previous answer (statement ``number`` of a checked claim), in full."""
+        """Citation ``number`` of the previous answer (statement ``number`` of a checked claim) in context."""
         turn = self.last_turn()
         result = turn.result
         if turn.kind == "claim":
             if not 1 <= number <= len(result.statements):
                 raise InputError(f"no statement {number}: the last check has {len(result.statements)}")
-            self.console.print(statement_block(number, result.statements[number - 1], result.retrieved))
+            self.show_statement(number, result.statements[number - 1])
             return
         cites = citations(result)
         if not 1 <= number <= len(cites):
             raise InputError(f"no source [{number}]: the last answer cites {len(cites)}")
-        ev = cites[number - 1]
         table = Table.grid(padding=(0, 1))
-        table.add_row(
-            Text(f"[{number}]", style="cyan"), evidence_text(ev, sentence_for(ev, result.retrieved))
-        )
+        table.add_row(Text(f"[{number}]", style="cyan"), self.in_context(cites[number - 1]))
         self.console.print(table)
 
 
@@ -502,11 +603,27 @@ def run_chat(
     """
     if session is not None and (app is not None or console is not None):
         raise ValueError("pass either session or app/console, not both: a session brings its own")
+    piped = input is None and not sys.stdin.isatty()
+    terminal = None
+    if not piped and output is None and session is None and console is None and sys.stdout.isatty():
+        terminal = terminal_stream()
+        output, console = create_output(stdout=terminal), Console(file=terminal)
     session = session or ChatSession(app or App(settings), console or Console())
+    # The prompt exists before anything loads (start() begins loading the model in the background).
+    reader = plain_reader() if piped else prompt_reader(settings, input, output)
     try:
         session.start(doc)
     except FactCheckError as exc:
         session.error(exc)
         return exc.exit_code
-    piped = input is None and not sys.stdin.isatty()
-    return session.loop(plain_reader() if piped else prompt_reader(settings, input, output))
+    try:
+        return session.loop(reader)
+    finally:
+        if terminal is not None:
+            terminal.close()
+
+
+def terminal_stream() -> Any:
+    """A text stream on a copy of stdout's file descriptor: it stays on the terminal while a library points
+    fd 1 and ``sys.stdout`` elsewhere (llama-cpp-python does, to /dev/null, while it loads a model)."""
+    return os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding=sys.stdout.encoding or "utf-8", buffering=1)

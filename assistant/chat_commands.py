@@ -14,6 +14,7 @@ from rich.text import Text
 from .app import App
 from .chat import ChatSession, Turn, citations, sentence_for
 from .errors import InputError
+from .html_report import check_report_html
 from .ingest import ingest_paths
 from .llm import BACKENDS
 from .render import VERDICT_LABEL, VERDICT_MARK
@@ -144,19 +145,37 @@ def sources(session: ChatSession, arg: str) -> None:
 
 
 def export(session: ChatSession, arg: str) -> None:
-    """Write the session to FILE: Markdown for .md, JSON for .json."""
-    if not arg:
-        raise InputError("usage: /export FILE.md or /export FILE.json")
-    path = Path(arg).expanduser()
-    writers = {".md": session_markdown, ".json": session_json}
+    """Write the session to FILE: Markdown for .md, JSON for .json, a self-contained page for .html.
+
+    An existing file is kept unless ``--force`` is given.
+    """
+    try:
+        words = shlex.split(arg)
+    except ValueError as exc:
+        raise InputError(f"/export: {exc}") from None
+    force = "--force" in words
+    names = [w for w in words if w != "--force"]
+    if len(names) != 1:
+        raise InputError("usage: /export FILE.md|FILE.json|FILE.html [--force]")
+    path = Path(names[0]).expanduser()
+    writers: dict[str, Callable[[ChatSession], str]] = {
+        ".md": lambda s: session_markdown(s.turns),
+        ".json": lambda s: session_json(s.turns),
+        ".html": session_html,
+    }
     writer = writers.get(path.suffix.lower())
     if writer is None:
-        raise InputError(f"cannot export to {path.name}: use a .md or .json file name")
+        raise InputError(f"cannot export to {path.name}: use a .md, .json or .html file name")
+    if not session.turns:
+        raise InputError("nothing to export yet: type a question or a claim first")
+    if path.exists() and not force:
+        raise InputError(f"{path} exists; /export {names[0]} --force replaces it")
     try:
-        path.write_text(writer(session.turns), "utf-8")
+        path.write_text(writer(session), "utf-8")
     except OSError as exc:
         raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
-    session.say(f"exported {len(session.turns)} turn(s) to {path}")
+    n = len(session.turns)
+    session.say(f"exported {n} turn{'s' if n != 1 else ''} to {path}")
 
 
 def quit_chat(session: ChatSession, arg: str) -> None:
@@ -173,6 +192,23 @@ def session_json(turns: list[Turn]) -> str:
         [{"input": t.input, "kind": t.kind, "result": t.result.model_dump(mode="json")} for t in turns],
         ensure_ascii=False,
         indent=2,
+    )
+
+
+def session_html(session: ChatSession) -> str:
+    """The turns as the HTML report: each answer or checked claim with its evidence in its paragraph."""
+    store = session.app.store
+    texts: dict[str, str | None] = {}
+
+    def text_of(doc_id: str) -> str | None:
+        if doc_id not in texts:
+            doc = store.get_document(doc_id)
+            texts[doc_id] = doc.text if doc is not None else None
+        return texts[doc_id]
+
+    turns = session.turns
+    return check_report_html(
+        [t.result for t in turns], text_of, title="factcheck chat", kinds=[t.kind for t in turns]
     )
 
 
@@ -215,6 +251,10 @@ COMMANDS: dict[str, tuple[Command, str, str]] = {
     "model": (model, "[local|openai]", "show the model and settings, or switch backend"),
     "json": (toggle_json, "", "toggle raw JSON output"),
     "sources": (sources, "", "the sentences retrieved for the last turn, with scores"),
-    "export": (export, "FILE", "save the session as Markdown (.md) or JSON (.json)"),
+    "export": (
+        export,
+        "FILE [--force]",
+        "save the session as Markdown (.md), JSON (.json) or a page (.html)",
+    ),
     "quit": (quit_chat, "", "leave (or Ctrl-D)"),
 }

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib.metadata
 import json
 import os
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,22 +16,33 @@ from typing import Annotated, Any
 import click
 import typer
 from rich.console import Console
+from rich.live import Live
+from rich.markdown import Markdown
 from rich.progress import (
     BarColumn,
     DownloadColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
+    Task,
     TextColumn,
     TimeRemainingColumn,
 )
+from rich.spinner import Spinner
 from rich.table import Table
+from rich.text import Text
 
+from . import __version__
 from .app import App
 from .batch import ClaimInput, check_many, read_claims
-from .config import resolve_settings
-from .errors import FactCheckError
+from .checklog import CheckLog
+from .config import Settings, resolve_settings
+from .errors import FactCheckError, InputError
+from .html_report import check_report_html, eval_report_html, write_html
 from .ingest import ingest_paths
 from .render import render_result
+from .schemas import CheckResult
+from .stages import reporting_stages
 
 cli = typer.Typer(
     add_completion=False,
@@ -37,6 +50,9 @@ cli = typer.Typer(
     invoke_without_command=True,
     help="Check claims against your sources and see exactly where the answer stands in the text.",
     pretty_exceptions_enable=False,
+    # Plain help: rich's panels cut option names at 80 columns, tag flags <bool> and read "[min]" as markup.
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 out = Console()
 err = Console(stderr=True)
@@ -68,6 +84,16 @@ PipelineOpt = Annotated[
     typer.Option("--pipeline", help="Pipeline version, e.g. check.v1 or check.v2 (env FACTCHECK_PIPELINE)."),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object per result, for pipelines.")]
+HtmlOpt = Annotated[
+    Path | None,
+    typer.Option("--html", help="Also write the results as one self-contained HTML page (open it, send it)."),
+]
+
+
+def _flags(ctx: typer.Context, **given: Any) -> dict[str, Any]:
+    """The command's flags; one it was not given falls back to the same flag given before the command."""
+    before = ctx.find_root().obj or {}
+    return {**before, **{name: value for name, value in given.items() if value is not None}}
 
 
 def _app(**flags: Any) -> App:
@@ -92,6 +118,21 @@ def _assembly_progress() -> Any:
     return update
 
 
+class EtaColumn(ProgressColumn):
+    """Time left, from the stage's mean time per finished step.
+
+    rich's own ``TimeRemainingColumn`` estimates speed from the last 30 s only, so with 15-30 s per claim it
+    mostly has one sample and shows ``-:--:--`` for the whole run.
+    """
+
+    def render(self, task: Task) -> Text:
+        """``eta 0:04:10`` once a step is done; ``eta –`` before."""
+        if not task.completed or not task.total or task.elapsed is None:
+            return Text("eta –", style="progress.remaining")
+        left = int(task.elapsed / task.completed * max(0.0, task.total - task.completed))
+        return Text(f"eta {left // 3600}:{left // 60 % 60:02d}:{left % 60:02d}", style="progress.remaining")
+
+
 class StageProgress:
     """A progress bar on a terminal; on a pipe (CI logs), a line every 10% of each stage."""
 
@@ -101,7 +142,7 @@ class StageProgress:
                 TextColumn("[bold]{task.description}"),
                 BarColumn(),
                 MofNCompleteColumn(),
-                TimeRemainingColumn(),
+                EtaColumn(),
                 console=err,
             )
             if err.is_terminal
@@ -149,15 +190,95 @@ def _status(message: str) -> Iterator[None]:
         yield
 
 
+class _Elapsed:
+    """A status text with the seconds since it was set, re-rendered on every refresh of the status line."""
+
+    def __init__(self, text: str) -> None:
+        self.started = time.monotonic()
+        self.set(text)
+
+    def set(self, text: str) -> None:
+        """Show ``text`` and restart its clock."""
+        self.text, self.since = text, time.monotonic()
+
+    def __rich__(self) -> Text:
+        now = time.monotonic()
+        return Text.assemble(
+            self.text,
+            (f" {now - self.since:.0f} s", "bold"),
+            (f" · {now - self.started:.0f} s in all", "dim"),
+        )
+
+
+@contextmanager
+def _check_status(claim: str, n: int, of: int) -> Iterator[None]:
+    """On a terminal, a transient status on stderr: the stage (retrieving / asking the model / verifying) and
+    its seconds; stdout keeps only the result."""
+    if not err.is_terminal:
+        yield
+        return
+    prefix = f"[{n}/{of}] " if of > 1 else ""
+    label = _Elapsed(f"{prefix}retrieving…")
+    with Live(Spinner("dots", text=label, style="status.spinner"), console=err, transient=True) as live:
+
+        def update(stage: str) -> None:
+            label.set(prefix + stage)
+            live.refresh()  # show a new stage at once, not at the next tick
+
+        with reporting_stages(update):
+            yield
+
+
+def _version(value: bool) -> None:
+    if value:
+        try:
+            version = importlib.metadata.version("factcheck-assistant")
+        except importlib.metadata.PackageNotFoundError:
+            version = __version__
+        print(f"factcheck {version}")
+        raise typer.Exit()
+
+
 @cli.callback()
-def _default(ctx: typer.Context) -> None:
-    """Check claims against your sources; with no command, open the chat."""
+def _default(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option("--version", help="Print the version and exit.", is_eager=True, callback=_version),
+    ] = False,
+    home: HomeOpt = None,
+    index: IndexOpt = None,
+    chroma_url: ChromaOpt = None,
+    embedder: EmbedderOpt = None,
+    backend: BackendOpt = None,
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    api_key: ApiKeyOpt = None,
+    k: KOpt = None,
+    pipeline: PipelineOpt = None,
+    no_log: Annotated[
+        bool, typer.Option("--no-log", help="Do not add checks to the local log (env FACTCHECK_LOG=0).")
+    ] = False,
+) -> None:
+    """Check claims against your sources; with no command, open the chat.
+
+    Options given here, before the command, apply to it (factcheck --home X docs).
+    """
+    ctx.obj = {
+        name: value
+        for name, value in dict(
+            home=home, index=index, chroma_url=chroma_url, embedder=embedder, backend=backend, model=model,
+            base_url=base_url, api_key=api_key, k=k, pipeline=pipeline, log=False if no_log else None,
+        ).items()
+        if value is not None
+    }  # fmt: skip
     if ctx.invoked_subcommand is None:
-        ctx.invoke(chat)
+        chat(ctx)
 
 
 @cli.command()
 def chat(
+    ctx: typer.Context,
     doc: Annotated[
         str | None, typer.Option("--doc", help="Only use this document (id or file name).")
     ] = None,
@@ -172,28 +293,36 @@ def chat(
     base_url: BaseUrlOpt = None,
     api_key: ApiKeyOpt = None,
 ) -> None:
-    """Ask questions and check claims interactively (the default command)."""
+    """Ask questions and check claims interactively. The default command."""
     from .chat import run_chat
 
     settings = resolve_settings(
-        home=home,
-        index=index,
-        chroma_url=chroma_url,
-        embedder=embedder,
-        backend=backend,
-        model=model,
-        base_url=base_url,
-        api_key=api_key,
-        k=k,
-        pipeline=pipeline,
+        **_flags(
+            ctx,
+            home=home,
+            index=index,
+            chroma_url=chroma_url,
+            embedder=embedder,
+            backend=backend,
+            model=model,
+            base_url=base_url,
+            api_key=api_key,
+            k=k,
+            pipeline=pipeline,
+        )
     )
     raise typer.Exit(run_chat(settings, doc=doc))
 
 
 @cli.command()
 def check(
+    ctx: typer.Context,
     claim: Annotated[
-        str | None, typer.Argument(help="The claim to check, in any language (or use --file).")
+        str | None,
+        typer.Argument(
+            metavar="CLAIM",
+            help="The claim to check, in any language; - reads claims from stdin, one per line (or --file).",
+        ),
     ] = None,
     file: Annotated[
         Path | None,
@@ -216,6 +345,7 @@ def check(
     k: KOpt = None,
     pipeline: PipelineOpt = None,
     as_json: JsonOpt = False,
+    html: HtmlOpt = None,
     home: HomeOpt = None,
     index: IndexOpt = None,
     chroma_url: ChromaOpt = None,
@@ -225,25 +355,32 @@ def check(
     base_url: BaseUrlOpt = None,
     api_key: ApiKeyOpt = None,
 ) -> None:
-    """Check one claim, or a file of claims, against the indexed documents."""
+    """Check claims against the indexed documents. One CLAIM, the claims on stdin (-) or a --file."""
     if (claim is None) == (file is None):
         raise typer.BadParameter("give either a CLAIM or --file PATH", param_hint="CLAIM / --file")
     if file is None and (out_path is not None or concurrency != 1):
         raise typer.BadParameter("--out and --concurrency go with --file", param_hint="--file")
     if claim is not None and not claim.strip():
         raise typer.BadParameter("the claim is empty", param_hint="CLAIM")
-    claims = read_claims(file) if file is not None else []  # a bad file fails before any model loads
+    if html is not None and html.is_dir():
+        raise InputError(f"--html {html}: is a folder; give a file name such as report.html")
+    # Bad input fails before any model loads.
+    claims = read_claims(file) if file is not None else []
+    texts = _stdin_claims() if claim == "-" else [claim] if claim is not None else []
     app = _app(
-        home=home,
-        index=index,
-        chroma_url=chroma_url,
-        embedder=embedder,
-        backend=backend,
-        model=model,
-        base_url=base_url,
-        api_key=api_key,
-        k=k,
-        pipeline=pipeline,
+        **_flags(
+            ctx,
+            home=home,
+            index=index,
+            chroma_url=chroma_url,
+            embedder=embedder,
+            backend=backend,
+            model=model,
+            base_url=base_url,
+            api_key=api_key,
+            k=k,
+            pipeline=pipeline,
+        )
     )
     _ = app.embeddings, app.chat  # configuration errors first, before touching the index
     doc_id = _resolve_doc(app, doc)
@@ -252,15 +389,60 @@ def check(
     with _status("loading model…"):
         app.chat.load()
     if file is not None:
-        _check_file(app, file, claims, out_path, doc_id=doc_id, concurrency=concurrency, as_json=as_json)
+        _check_file(
+            app, file, claims, out_path, doc_id=doc_id, concurrency=concurrency, as_json=as_json, html=html
+        )
         return
-    assert claim is not None
-    with _status("checking…"):
-        result = app.checker.check(claim, doc_id=doc_id, k=k)
-    if as_json:
-        out.print_json(result.model_dump_json()) if out.is_terminal else print(result.model_dump_json())
-    else:
-        render_result(result, out)
+    log = _check_log(app.settings)
+    results: list[CheckResult] = []
+    for n, text in enumerate(texts, 1):
+        with _check_status(text, n, len(texts)):
+            result = app.checker.check(text, doc_id=doc_id, k=k)
+        results.append(result)
+        if log is not None:
+            log.add(result, "check")
+        if as_json and len(texts) == 1 and out.is_terminal:
+            out.print_json(result.model_dump_json())
+        elif as_json:  # several claims: JSON lines, one object per claim
+            print(result.model_dump_json(), flush=True)
+        else:
+            render_result(result, out)
+    if html is not None:
+        _write_check_html(app, html, results)
+
+
+def _stdin_claims() -> list[str]:
+    """Claims read from stdin, one per non-empty line."""
+    if sys.stdin.isatty():
+        err.print("reading claims from stdin, one per line; end with Ctrl-D", highlight=False)
+    claims = [line.strip() for line in sys.stdin.read().splitlines() if line.strip()]
+    if not claims:
+        raise InputError("no claims on stdin: give one per line")
+    return claims
+
+
+def _check_log(settings: Settings) -> CheckLog | None:
+    """The log that checks are added to, or None when logging is off."""
+    return CheckLog(settings.home, secrets=[settings.api_key]) if settings.log else None
+
+
+def _document_texts(app: App) -> Callable[[str], str | None]:
+    """Document text by id, read once each from the index."""
+    texts: dict[str, str | None] = {}
+
+    def lookup(doc_id: str) -> str | None:
+        if doc_id not in texts:
+            doc = app.store.get_document(doc_id)
+            texts[doc_id] = doc.text if doc is not None else None
+        return texts[doc_id]
+
+    return lookup
+
+
+def _write_check_html(app: App, path: Path, results: list[CheckResult]) -> None:
+    title = results[0].claim if len(results) == 1 else f"factcheck: {len(results)} claims"
+    write_html(path, check_report_html(results, _document_texts(app), title=title))
+    err.print(f"HTML report → {path}", highlight=False, soft_wrap=True)
 
 
 def _check_file(
@@ -272,6 +454,7 @@ def _check_file(
     doc_id: str | None,
     concurrency: int,
     as_json: bool,
+    html: Path | None = None,
 ) -> None:
     out_path = out_path or file.with_name(f"{file.stem}.results.jsonl")
     if out_path.resolve() == file.resolve():
@@ -298,6 +481,9 @@ def _check_file(
             highlight=False,
             soft_wrap=True,
         )
+    if html is not None:  # every result in the file, this run's and earlier ones
+        lines = [json.loads(line) for line in out_path.read_text("utf-8").splitlines() if line.strip()]
+        _write_check_html(app, html, [CheckResult.model_validate(r) for r in lines if "verdict" in r])
     if summary.failed:
         err.print(f"{summary.failed} claim(s) failed (see {out_path}); run again to retry them")
         raise typer.Exit(1)
@@ -305,15 +491,19 @@ def _check_file(
 
 @cli.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help=".txt/.md files or folders (searched recursively).")],
+    ctx: typer.Context,
+    paths: Annotated[
+        list[Path],
+        typer.Argument(metavar="PATH...", help=".txt/.md files or folders (searched recursively)."),
+    ],
     as_json: JsonOpt = False,
     home: HomeOpt = None,
     index: IndexOpt = None,
     chroma_url: ChromaOpt = None,
     embedder: EmbedderOpt = None,
 ) -> None:
-    """Add or update documents in the index; unchanged files are skipped."""
-    app = _app(home=home, index=index, chroma_url=chroma_url, embedder=embedder)
+    """Add or update documents in the index. Unchanged files are skipped."""
+    app = _app(**_flags(ctx, home=home, index=index, chroma_url=chroma_url, embedder=embedder))
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -353,6 +543,7 @@ def ingest(
 
 @cli.command()
 def docs(
+    ctx: typer.Context,
     as_json: JsonOpt = False,
     home: HomeOpt = None,
     index: IndexOpt = None,
@@ -360,8 +551,8 @@ def docs(
     embedder: EmbedderOpt = None,
 ) -> None:
     """List the indexed documents."""
-    app = _app(home=home, index=index, chroma_url=chroma_url, embedder=embedder)
-    documents = app.store.list_documents()
+    app = _app(**_flags(ctx, home=home, index=index, chroma_url=chroma_url, embedder=embedder))
+    documents = app.store.list_documents() if _index_exists(app.settings) else []
     if as_json:
         print(
             json.dumps(
@@ -390,14 +581,17 @@ def docs(
 
 @cli.command()
 def remove(
-    name: Annotated[str, typer.Argument(help="Document id or file name.")],
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Document id or file name.")],
     home: HomeOpt = None,
     index: IndexOpt = None,
     chroma_url: ChromaOpt = None,
     embedder: EmbedderOpt = None,
 ) -> None:
     """Remove a document and its sentences from the index."""
-    app = _app(home=home, index=index, chroma_url=chroma_url, embedder=embedder)
+    app = _app(**_flags(ctx, home=home, index=index, chroma_url=chroma_url, embedder=embedder))
+    if not _index_exists(app.settings):
+        raise FactCheckError(f"no document {name!r}: nothing is indexed in {app.settings.index}")
     doc_id = _resolve_doc(app, name)
     assert doc_id is not None
     with app.store.write_lock():
@@ -407,14 +601,15 @@ def remove(
 
 @cli.command()
 def prepare(
+    ctx: typer.Context,
     home: HomeOpt = None,
     backend: BackendOpt = None,
     recheck: Annotated[
         bool, typer.Option("--recheck", help="Run the runtime's test decode again even if it passed before.")
     ] = False,
 ) -> None:
-    """Assemble and verify the embedded model file, then test-decode it in a child process."""
-    app = _app(home=home, backend=backend or "local")
+    """Assemble and verify the model file, then test-decode it in a child process (also done on first use)."""
+    app = _app(**{**_flags(ctx, home=home), "backend": backend or "local"})
     from .llm.model_file import ensure_model
     from .llm.runtime_check import verify_runtime
 
@@ -427,8 +622,12 @@ def prepare(
 
 @cli.command("eval")
 def eval_(
+    ctx: typer.Context,
     dataset: Annotated[
-        Path, typer.Argument(help="A JSON-lines gold file, WiCE claim_dev.jsonl or a Check-COVID folder.")
+        Path,
+        typer.Argument(
+            metavar="DATASET", help="A JSON-lines gold file, WiCE claim_dev.jsonl or a Check-COVID folder."
+        ),
     ],
     corpus: Annotated[
         Path | None, typer.Option("--corpus", help="Corpus file or folder for a JSON-lines dataset.")
@@ -445,6 +644,13 @@ def eval_(
     ] = None,
     report_md: Annotated[
         Path | None, typer.Option("--report-md", help="Write the Markdown report here.")
+    ] = None,
+    html: Annotated[
+        Path | None,
+        typer.Option(
+            "--html",
+            help="Write the HTML report here: metrics, confusion, reliability diagram, items it got wrong.",
+        ),
     ] = None,
     thresholds: Annotated[
         Path | None,
@@ -476,22 +682,25 @@ def eval_(
     base_url: BaseUrlOpt = None,
     api_key: ApiKeyOpt = None,
 ) -> None:
-    """Score a dataset with the same pipeline users get; write JSON and Markdown reports."""
+    """Score a dataset with the pipeline users get. Writes JSON, Markdown and HTML reports."""
     from .evaluation.datasets import load_dataset
     from .evaluation.report import QualityGateError, build_report, check_thresholds, git_commit, write_reports
     from .evaluation.runner import NAIVE_PIPELINE, EvalRunner, select_split
 
     app = _app(
-        home=home,
-        index=index,
-        chroma_url=chroma_url,
-        embedder=embedder,
-        backend=backend,
-        model=model,
-        base_url=base_url,
-        api_key=api_key,
-        k=k,
-        pipeline=pipeline,
+        **_flags(
+            ctx,
+            home=home,
+            index=index,
+            chroma_url=chroma_url,
+            embedder=embedder,
+            backend=backend,
+            model=model,
+            base_url=base_url,
+            api_key=api_key,
+            k=k,
+            pipeline=pipeline,
+        )
     )
     data = load_dataset(dataset, fmt, corpus, limit)
     data.items = select_split(data.items, split)
@@ -529,19 +738,64 @@ def eval_(
     gate = check_thresholds(report, thresholds) if thresholds else []
     report["gate"] = gate
     write_reports(report, report_json, report_md, title=data.name)
+    if html is not None:
+        write_html(html, eval_report_html(report, data.name, {d.name: d.text for d in data.corpus}))
+        err.print(f"HTML report → {html}", highlight=False, soft_wrap=True)
     from .evaluation.report import to_markdown
 
     summary = to_markdown(report, data.name)
     if os.environ.get("GITHUB_STEP_SUMMARY"):
         with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as fh:
             fh.write(summary)
-    print(summary)
+    if out.is_terminal:
+        out.print(Markdown(summary))
+    else:
+        print(summary)
     failed = [g for g in gate if not g["ok"]]
     if failed:
         raise QualityGateError(
             "quality gate failed: "
             + "; ".join(f"{g['metric']} = {g['value']} (needs {g['op']} {g['threshold']})" for g in failed)
         )
+
+
+@cli.command("log")
+def log_(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Show the last N checks.")] = 20,
+    as_json: JsonOpt = False,
+    home: HomeOpt = None,
+) -> None:
+    """List past checks and their verdicts. They are kept in HOME/log.sqlite."""
+    settings = resolve_settings(**_flags(ctx, home=home))
+    log = CheckLog(settings.home)
+    entries = log.recent(limit)
+    if as_json:
+        print(json.dumps([dataclasses.asdict(e) for e in entries], ensure_ascii=False))
+        return
+    if not entries:
+        off = "" if settings.log else " (logging is off: FACTCHECK_LOG / log in config.toml / --no-log)"
+        out.print(f"no checks logged in {log.path}{off}", highlight=False, soft_wrap=True)
+        return
+    table = Table("#", "when (UTC)", "verdict", "conf.", "claim", "pipeline", "from")
+    for column in table.columns:  # the claim gets the width; the short columns stay on one line
+        column.no_wrap = column.header != "claim"
+    for e in entries:
+        table.add_row(
+            str(e.id),
+            e.at.replace("T", " ")[:16],
+            e.verdict,
+            f"{e.confidence:.2f}",
+            e.claim,
+            e.pipeline,
+            e.source,
+        )
+    out.print(table)
+
+
+def _index_exists(settings: Settings) -> bool:
+    """False for a local index folder that was never created (nothing is indexed; do not create it)."""
+    return settings.index.startswith(("http://", "https://")) or Path(settings.index).exists()
 
 
 def _resolve_doc(app: App, name: str | None) -> str | None:

@@ -29,6 +29,7 @@ ENV = {
     "k": "FACTCHECK_K",
     "pipeline": "FACTCHECK_PIPELINE",
     "cache": "FACTCHECK_CACHE",
+    "log": "FACTCHECK_LOG",
     "model": "OPENAI_MODEL",
     "base_url": "OPENAI_BASE_URL",
     "api_key": "OPENAI_API_KEY",
@@ -47,6 +48,8 @@ class Settings:
     k: int
     pipeline: str
     cache: bool = True
+    #: Keep a local log of checks (``factcheck log``) in ``home/log.sqlite``.
+    log: bool = True
     model: str | None = None
     base_url: str | None = None
     api_key: str | None = None
@@ -99,6 +102,7 @@ def resolve_settings(**flags: Any) -> Settings:
         k=k,
         pipeline=get_pipeline(str(pick("pipeline", DEFAULT_PIPELINE))).id,
         cache=str(pick("cache", "1")).lower() not in ("0", "false", "no", "off"),
+        log=str(pick("log", "1")).lower() not in ("0", "false", "no", "off"),
         model=pick("model"),
         base_url=pick("base_url"),
         # The key is read from flags or the environment only: a config file is too easy to commit.

@@ -26,7 +26,13 @@ def tokenize(text: str) -> list[str]:
 
 
 class BM25:
-    """BM25 over a fixed list of sentences."""
+    """BM25 over a fixed list of sentences.
+
+    Kept by hand rather than taken from ``rank_bm25`` or ``bm25s``: ``rank_bm25.BM25Okapi`` uses another idf
+    (``log((n - f + 0.5) / (f + 0.5))``, floored at a fraction of the mean idf), and ``bm25s`` tokenizes with
+    its own pattern that drops one-character tokens; either would change the hybrid pipelines' rankings and
+    the recall figures reported for them. This is the Lucene variant (idf ``log(1 + …)``), 40 lines.
+    """
 
     def __init__(self, sentences: Sequence[SentenceHit]) -> None:
         self.sentences = list(sentences)

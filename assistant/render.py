@@ -40,6 +40,29 @@ def evidence_text(ev: Evidence, sentence: Retrieved | None) -> Group:
     return Group(where, body)
 
 
+def context_text(ev: Evidence, sentences: list[Retrieved]) -> Group:
+    """The cited sentence with its neighbours (dimmed) and the span highlighted: the evidence in context.
+
+    ``sentences`` are the document's sentences around the cited one, in reading order.
+    """
+    where = Text(
+        f"{_basename(ev.doc_path)}  sentence {ev.sentence_id}  chars {ev.start}–{ev.end}", style="cyan"
+    )
+    body = Text("“")
+    for i, s in enumerate(sentences):
+        if i:
+            body.append(" ")
+        if s.sentence_id == ev.sentence_id and s.start <= ev.start and ev.end <= s.end:
+            a, b = ev.start - s.start, ev.end - s.start
+            body.append(s.text[:a])
+            body.append(s.text[a:b], style="bold black on yellow")
+            body.append(s.text[b:])
+        else:
+            body.append(s.text, style="dim")
+    body.append("”")
+    return Group(where, body)
+
+
 def statement_block(number: int, st: Statement, retrieved: list[Retrieved]) -> Group:
     """One statement, its verdict and its verified evidence."""
     by_key = {(r.doc_id, r.sentence_id): r for r in retrieved}

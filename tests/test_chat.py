@@ -92,6 +92,11 @@ def chat(settings, app) -> Chat:
     return Chat(settings, app)
 
 
+@pytest.fixture
+def seed_store_sentences(seeded_store) -> list[str]:
+    return [h.text for h in seeded_store.sentences_of("musk-nato.de.txt")]
+
+
 # ---- reading input -------------------------------------------------------------------------------
 
 
@@ -164,6 +169,45 @@ def test_unanswerable_question_says_so_in_the_question_language(chat, fake_chat_
     assert "Die Quellen beantworten das nicht." in out
     assert "The sources do not answer this." in out
     assert "Sources" not in out
+
+
+def test_an_answer_the_check_contradicts_is_not_given_as_the_answer(chat, fake_chat_model):
+    leave = "The US president can leave NATO on his own."
+    fake_chat_model.enqueue(
+        {"statements": [_st(leave, [1], "refuted", 0.8), _st(leave, [2], "refuted", 0.8)]},
+        {
+            "statements": [
+                _st("Musk wants to leave NATO.", [1]),
+                _st("Lee is from Texas.", [2], "refuted", 0.7),
+            ]
+        },
+    )
+    out = chat.run("Can the US president leave NATO on his own?", "Who wants to leave NATO?")
+    first, second = out.split("fake · ")[:2]
+    assert "The sources do not confirm an answer. What they say:" in first
+    assert first.count(leave) == 1  # the repeat is shown once
+    assert f"✘ {leave} — the cited source says otherwise [1] [2]" in first  # with both citations
+    assert not re.search(r"^\d+\. ", first, re.MULTILINE)  # nothing numbered as the answer
+    assert "Sources" in first  # what the sources do say
+    assert "1. ✔ Musk wants to leave NATO. [1]" in second
+    assert "Not confirmed by the sources:" in second and "✘ Lee is from Texas. — the cited source" in second
+
+
+def test_the_marks_are_explained_once(chat, fake_chat_model):
+    fake_chat_model.enqueue(_statement("x", [1]), _statement("y", [1]))
+    out = chat.run("Musk wants to leave NATO", "Who wants to leave NATO?")
+    assert out.count("✔ the cited source supports it · ✘ the cited source contradicts it") == 1
+
+
+def test_why_shows_the_cited_sentence_with_its_neighbours(chat, fake_chat_model, seed_store_sentences):
+    fake_chat_model.enqueue(_statement("Congress passed a law.", [1]))
+    chat.run("Im Jahr 2023 verabschiedete der US-Kongress eine Gesetzesergänzung")
+    [ev] = chat.results[0].statements[0].evidence
+    before, after = seed_store_sentences[ev.sentence_id - 1], seed_store_sentences[ev.sentence_id + 1]
+    out = chat.run("why?", "source 1")
+    for shown in out.split("Why: ")[1].split("1. ✔")[1:]:
+        assert before in shown and ev.text in shown and after in shown
+    assert HIGHLIGHT.findall(chat.ansi)[-2:] == [ev.text, ev.text]  # only the cited span is highlighted
 
 
 def test_show_the_source_and_why_after_a_question(chat, fake_chat_model, seed_text):
@@ -384,8 +428,29 @@ def test_export_markdown_and_json(chat, fake_chat_model, tmp_path, seed_text):
     assert "## 2. Question: Who wants to leave NATO?" in text
     assert "1. ✔ Musk wants out. [1]" in text and f"**{seed_text[ev.start : ev.end]}**" in text
     assert f"chars {ev.start}–{ev.end}" in text
-    assert "error: cannot export to s.txt: use a .md or .json file name" in out.splitlines()
+    assert "error: cannot export to s.txt: use a .md, .json or .html file name" in out.splitlines()
     assert any(line.startswith("error: cannot write") for line in out.splitlines())
+
+
+def test_export_keeps_an_existing_file_unless_forced_and_writes_html(
+    chat, fake_chat_model, tmp_path, seed_text
+):
+    from .test_html_report import parse
+
+    fake_chat_model.enqueue(_statement("Musk wants out.", [1]), _statement("Musk.", [1]))
+    md, page = tmp_path / "s.md", tmp_path / "s.html"
+    out = chat.run(f"/export {md}", "Musk wants to leave NATO", f"/export {md}", f"/export {md}")
+    assert "error: nothing to export yet: type a question or a claim first" in out.splitlines()
+    assert f"exported 1 turn to {md}" in out.splitlines()
+    assert f"error: {md} exists; /export {md} --force replaces it" in out.splitlines()
+    first = md.read_text("utf-8")
+    out = chat.run("Who wants to leave NATO?", f"/export {md} --force", f"/export {page}")
+    assert f"exported 2 turns to {md}" in out and md.read_text("utf-8") != first
+    marks = parse(page.read_text("utf-8")).marks
+    assert len(marks) == 2 and all(
+        m["text"] == seed_text[int(m["data-start"]) : int(m["data-end"])] for m in marks
+    )
+    assert "Question 2" in page.read_text("utf-8")
 
 
 def test_docs_help_and_unknown_command(chat):

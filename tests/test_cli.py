@@ -1,6 +1,7 @@
 """The CLI through its real entry point (main), with fake models injected behind App."""
 
 import json
+import re
 
 import pytest
 
@@ -176,3 +177,162 @@ def test_check_needs_exactly_one_of_claim_or_file(run, tmp_path):
     assert code == 2 and "go with --file" in err
     code, _, err = run("check", "--file", str(tmp_path / "claims.csv"))
     assert code == 2 and ".txt file" in err
+
+
+# ---- conventions: -h, --version, global options, stdin, progress, log, HTML ------------------------
+
+_REPLY = {
+    "statements": [{"text": "Lee is from Utah.", "sentences": [1], "verdict": "supported", "confidence": 0.9}]
+}
+
+
+def test_version_and_short_help(run):
+    from assistant import __version__
+
+    code, out, _ = run("--version")
+    assert code == 0 and out.strip() == f"factcheck {__version__}"
+    for args in (["-h"], ["check", "-h"], ["eval", "-h"]):
+        code, out, _ = run(*args)
+        assert code == 0 and "Usage:" in out and "-h, --help" in out
+
+
+def test_help_is_plain_and_not_cut_at_80_columns(run, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    code, out, _ = run("eval", "--help")
+    assert code == 0
+    assert "--compare-embedders" in out and "…" not in out
+    assert "<bool>" not in out and "[min]/[max]" in out
+
+
+def test_global_options_go_before_the_command(run, tmp_path):
+    other = tmp_path / "other"
+    assert run("--home", str(other), "ingest", str(SEED))[0] == 0
+    code, out, _ = run("--home", str(other), "docs", "--json")
+    assert code == 0 and [d["doc_id"] for d in json.loads(out)] == ["musk-nato.de.txt"]
+    assert json.loads(run("docs", "--json")[1]) == []  # the default home (FACTCHECK_HOME) is another
+    # the command's own flag wins over the one before it
+    assert json.loads(run("--home", str(other), "docs", "--json", "--home", str(tmp_path / "x"))[1]) == []
+
+
+def test_docs_creates_no_index_when_nothing_is_indexed(run, tmp_path):
+    code, out, _ = run("docs")
+    assert code == 0 and "no documents in" in out
+    assert not (tmp_path / "home").exists()
+    code, _, err = run("remove", "a.txt")
+    assert code == 1 and "nothing is indexed" in err and not (tmp_path / "home").exists()
+
+
+def test_dash_reads_claims_from_stdin_one_per_line(run, fake_chat_model, monkeypatch):
+    import io
+    import sys
+
+    run("ingest", str(SEED))
+    fake_chat_model.enqueue(_REPLY, _REPLY)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("Mike Lee aus Utah\n\n  Musk und die NATO  \n"))
+    code, out, err = run("check", "-", "--json")
+    assert code == 0, err
+    assert [json.loads(line)["claim"] for line in out.splitlines()] == [
+        "Mike Lee aus Utah",
+        "Musk und die NATO",
+    ]
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n \n"))
+    code, _, err = run("check", "-")
+    assert code == 2 and "no claims on stdin" in err
+
+
+def test_check_shows_each_stage_with_seconds_on_a_terminal(run, fake_chat_model, monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    run("ingest", str(SEED))
+    status = Console(file=io.StringIO(), force_terminal=True, width=120)
+    monkeypatch.setattr(cli, "err", status)
+    fake_chat_model.enqueue(_REPLY)
+    code, out, _ = run("check", "--json", "Mike Lee aus Utah")
+    assert code == 0 and json.loads(out)["verdict"] == "supported"  # stdout: one clean object
+    shown = status.file.getvalue()
+    for stage in ("retrieving…", "asking the model…", "verifying…"):
+        assert re.search(re.escape(stage) + r"\x1b\[[0-9;]*m* *\d+ s", shown), stage
+
+
+def test_checks_are_logged_without_secrets_and_logging_can_be_off(
+    run, fake_chat_model, monkeypatch, tmp_path
+):
+    secret = "sk-very-secret-key-42"
+    monkeypatch.setenv("OPENAI_API_KEY", secret)
+    run("ingest", str(SEED))
+    fake_chat_model.enqueue(_REPLY, _REPLY, _REPLY)
+    assert run("check", f"Mike Lee aus Utah {secret}")[0] == 0
+    assert run("--no-log", "check", "Mike Lee aus Utah")[0] == 0
+    monkeypatch.setenv("FACTCHECK_LOG", "0")
+    assert run("check", "Mike Lee aus Utah")[0] == 0
+    monkeypatch.delenv("FACTCHECK_LOG")
+    code, out, _ = run("log", "--json")
+    [entry] = json.loads(out)
+    assert (entry["claim"], entry["verdict"], entry["source"]) == (
+        "Mike Lee aus Utah ***",
+        "supported",
+        "check",
+    )
+    assert secret.encode() not in (tmp_path / "home" / "log.sqlite").read_bytes()
+    code, out, _ = run("log")
+    assert code == 0 and "Mike Lee" in out and "***" in out and "supported" in out
+
+
+def test_empty_log_says_so(run, tmp_path):
+    code, out, _ = run("log")
+    assert code == 0 and "no checks logged in" in out and not (tmp_path / "home").exists()
+
+
+def test_check_and_check_file_write_an_html_report(run, fake_chat_model, tmp_path, seed_text):
+    from .test_html_report import parse
+
+    run("ingest", str(SEED))
+    fake_chat_model.enqueue(_REPLY, _REPLY, _REPLY)
+    page = tmp_path / "out" / "report.html"
+    code, out, err = run(
+        "check", "--json", "--html", str(page), "Der republikanische Senator Mike Lee aus Utah"
+    )
+    assert code == 0 and json.loads(out) and f"HTML report → {page}" in err
+    [mark] = parse(page.read_text("utf-8")).marks
+    assert mark["text"] == seed_text[int(mark["data-start"]) : int(mark["data-end"])]
+    claims = tmp_path / "claims.txt"
+    claims.write_text("Mike Lee aus Utah\nMusk und die NATO\n", encoding="utf-8")
+    code, _, err = run("check", "--file", str(claims), "--html", str(page))
+    assert code == 0, err
+    assert len(parse(page.read_text("utf-8")).marks) == 2
+    code, _, err = run("check", "x", "--html", str(tmp_path))
+    assert code == 2 and "is a folder" in err
+
+
+def test_eta_comes_from_the_mean_time_per_step():
+    from rich.progress import Task
+
+    clock = iter([0.0, 100.0])
+    task = Task(0, "scoring", total=10, completed=0, _get_time=lambda: next(clock, 100.0))
+    assert cli.EtaColumn().render(task).plain == "eta –"
+    task.start_time, task.completed = 0.0, 4  # 4 of 10 items in 100 s: 150 s left
+    assert cli.EtaColumn().render(task).plain == "eta 0:02:30"
+
+
+def test_readme_documents_every_command_option_and_environment_variable():
+    import typer.main
+
+    from assistant.config import ENV
+
+    from .conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text("utf-8")
+    reference = readme.split("## Command reference", 1)[1].split("\n## ", 1)[0]
+    root = typer.main.get_command(cli.cli)
+    missing = []
+    for name, command in [("factcheck", root), *root.commands.items()]:
+        if name != "factcheck" and f"`factcheck {name}" not in reference:
+            missing.append(f"command {name}")
+        for param in command.params:
+            for opt in param.opts + param.secondary_opts:
+                if opt.startswith("-") and f"`{opt}`" not in reference:
+                    missing.append(f"{name} {opt}")
+    missing += [f"env {var}" for var in ENV.values() if f"`{var}`" not in readme]
+    assert not missing, f"README's command reference lacks: {missing}"

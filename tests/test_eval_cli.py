@@ -78,3 +78,34 @@ def test_eval_gate_fails_with_exit_code_6(run, fake_chat_model, dataset, tmp_pat
 def test_eval_rejects_an_unknown_pipeline(run, dataset):
     code, _, err = run("eval", str(dataset), "--corpus", str(SEED), "--pipeline", "check.v99")
     assert code == 2 and "unknown pipeline 'check.v99'" in err
+
+
+def test_eval_html_page_failed_items_and_plain_markdown_on_a_pipe(run, fake_chat_model, dataset, tmp_path):
+    from .test_html_report import parse
+
+    # a: right (supported), b: wrong (refuted for not_enough_info), c: a question
+    fake_chat_model.enqueue(_reply("supported", [1]), _reply("refuted", [1]), _reply("supported", [1]))
+    page = tmp_path / "eval.html"
+    code, out, err = run(
+        "eval", str(dataset), "--corpus", str(SEED), "--compare-embedders", "", "--html", str(page)
+    )
+    assert code == 0, err
+    assert "3 items (2 claims, 1 question)" in out and "commit `unknown`" not in out
+    assert "### Items the pipeline got wrong (1)" in out
+    assert "| b | Rutte was prime minister. | not_enough_info | refuted |" in out
+    html = page.read_text("utf-8")
+    assert "Items the pipeline got wrong (1)" in html and "Rutte was prime minister." in html
+    assert "<svg" in html and 'class="bin"' in html and "Confusion matrix" in html
+    assert parse(html).scripts == 0 and f"HTML report → {page}" in err
+
+
+def test_a_class_without_gold_items_has_no_recall(run, fake_chat_model, dataset, tmp_path):
+    fake_chat_model.enqueue(_reply("supported", [1]), _reply("supported", [1]))
+    code, out, _ = run(
+        "eval", str(dataset), "--corpus", str(SEED), "--compare-embedders", "", "--limit", "1",
+        "--report-json", str(tmp_path / "r.json"),
+    )  # fmt: skip
+    assert code == 0
+    assert json.loads((tmp_path / "r.json").read_text())["nei_recall"] is None
+    assert "| not_enough_info recall | n/a |" in out and "| not_enough_info | 0.000 | n/a | n/a | 0 |" in out
+    assert "1 item (1 claim, 0 questions)" in out

@@ -7,6 +7,7 @@ alternative sets: covering any one set completely counts as complete evidence. E
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import numpy as np
@@ -155,10 +156,52 @@ def strict_correct(gold_label: str, pred_label: str, cited: set[H], gold_sets: S
 # --- Calibration ---------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class CalibrationBin:
+    """An equal-width confidence bin ``[lo, hi)`` (the last one closed): size, accuracy, mean confidence."""
+
+    lo: float
+    hi: float
+    count: int
+    accuracy: float
+    mean_confidence: float
+
+
+def calibration_bins(
+    confidences: Sequence[float], correct: Sequence[bool], n_bins: int = 10
+) -> list[CalibrationBin]:
+    """The bins of :func:`expected_calibration_error`, for a reliability diagram; empty bins hold 0s."""
+    if len(confidences) != len(correct):
+        raise ValueError(f"confidences and correct differ in length: {len(confidences)} != {len(correct)}")
+    conf = np.asarray(confidences, dtype=float)
+    hits = np.asarray(correct, dtype=float)
+    bins = np.clip(np.floor(conf * n_bins).astype(int), 0, n_bins - 1)
+    out = []
+    for b in range(n_bins):
+        inside = bins == b
+        n = int(inside.sum())
+        out.append(
+            CalibrationBin(
+                lo=b / n_bins,
+                hi=(b + 1) / n_bins,
+                count=n,
+                accuracy=float(hits[inside].mean()) if n else 0.0,
+                mean_confidence=float(conf[inside].mean()) if n else 0.0,
+            )
+        )
+    return out
+
+
 def expected_calibration_error(
     confidences: Sequence[float], correct: Sequence[bool], n_bins: int = 10
 ) -> float:
-    """Weighted mean |accuracy - mean confidence| over equal-width bins on [0, 1]; 0.0 when empty."""
+    """Weighted mean |accuracy - mean confidence| over equal-width bins on [0, 1]; 0.0 when empty.
+
+    Kept by hand: scikit-learn has no ECE, and ``sklearn.calibration.calibration_curve`` (the nearest) bins
+    with ``np.searchsorted(edges, conf)``, which puts a confidence exactly on an edge (0.3, 0.6, 0.7: model
+    confidences often are) in the bin below, where ``floor(conf * n_bins)`` puts it in the bin above; the
+    reported ECE would move.
+    """
     if len(confidences) != len(correct):
         raise ValueError(f"confidences and correct differ in length: {len(confidences)} != {len(correct)}")
     if n_bins < 1:
@@ -182,24 +225,25 @@ def brier_score(confidences: Sequence[float], correct: Sequence[bool]) -> float:
         raise ValueError(f"confidences and correct differ in length: {len(confidences)} != {len(correct)}")
     if not confidences:
         return 0.0
-    diff = np.asarray(confidences, dtype=float) - np.asarray(correct, dtype=float)
-    return float(np.mean(diff**2))
+    from sklearn.metrics import brier_score_loss
+
+    return float(brier_score_loss(np.asarray(correct, dtype=int), np.asarray(confidences, dtype=float)))
 
 
 def confidence_auroc(confidences: Sequence[float], correct: Sequence[bool]) -> float | None:
     """How well confidence ranks right answers above wrong ones (0.5: not at all); None without both.
 
     ECE alone can be driven to zero by one constant confidence; this says whether the confidence also
-    tells a right verdict from a wrong one. Ties count half (the Mann–Whitney statistic).
+    tells a right verdict from a wrong one. Ties count half (the Mann–Whitney statistic, as scikit-learn's
+    ``roc_auc_score`` computes it).
     """
     if len(confidences) != len(correct):
         raise ValueError(f"confidences and correct differ in length: {len(confidences)} != {len(correct)}")
-    right = np.asarray([c for c, k in zip(confidences, correct, strict=True) if k], dtype=float)
-    wrong = np.asarray([c for c, k in zip(confidences, correct, strict=True) if not k], dtype=float)
-    if not len(right) or not len(wrong):
+    if all(correct) or not any(correct):
         return None
-    above = (right[:, None] > wrong[None, :]).sum() + 0.5 * (right[:, None] == wrong[None, :]).sum()
-    return float(above / (len(right) * len(wrong)))
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(np.asarray(correct, dtype=int), np.asarray(confidences, dtype=float)))
 
 
 # --- Other ---------------------------------------------------------------------------------------------
@@ -219,14 +263,31 @@ def bootstrap_ci(
     seed: int = 0,
     alpha: float = 0.05,
 ) -> tuple[float, float]:
-    """Percentile-bootstrap (1 - alpha) interval of ``statistic`` over per-item records; (0, 0) if empty."""
+    """Percentile-bootstrap (1 - alpha) interval of ``statistic`` over per-item records; (0, 0) if empty.
+
+    SciPy's ``bootstrap`` resamples item indices, so ``statistic`` sees lists of the records themselves
+    (pairs, report records); it draws ``rng.integers(0, n, (n_resamples, n))`` as the hand-written version
+    did. The interval is taken with ``np.percentile`` from its bootstrap distribution: SciPy's own
+    ``stats.quantile`` interpolates in another order and moves the bounds in the last digits, which the
+    JSON reports print unrounded.
+    """
     records = list(values_or_pairs)
     n = len(records)
     if n == 0 or n_resamples < 1:
         return 0.0, 0.0
-    rng = np.random.default_rng(seed)
-    indices = rng.integers(0, n, size=(n_resamples, n)).tolist()
-    pick = records.__getitem__
-    stats = [float(statistic(list(map(pick, row)))) for row in indices]
-    low, high = np.percentile(stats, [100 * alpha / 2, 100 * (1 - alpha / 2)])
+    if n == 1:  # SciPy needs two observations; every resample of one record is that record
+        value = float(statistic(records))
+        return value, value
+    from scipy.stats import bootstrap
+
+    result = bootstrap(
+        (np.arange(n),),
+        lambda idx: float(statistic([records[i] for i in idx])),
+        n_resamples=n_resamples,
+        vectorized=False,
+        confidence_level=1 - alpha,
+        method="percentile",
+        rng=np.random.default_rng(seed),
+    )
+    low, high = np.percentile(result.bootstrap_distribution, [100 * alpha / 2, 100 * (1 - alpha / 2)])
     return float(low), float(high)

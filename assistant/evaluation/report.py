@@ -38,6 +38,12 @@ def retrieval_metrics(records: list[ItemRecord], variant: str) -> dict[str, floa
     return out
 
 
+def _nei_recall(cls: dict[str, Any]) -> float | None:
+    """not_enough_info recall; None (n/a) when no gold item is not_enough_info, rather than a false 0."""
+    nei = cls["per_class"]["not_enough_info"]
+    return nei["recall"] if nei["support"] else None
+
+
 def _verdict_row(gold: list[str], pred: list[str], conf: list[float]) -> dict[str, float | None]:
     cls = M.classification_report(gold, pred)
     correct = [g == p for g, p in zip(gold, pred, strict=True)]
@@ -45,7 +51,7 @@ def _verdict_row(gold: list[str], pred: list[str], conf: list[float]) -> dict[st
         "accuracy": cls["accuracy"],
         "macro_f1": cls["macro_f1"],
         "balanced_accuracy": cls["balanced_accuracy"],
-        "nei_recall": cls["per_class"]["not_enough_info"]["recall"],
+        "nei_recall": _nei_recall(cls),
         "ece": _r(M.expected_calibration_error(conf, correct)),
     }
 
@@ -107,7 +113,7 @@ def build_report(records: list[ItemRecord], config: dict[str, Any]) -> dict[str,
         "verdict_accuracy": cls["accuracy"],
         "macro_f1": cls["macro_f1"],
         "balanced_accuracy": cls["balanced_accuracy"],
-        "nei_recall": cls["per_class"]["not_enough_info"]["recall"],
+        "nei_recall": _nei_recall(cls),
         # Supported vs everything else (WiCE's supported / not_supported task).
         "supported_vs_rest_balanced_accuracy": _supported_vs_rest(gold, pred),
         "recall_at_1": retrieval["recall_at_1"],
@@ -214,7 +220,12 @@ def _intervals(judged: list[ItemRecord], records: list[ItemRecord], variant: str
 
 
 def git_commit(cwd: Path | None = None) -> str:
-    """The current commit (with ``-dirty`` when the tree has changes), or ``unknown``."""
+    """The commit of the code that ran (with ``-dirty`` when its tree has changes).
+
+    Asked of the package's own checkout, not of the folder the command runs in; outside a checkout (an
+    installed package) it is the installed version, ``v0.1.0``.
+    """
+    cwd = cwd or Path(__file__).resolve().parent
     try:
         sha = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"],
@@ -234,7 +245,23 @@ def git_commit(cwd: Path | None = None) -> str:
         ).stdout.strip()
         return f"{sha}-dirty" if dirty else sha
     except (OSError, subprocess.SubprocessError):
-        return "unknown"
+        return f"v{_installed_version()}"
+
+
+def _installed_version() -> str:
+    import importlib.metadata
+
+    from .. import __version__
+
+    try:
+        return importlib.metadata.version("factcheck-assistant")
+    except importlib.metadata.PackageNotFoundError:
+        return __version__
+
+
+def _n(count: int, noun: str) -> str:
+    """``1 claim``, ``2 claims``, ``1 query``…"""
+    return f"{count} {noun if count == 1 else noun + 's'}"
 
 
 def to_markdown(report: dict[str, Any], title: str) -> str:
@@ -244,8 +271,9 @@ def to_markdown(report: dict[str, Any], title: str) -> str:
     lines = [
         f"## Evaluation: {title}",
         "",
-        f"{report['n_items']} items ({report['counts']['claims']} claims, {report['counts']['questions']} "
-        f"questions) · commit `{report['config'].get('commit')}` · model {report['config'].get('model')} · "
+        f"{_n(report['n_items'], 'item')} ({_n(report['counts']['claims'], 'claim')}, "
+        f"{_n(report['counts']['questions'], 'question')}) · commit `{report['config'].get('commit')}` · "
+        f"model {report['config'].get('model')} · "
         f"pipeline {report['config'].get('pipeline')} · embedder {report['config'].get('embedder')} · "
         f"k={report['config'].get('k')}",
         "",
@@ -281,6 +309,9 @@ def to_markdown(report: dict[str, Any], title: str) -> str:
         "|---|---|---|---|---|",
     ]
     for label, m in report["per_class"].items():
+        if not m["support"]:  # no gold item of this class: its recall and F1 are not measured
+            lines.append(f"| {label} | {f(m['precision'])} | n/a | n/a | 0 |")
+            continue
         lines.append(f"| {label} | {f(m['precision'])} | {f(m['recall'])} | {f(m['f1'])} | {m['support']} |")
     labels = list(report["confusion"])
     lines += [
@@ -333,6 +364,17 @@ def to_markdown(report: dict[str, Any], title: str) -> str:
     if "partially_supported" in report:
         p = report["partially_supported"]
         lines += ["", f"WiCE partially_supported ({p['n_items']} claims), predicted: {p['predicted']}"]
+    failed = failed_items(report)
+    lines += ["", f"### Items the pipeline got wrong ({len(failed)})", ""]
+    if failed:
+        lines += ["| item | claim | gold | predicted | confidence |", "|---|---|---|---|---|"]
+        for item in failed:
+            claim = (item.get("claim") or (item.get("result") or {}).get("claim") or "").replace("|", "\\|")
+            pred = item["pred"] or f"error: {item.get('error')}"
+            lines.append(f"| {item['id']} | {' '.join(claim.split())} | {item['gold']} | {pred} | "
+                         f"{f(item['confidence'])} |")  # fmt: skip
+    else:
+        lines.append("None.")
     if report.get("gate"):
         lines += ["", "### Quality gate", "", "| metric | value | threshold | ok |", "|---|---|---|---|"]
         for g in report["gate"]:
@@ -343,9 +385,26 @@ def to_markdown(report: dict[str, Any], title: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def judged_items(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The report's items that the verdict metrics were computed on (as ``build_report`` selects them)."""
+    return [
+        i
+        for i in report.get("items", [])
+        if i["kind"] == "claim"
+        and i["gold"] is not None
+        and i.get("source_label") != "partially_supported"
+        and (i["pred"] is not None or i.get("error"))
+    ]
+
+
+def failed_items(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The judged items whose verdict is not the gold one (an error counts as wrong)."""
+    return [i for i in judged_items(report) if i["pred"] != i["gold"]]
+
+
 def _fmt(x: Any) -> str:
     if x is None:
-        return "–"
+        return "n/a"
     if isinstance(x, float):
         return f"{x:.3f}"
     return str(x)

@@ -41,6 +41,8 @@ class ItemRecord:
     source_label: str | None
     gold_sets: list[set[Key]]
     gold_spans: list[tuple[str, int, int]]
+    #: The claim or question as given (the report's table of failed items shows it).
+    claim: str = ""
     ranked: dict[str, list[Key]] = field(default_factory=dict)  # retrieval variant -> ranking
     pred: str | None = None
     confidence: float = 0.0
@@ -202,6 +204,7 @@ class EvalRunner:
             id=item.id,
             kind=item.kind,
             lang=item.lang,
+            claim=item.claim,
             gold=item.label,
             source_label=item.source_label,
             gold_sets=[s for s in gold_sets if s],

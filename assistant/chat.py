@@ -34,6 +34,7 @@ from .config import Settings
 from .errors import FactCheckError, InputError
 from .render import VERDICT_MARK, VERDICT_STYLE, evidence_text, render_result, statement_block
 from .schemas import CheckResult, Evidence, Retrieved
+from .secrets import scrub_line
 
 T = TypeVar("T")
 Kind = Literal["claim", "question"]
@@ -112,8 +113,8 @@ def looks_like_followup(text: str) -> bool:
 
 
 def one_line(exc: BaseException) -> str:
-    """An exception's message on one line."""
-    return " ".join(str(exc).split()) or type(exc).__name__
+    """An exception's message on one line, with any key masked."""
+    return scrub_line(str(exc)) or type(exc).__name__
 
 
 # ---- answers -------------------------------------------------------------------------------------
@@ -240,7 +241,7 @@ class ChatSession:
 
     def error(self, message: str | BaseException) -> None:
         """Print ``error: …`` on one line."""
-        text = one_line(message) if isinstance(message, BaseException) else message
+        text = one_line(message) if isinstance(message, BaseException) else scrub_line(message)
         self.say(Text.assemble(("error: ", "bold red"), text))
 
     @contextmanager

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import click
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -23,13 +24,15 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from .app import App
 from .batch import ClaimInput, check_many, read_claims
 from .config import resolve_settings
-from .errors import FactCheckError
+from .errors import FactCheckError, InputError
 from .ingest import ingest_paths
 from .render import render_result
+from .secrets import scrub_line
 
 cli = typer.Typer(
     add_completion=False,
@@ -297,9 +300,10 @@ def _check_file(
             + f" → {out_path}",
             highlight=False,
             soft_wrap=True,
+            markup=False,
         )
     if summary.failed:
-        err.print(f"{summary.failed} claim(s) failed (see {out_path}); run again to retry them")
+        err.print(f"{summary.failed} claim(s) failed (see {out_path}); run again to retry them", markup=False)
         raise typer.Exit(1)
 
 
@@ -329,7 +333,7 @@ def ingest(
         task = progress.add_task("ingesting", total=None)
 
         def on_start(name: str, _chars: int) -> None:
-            progress.update(task, description=name)
+            progress.update(task, description=escape(name))
 
         report = ingest_paths(
             app.store,
@@ -344,9 +348,9 @@ def ingest(
         print(json.dumps({"documents": [o.__dict__ for o in report.outcomes], "errors": report.errors}))
     else:
         for o in report.outcomes:
-            out.print(f"{o.action:>9}  {o.doc_id}  ({o.n_sentences} sentences)")
+            out.print(Text(f"{o.action:>9}  {o.doc_id}  ({o.n_sentences} sentences)"), highlight=False)
         for e in report.errors:
-            err.print(f"[red]skipped[/red]  {e}", soft_wrap=True, highlight=False)
+            err.print(Text.assemble(("skipped", "red"), "  ", scrub_line(e)), soft_wrap=True, highlight=False)
     if not report.ok:
         raise typer.Exit(2)
 
@@ -380,11 +384,14 @@ def docs(
         )
         return
     if not documents:
-        out.print(f"no documents in {app.settings.index}; add some with `factcheck ingest PATH`")
+        out.print(
+            f"no documents in {app.settings.index}; add some with `factcheck ingest PATH`", markup=False
+        )
         return
     table = Table("id", "title", "lang", "sentences", "sha256")
     for d in documents:
-        table.add_row(d.doc_id, d.title, d.lang, str(d.n_sentences), d.sha256[:12])
+        # Titles and ids are data: "[video]" or "[/b]" in them is text, not rich markup.
+        table.add_row(*map(Text, (d.doc_id, d.title, d.lang, str(d.n_sentences), d.sha256[:12])))
     out.print(table)
 
 
@@ -402,7 +409,7 @@ def remove(
     assert doc_id is not None
     with app.store.write_lock():
         app.store.delete_document(doc_id)
-    out.print(f"removed {doc_id}")
+    out.print(f"removed {doc_id}", markup=False)
 
 
 @cli.command()
@@ -415,7 +422,7 @@ def prepare(
     from .llm.model_file import ensure_model
 
     path = ensure_model(app.settings.model_dir, _assembly_progress())
-    out.print(f"model ready: {path}")
+    out.print(f"model ready: {path}", markup=False)
 
 
 @cli.command("eval")
@@ -542,23 +549,8 @@ def _resolve_doc(app: App, name: str | None) -> str | None:
         return None
     found = app.store.find_document(name)
     if found is None:
-        raise FactCheckError(f"no document {name!r} in the index; `factcheck docs` lists them")
+        raise InputError(f"no document {name!r} in the index; `factcheck docs` lists them")
     return found.doc_id
-
-
-def _scrub(message: str) -> str:
-    """Remove any API key from a message before it is shown."""
-    key = os.environ.get("OPENAI_API_KEY")
-    for arg_key in _argv_keys():
-        message = message.replace(arg_key, "***")
-    if key and len(key) >= 4:
-        message = message.replace(key, "***")
-    return " ".join(message.split())
-
-
-def _argv_keys() -> list[str]:
-    argv = sys.argv
-    return [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--api-key" and len(argv[i + 1]) >= 4]
 
 
 def main() -> None:
@@ -567,7 +559,9 @@ def main() -> None:
         rc = cli(standalone_mode=False)
         sys.exit(rc if isinstance(rc, int) else 0)
     except FactCheckError as exc:
-        err.print(f"[bold red]error:[/bold red] {_scrub(str(exc))}", highlight=False, soft_wrap=True)
+        err.print(
+            Text.assemble(("error: ", "bold red"), scrub_line(str(exc))), highlight=False, soft_wrap=True
+        )
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
@@ -576,7 +570,7 @@ def main() -> None:
         if hasattr(exc, "show"):
             exc.show()
         else:
-            err.print(f"error: {exc.format_message()}", highlight=False, soft_wrap=True)
+            err.print(f"error: {exc.format_message()}", highlight=False, soft_wrap=True, markup=False)
         sys.exit(exc.exit_code)
     except (click.exceptions.Abort, typer.Abort, KeyboardInterrupt):
         err.print("interrupted")

@@ -12,6 +12,8 @@ Two collections:
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -24,7 +26,7 @@ from urllib.parse import urlparse
 
 from filelock import FileLock, Timeout
 
-from .documents import SourceDocument
+from .documents import SourceDocument, disambiguated_id
 from .errors import ConfigError, EndpointError, InputError, StoreError
 from .sentences import SPLITTER_VERSION, Sentence, split_sentences
 
@@ -259,19 +261,7 @@ class SentenceStore:
         chunk = _Chunk()
         seen: set[str] = set()
         for group in _groups(docs, PLAN_GROUP, PLAN_GROUP_CHARS):
-            fresh: list[SourceDocument] = []
-            for doc in group:
-                if doc.doc_id in seen:
-                    chunk.passthrough.append(
-                        IngestFailure(
-                            doc.doc_id,
-                            f"{doc.path}: another file in this run has the same document id "
-                            f"{doc.doc_id!r} (the file name); rename one of them",
-                        )
-                    )
-                else:
-                    seen.add(doc.doc_id)
-                    fresh.append(doc)
+            fresh = self._assign_ids(group, seen, chunk)
             committed = self._committed_records([d.doc_id for d in fresh])
             changed = [d for d in fresh if committed.get(d.doc_id, (None, 0))[0] != d.sha256]
             stored = self._stored_sentence_ids([d.doc_id for d in changed])
@@ -300,6 +290,35 @@ class SentenceStore:
                 chunk = _Chunk()
         if chunk.rows or chunk.passthrough:
             yield chunk
+
+    def _assign_ids(self, group: list[SourceDocument], seen: set[str], chunk: _Chunk) -> list[SourceDocument]:
+        """The group's documents with ids that no other file holds.
+
+        A file whose name-derived id is taken by another file (in this run, or committed from another
+        folder that still holds it) gets :func:`disambiguated_id`. A committed record whose file no longer
+        exists is the same document moved: it is replaced, not duplicated.
+        """
+        paths = self._committed_paths(sorted({d.doc_id for d in group}))
+        out: list[SourceDocument] = []
+        for doc in group:
+            taken = doc.doc_id in seen or _other_file(paths.get(doc.doc_id), doc.path)
+            if taken:
+                new_id = disambiguated_id(doc.doc_id, doc.path)
+                if new_id in seen:
+                    chunk.passthrough.append(
+                        IngestFailure(doc.doc_id, f"{doc.path}: the same file is named twice in this run")
+                    )
+                    continue
+                doc = dataclasses.replace(doc, doc_id=new_id)
+            seen.add(doc.doc_id)
+            out.append(doc)
+        return out
+
+    def _committed_paths(self, doc_ids: list[str]) -> dict[str, str]:
+        if not doc_ids:
+            return {}
+        got = self._guard(lambda: self._documents.get(ids=doc_ids, include=["metadatas"]))
+        return {i: str(m.get("path", "")) for i, m in zip(got["ids"], got["metadatas"], strict=True)}
 
     def _write(
         self,
@@ -516,6 +535,16 @@ class SentenceStore:
             if self.is_server:
                 raise EndpointError(f"Chroma server at {self.location} failed: {_one_line(exc)}") from None
             raise StoreError(f"index at {self.location}: {_one_line(exc)}") from None
+
+
+def _other_file(committed_path: str | None, path: str) -> bool:
+    """True when ``committed_path`` names an existing file other than ``path``."""
+    if not committed_path:
+        return False
+    try:
+        return Path(committed_path).is_file() and not os.path.samefile(committed_path, path)
+    except OSError:
+        return False
 
 
 def _to_document(doc_id: str, meta: dict[str, Any], text: str) -> StoredDocument:

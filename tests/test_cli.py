@@ -71,7 +71,7 @@ def test_human_output_shows_verdict_span_and_offsets(run, fake_chat_model):
     [
         (["check", "anything"], "is empty: run `factcheck ingest PATH` first", 1),
         (["ingest", "/nonexistent/file.txt"], "no such file", 2),
-        (["check", "x", "--doc", "nope.txt"], "no document 'nope.txt'", 1),
+        (["check", "x", "--doc", "nope.txt"], "no document 'nope.txt'", 2),
         (["check", "x", "--backend", "openai"], "needs a model name", 2),
         (["check", "x", "--embedder", "nope"], "unknown embedder", 2),
     ],

@@ -18,6 +18,7 @@ from ..lexical import BM25
 from ..llm import StructuredChat
 from ..retrieve import SentenceRetriever, hybrid_search
 from ..schemas import CheckResult
+from ..secrets import scrub_line
 from ..sentences import split_sentences
 from ..store import IngestFailure, SentenceHit, SentenceStore
 from .datasets import gold_sentence_ids
@@ -237,7 +238,7 @@ class EvalRunner:
         except (EndpointError, ConfigError):
             raise
         except FactCheckError as exc:
-            rec.error = str(exc)
+            rec.error = scrub_line(str(exc))
             rec.schema_failures = 3
             return
         _record_result(rec, result, self._texts)
@@ -250,7 +251,7 @@ class EvalRunner:
             raise
         except FactCheckError as exc:
             rec.others[pid] = (None, 0.0)
-            rec.error = rec.error or f"{pid}: {exc}"
+            rec.error = rec.error or scrub_line(f"{pid}: {exc}")
 
 
 def _record_result(rec: ItemRecord, result: CheckResult, texts: dict[str, str]) -> None:

@@ -1,0 +1,112 @@
+"""Files, names and titles from a real corpus or a hostile sender: clear one-line errors, never a crash."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.documents import decode_text, doc_id_for, load_document
+from assistant.errors import InputError
+from assistant.ingest import ingest_paths
+
+from .conftest import SEED
+
+
+def test_nul_bytes_anywhere_are_refused():
+    raw = ("Ein Satz. " * 2000).encode() + b"\x00tail"
+    assert len(raw) > 8192
+    with pytest.raises(InputError, match="NUL byte at offset 20000"):
+        decode_text(raw, "late-nul.txt")
+
+
+@pytest.mark.parametrize(
+    ("raw", "named"),
+    [
+        ("Ein Satz über Utah.".encode("utf-16"), "UTF-16 text"),
+        ("Ein Satz über Utah und mehr.".encode("utf-16-le"), "iconv -f utf-16le"),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "a PDF file"),
+        (b"PK\x03\x04\x14\x00\x06\x00word/document.xml", ".docx"),
+    ],
+)
+def test_utf16_pdf_and_docx_are_named_not_just_binary(raw, named):
+    with pytest.raises(InputError, match="only UTF-8|UTF-16") as err:
+        decode_text(raw, "f")
+    assert named in str(err.value)
+
+
+def test_ids_keep_letters_of_any_script_and_do_not_collide():
+    ids = {doc_id_for(Path(n)) for n in ("中国.txt", "日本.txt", "Ελλάδα.md", "Bürger.txt")}
+    assert ids == {"中国.txt", "日本.txt", "Ελλάδα.md", "Bürger.txt"}
+    # macOS hands out NFD names: the same file gives the same id.
+    assert doc_id_for(Path("Bu\u0308rger.txt")) == "Bürger.txt"
+    assert doc_id_for(Path("!!!.txt")) != doc_id_for(Path("???.txt"))
+    assert doc_id_for(Path("musk-nato.de.txt")) == "musk-nato.de.txt"  # ASCII names keep their ids
+
+
+def test_unicode_names_are_two_documents(store, fake_embeddings, tmp_path):
+    for name in ("中国.txt", "日本.txt"):
+        (tmp_path / name).write_text(f"Ein Artikel über {name}. Er hat zwei Sätze.", "utf-8")
+    report = ingest_paths(store, fake_embeddings, [tmp_path / "中国.txt", tmp_path / "日本.txt"])
+    assert report.ok
+    assert [o.action for o in report.outcomes] == ["added", "added"]
+    assert len(store.list_documents()) == 2
+
+
+def test_the_same_name_in_two_folders_is_two_documents(store, fake_embeddings, tmp_path):
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "report.txt").write_text(
+            f"Der Bericht aus Ordner {folder}. Zweiter Satz.", "utf-8"
+        )
+    report = ingest_paths(store, fake_embeddings, [tmp_path])
+    assert report.ok, report.errors
+    docs = store.list_documents()
+    assert len(docs) == 2
+    assert {Path(d.path).parent.name for d in docs} == {"a", "b"}
+    # Ingesting again changes nothing: each file keeps its id.
+    again = ingest_paths(store, fake_embeddings, [tmp_path])
+    assert [o.action for o in again.outcomes] == ["unchanged", "unchanged"]
+    # A file moved to another folder replaces its old record instead of becoming a second document.
+    (tmp_path / "a" / "report.txt").rename(tmp_path / "moved.txt")
+    (tmp_path / "b" / "report.txt").unlink()
+    (tmp_path / "c").mkdir()
+    (tmp_path / "moved.txt").rename(tmp_path / "c" / "report.txt")
+    moved = ingest_paths(store, fake_embeddings, [tmp_path / "c"])
+    assert moved.ok and moved.outcomes[0].action in ("replaced", "unchanged")
+    assert len(store.list_documents()) == 2
+
+
+def test_one_missing_path_does_not_stop_the_others(run, tmp_path):
+    code, out, err = run("ingest", str(tmp_path / "missing.txt"), str(SEED))
+    assert code == 2
+    assert "added" in out and "musk-nato.de.txt" in out
+    assert "missing.txt: no such file or folder" in err and "Traceback" not in err
+
+
+def test_markup_in_titles_and_paths_is_text(run, tmp_path):
+    folder = tmp_path / "in[/bold]put"
+    (folder / "a[").mkdir(parents=True)  # "/" separates folders: the path reads .../in[/bold]put/a[/b].txt
+    (folder / "a[/b].txt").write_text("[video] Titel mit [/b] Klammern\nEin Satz dazu. Noch einer.", "utf-8")
+    (folder / "empty[").mkdir()
+    (folder / "empty[/red].txt").write_text("", "utf-8")
+    code, out, err = run("ingest", str(folder))
+    assert code == 2 and "Traceback" not in err and "MarkupError" not in err
+    assert "empty[/red].txt: file is empty" in err
+    code, out, err = run("docs")
+    assert code == 0, err
+    assert "[video] Titel mit [/b] Klammern" in " ".join(out.split())
+    code, out, _ = run("docs", "--json")
+    assert json.loads(out)[0]["title"] == "[video] Titel mit [/b] Klammern"
+
+
+def test_a_doc_that_is_not_indexed_is_an_input_error(run, fake_chat_model):
+    run("ingest", str(SEED))
+    code, _, err = run("check", "--doc", "nope.txt", "Mike Lee ist Senator.")
+    assert code == 2 and "no document 'nope.txt'" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_missing_document_in_load_document():
+    with pytest.raises(InputError, match="no such file"):
+        load_document(Path("/nonexistent/x.txt"))

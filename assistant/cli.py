@@ -32,6 +32,7 @@ from .config import resolve_settings
 from .errors import FactCheckError, InputError
 from .ingest import ingest_paths
 from .render import render_result
+from .retrieve import MAX_K
 from .secrets import scrub_line
 
 cli = typer.Typer(
@@ -65,7 +66,7 @@ BaseUrlOpt = Annotated[
 ApiKeyOpt = Annotated[
     str | None, typer.Option("--api-key", help="API key (prefer env OPENAI_API_KEY).", show_default=False)
 ]
-KOpt = Annotated[int | None, typer.Option("-k", help="Sentences to retrieve (default 5).", min=1, max=50)]
+KOpt = Annotated[int | None, typer.Option("-k", help="Sentences to retrieve (default 5).", min=1, max=MAX_K)]
 PipelineOpt = Annotated[
     str | None,
     typer.Option("--pipeline", help="Pipeline version, e.g. check.v1 or check.v2 (env FACTCHECK_PIPELINE)."),

@@ -14,6 +14,8 @@ from .lexical import BM25, reciprocal_rank_fusion
 from .store import SentenceHit, SentenceStore
 
 DEFAULT_K = 5
+#: The most sentences a check retrieves (the -k flag, config file and environment share this bound).
+MAX_K = 50
 #: Hybrid retrieval fuses this many dense hits with a lexical search ...
 HYBRID_POOL = 20
 #: ... over every sentence of the (at most) this many best documents of the dense search, so the lexical
@@ -38,7 +40,7 @@ class SentenceRetriever(BaseRetriever):
 
     store: SentenceStore
     embeddings: Embeddings
-    k: int = Field(default=DEFAULT_K, ge=1)
+    k: int = Field(default=DEFAULT_K, ge=1, le=MAX_K)
     doc_id: str | None = None
     mode: RetrievalMode = "dense"
 

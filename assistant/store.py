@@ -142,13 +142,48 @@ def open_client(location: str) -> Any:
             raise EndpointError(f"Chroma server at {location} is unreachable: {_one_line(exc)}") from None
         return client
     path = Path(location)
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"index folder {path} cannot be created: {exc.strerror or _one_line(exc)}") from None
+    _check_not_damaged(path)
     try:
         return chromadb.PersistentClient(path=str(path), settings=_settings())
     except Exception as exc:
         raise StoreError(
             f"index at {path} cannot be opened (corrupt or from another Chroma version): {_one_line(exc)}"
         ) from None
+
+
+#: The file an embedded Chroma index keeps its records in, and how every SQLite file begins.
+_SQLITE_FILE = "chroma.sqlite3"
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def _check_not_damaged(path: Path) -> None:
+    """Refuse an index whose database is empty, not SQLite, or gone while its vector files remain.
+
+    Chroma would silently start a new, empty index over it, and the user's documents would be gone
+    without a word.
+    """
+    db = path / _SQLITE_FILE
+    try:
+        if db.exists():
+            with db.open("rb") as fh:
+                head = fh.read(len(_SQLITE_MAGIC))
+            if head != _SQLITE_MAGIC:
+                what = "is empty (0 bytes)" if not head else "is not an SQLite database"
+                raise StoreError(
+                    f"index at {path} is damaged: {db.name} {what}; restore the folder from a backup, "
+                    f"or remove it and ingest again"
+                )
+        elif any(p.is_dir() for p in path.iterdir()):
+            raise StoreError(
+                f"index at {path} is damaged: {db.name} is missing but the folder holds index data; "
+                "restore the folder from a backup, or remove it and ingest again"
+            )
+    except OSError as exc:
+        raise StoreError(f"index at {path} cannot be read: {exc.strerror or _one_line(exc)}") from None
 
 
 def _probe(scheme: str, netloc: str) -> None:

@@ -110,3 +110,48 @@ def test_a_doc_that_is_not_indexed_is_an_input_error(run, fake_chat_model):
 def test_a_missing_document_in_load_document():
     with pytest.raises(InputError, match="no such file"):
         load_document(Path("/nonexistent/x.txt"))
+
+
+@pytest.mark.parametrize(
+    ("conf", "message"),
+    [
+        ("k = [1, 2]", "k must be a whole number from 1 to 50, got [1, 2]"),
+        ("k = 2.7", "got 2.7"),
+        ("k = 1000", "got 1000"),
+        ("k = true", "got True"),
+        ("embedder = 5", "embedder must be a string"),
+    ],
+)
+def test_bad_values_in_config_toml_are_one_line(run, tmp_path, conf, message):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.toml").write_text(conf + "\n", "utf-8")
+    code, _, err = run("docs")
+    assert code == 2 and message in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("value", ["2.7", "1000", "0", "x"])
+def test_k_from_the_environment_is_bounded_and_whole(run, monkeypatch, value):
+    monkeypatch.setenv("FACTCHECK_K", value)
+    code, _, err = run("docs")
+    assert code == 2 and "k must be a whole number from 1 to 50" in err
+
+
+def test_home_that_is_a_file_or_cannot_be_created(run, tmp_path):
+    a_file = tmp_path / "plain.txt"
+    a_file.write_text("x", "utf-8")
+    for home in (a_file, Path("/proc/factcheck-home"), a_file / "below"):
+        code, _, err = run("docs", "--home", str(home))
+        assert code in (2, 3), err
+        assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_truncated_index_is_reported_not_replaced(run, tmp_path):
+    assert run("ingest", str(SEED))[0] == 0
+    db = tmp_path / "home" / "chroma" / "chroma.sqlite3"
+    db.write_bytes(b"")
+    code, out, err = run("docs")
+    assert code == 3 and "damaged" in err and "chroma.sqlite3 is empty" in err
+    assert "no documents" not in out
+    assert db.stat().st_size == 0  # left as it was, for the user to restore

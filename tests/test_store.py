@@ -216,7 +216,7 @@ def test_corrupt_index_is_a_clear_error(tmp_path):
     idx = tmp_path / "c"
     idx.mkdir()
     (idx / "chroma.sqlite3").write_bytes(b"this is not a database" * 100)
-    with pytest.raises(StoreError, match="cannot be opened"):
+    with pytest.raises(StoreError, match="damaged: chroma.sqlite3 is not an SQLite database"):
         SentenceStore(str(idx), "fake")
 
 

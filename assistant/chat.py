@@ -379,7 +379,14 @@ class ChatSession:
         """Run a turn in a worker thread with a stage spinner; Ctrl-C abandons it (KeyboardInterrupt)."""
         _register_stage_hook()
         with self.status("retrieving…") as update:
-            return in_thread(fn, handler=_StageHandler(update, model_stage)).result()
+            future = in_thread(fn, handler=_StageHandler(update, model_stage))
+            try:
+                return future.result()
+            except KeyboardInterrupt:
+                # Stop the abandoned generation too, or it keeps the CPU and the next turn waits for it.
+                if "chat" in self.app.__dict__:
+                    self.app.chat.cancel()
+                raise
 
     # ---- showing turns
 

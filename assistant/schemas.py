@@ -75,6 +75,18 @@ class Retrieved(BaseModel):
     score: float
 
 
+class Quarantined(BaseModel):
+    """A retrieved source sentence set aside before the prompt: it reads as an instruction to the model or
+    imitates the model's reply or prompt. It is never shown to the model, cited or used as a signal."""
+
+    doc_id: str
+    sentence_id: int
+    start: int
+    end: int
+    text: str
+    reason: str
+
+
 class CheckResult(BaseModel):
     """The result of checking one claim (the README documents this JSON)."""
 
@@ -92,6 +104,10 @@ class CheckResult(BaseModel):
     timings_ms: dict[str, float]
     usage: dict[str, int] = Field(default_factory=dict)
     schema_failures: int = 0
+    #: Retrieved sentences set aside by the injection screen (pipelines that have one).
+    quarantined: list[Quarantined] = Field(default_factory=list)
+    #: Retrieved sentences left out of the prompt, lowest-ranked first, so it fits the model's context.
+    context_dropped: int = 0
 
 
 def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:

@@ -47,7 +47,9 @@ _MONTHS = frozenset(
     "januar jänner februar märz april mai juni juli august september oktober november dezember".split()
 )
 _CLOSERS = "\"'”’»)]"
-_OPENERS = "\"'“„‚«(["
+#: ``{`` and ``<`` too, so a reply imitation or a role tag glued after a sentence ("… Utah. {"verdict": …")
+#: is split off as its own sentence and the genuine one stays intact.
+_OPENERS = "\"'“„‚«([{<"
 # End of sentence: terminator(s), optional closers, then whitespace, then the start of a sentence.
 _BOUNDARY = re.compile(rf"([.!?…]+[{re.escape(_CLOSERS)}]*)(\s+)(?=[\w{re.escape(_OPENERS)}])")
 # Caption credit glued to a sentence: "Bündnisses.APA/AFP" -> split after the period.

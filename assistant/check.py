@@ -21,11 +21,13 @@ from .pipelines import DEFAULT_PIPELINE, Pipeline, get_pipeline
 from .prompts_loader import Prompt, load_prompt
 from .retrieve import SentenceRetriever, document_to_hit
 from .schemas import (
+    MAX_LISTED_COPIES,
     CheckResult,
     Evidence,
     ModelCheckReply,
     Quarantined,
     Retrieved,
+    SentenceLocation,
     SetAside,
     Statement,
     Verdict,
@@ -343,6 +345,13 @@ class Checker:
                     end=h.end,
                     text=h.text,
                     score=h.score,
+                    copies=len(h.also),
+                    also=[
+                        SentenceLocation(
+                            doc_id=a.doc_id, sentence_id=a.sentence_index, start=a.start, end=a.end
+                        )
+                        for a in h.also[:MAX_LISTED_COPIES]
+                    ],
                 )
                 for h in judged.hits
             ],

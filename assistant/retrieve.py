@@ -11,7 +11,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field
 
 from .lexical import BM25, reciprocal_rank_fusion
-from .store import SentenceHit, SentenceStore
+from .store import Location, SentenceHit, SentenceStore
 
 DEFAULT_K = 5
 #: The most sentences a check retrieves (the -k flag, config file and environment share this bound).
@@ -79,6 +79,8 @@ def hit_to_document(hit: SentenceHit) -> Document:
             "start": hit.start,
             "end": hit.end,
             "score": hit.score,
+            # Other documents' (or places') copies of the same text: a repeated line is one hit.
+            "also": [(loc.doc_id, loc.sentence_index, loc.start, loc.end) for loc in hit.also],
         },
     )
 
@@ -93,4 +95,5 @@ def document_to_hit(doc: Document) -> SentenceHit:
         end=int(m["end"]),
         text=doc.page_content,
         score=float(m.get("score", 0.0)),
+        also=tuple(Location(d, int(i), int(a), int(b)) for d, i, a, b in m.get("also", ())),
     )

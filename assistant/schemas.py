@@ -64,8 +64,25 @@ class SetAside(BaseModel):
     reason: str
 
 
+class SentenceLocation(BaseModel):
+    """Another place where a retrieved sentence's text stands (a line the corpus repeats)."""
+
+    doc_id: str
+    sentence_id: int
+    start: int
+    end: int
+
+
+#: At most this many other locations of a repeated sentence are listed in a result (``copies`` counts all).
+MAX_LISTED_COPIES = 20
+
+
 class Retrieved(BaseModel):
-    """A sentence the retriever returned for the claim, with its similarity score."""
+    """A sentence the retriever returned for the claim, with its similarity score.
+
+    A text the corpus repeats (boilerplate) is retrieved once: ``copies`` counts its other locations and
+    ``also`` lists the first ``MAX_LISTED_COPIES`` of them.
+    """
 
     doc_id: str
     sentence_id: int
@@ -73,6 +90,8 @@ class Retrieved(BaseModel):
     end: int
     text: str
     score: float
+    copies: int = 0
+    also: list[SentenceLocation] = Field(default_factory=list)
 
 
 class Quarantined(BaseModel):

@@ -48,6 +48,9 @@ VECTORS = "vectors"
 LOCATIONS = "locations"
 DOCUMENTS = "documents"
 INDEX_FORMAT = 2
+#: HNSW's candidate list when building and searching the vectors (Chroma's default search_ef is 10, which
+#: misses exact matches among many near-identical sentences in tests/test_duplicates.py; 128 does not).
+HNSW_EF = 128
 #: The documents collection stores no meaningful vector; Chroma requires one, so every record gets this.
 _REGISTRY_VECTOR = [1.0]
 #: Sentences per embedding batch and Chroma write during ingest.
@@ -265,7 +268,13 @@ class SentenceStore:
             self._check_embedder(legacy)
             self._vectors = self._client.get_or_create_collection(
                 f"{namespace}{VECTORS}",
-                metadata={"hnsw:space": "cosine", "embedder": embedder_name, "format": INDEX_FORMAT},
+                metadata={
+                    "hnsw:space": "cosine",
+                    "hnsw:construction_ef": HNSW_EF,
+                    "hnsw:search_ef": HNSW_EF,
+                    "embedder": embedder_name,
+                    "format": INDEX_FORMAT,
+                },
                 embedding_function=None,
             )
             self._check_embedder(self._vectors)
@@ -683,19 +692,30 @@ class SentenceStore:
         return self._committed_locations(got["metadatas"])
 
     def _committed_locations(self, metas: list[dict[str, Any]]) -> dict[str, list[tuple[Location, str]]]:
+        """Locations by key, first (by document id, then position) first, with the text cut there.
+
+        Only committed locations count; the text is read only for each key's first location (the others
+        hold the same normalized text), so a line repeated in thousands of documents costs one text.
+        """
         committed = self._committed_records(sorted({m["doc_id"] for m in metas}))
         live = {doc_id: sha for doc_id, (sha, _n) in committed.items()}
-        texts = self._committed_texts(live)
-        out: dict[str, list[tuple[Location, str]]] = {}
+        by_key: dict[str, list[Location]] = {}
+        shas: dict[str, str] = {}
         for m in metas:
-            if live.get(m["doc_id"]) != m["doc_sha"] or m["doc_sha"] not in texts:
+            if live.get(m["doc_id"]) != m["doc_sha"]:
                 continue  # left by an interrupted or superseded ingest
-            text = texts[m["doc_sha"]]
-            start, end = int(m["start"]), int(m["end"])
-            loc = Location(m["doc_id"], int(m["sentence_index"]), start, end)
-            out.setdefault(str(m["key"]), []).append((loc, text[start:end]))
-        for found in out.values():
-            found.sort(key=lambda pair: (pair[0].doc_id, pair[0].sentence_index))
+            loc = Location(m["doc_id"], int(m["sentence_index"]), int(m["start"]), int(m["end"]))
+            by_key.setdefault(str(m["key"]), []).append(loc)
+            shas[loc.doc_id] = m["doc_sha"]
+        for locs in by_key.values():
+            locs.sort(key=lambda loc: (loc.doc_id, loc.sentence_index))
+        texts = self._committed_texts({locs[0].doc_id: shas[locs[0].doc_id] for locs in by_key.values()})
+        out: dict[str, list[tuple[Location, str]]] = {}
+        for key, locs in by_key.items():
+            text = texts.get(shas[locs[0].doc_id])
+            if text is not None:
+                first = locs[0]
+                out[key] = [(first, text[first.start : first.end]), *((loc, "") for loc in locs[1:])]
         return out
 
     def sentences_of(self, doc_id: str) -> list[SentenceHit]:
@@ -734,18 +754,19 @@ class SentenceStore:
             return {}
         committed = self._committed_records(sorted(shas))
         live = {i: sha for i, sha in shas.items() if committed.get(i, (None, 0))[0] == sha}
-        missing = sorted(i for i, sha in live.items() if sha not in self._texts)
-        if missing:
-            got = self._guard(lambda: self._documents.get(ids=missing, include=["metadatas", "documents"]))
-            for m, text in zip(got["metadatas"], got["documents"], strict=True):
-                self._texts[m["sha256"]] = text
-                while len(self._texts) > TEXT_CACHE:
-                    self._texts.popitem(last=False)
-        out = {}
+        out: dict[str, str] = {}
         for sha in live.values():
             if sha in self._texts:
                 self._texts.move_to_end(sha)
                 out[sha] = self._texts[sha]
+        missing = sorted(i for i, sha in live.items() if sha not in out)
+        if missing:
+            got = self._guard(lambda: self._documents.get(ids=missing, include=["metadatas", "documents"]))
+            for m, text in zip(got["metadatas"], got["documents"], strict=True):
+                out[m["sha256"]] = text  # returned even when the cache below cannot keep it all
+                self._texts[m["sha256"]] = text
+                while len(self._texts) > TEXT_CACHE:
+                    self._texts.popitem(last=False)
         return out
 
     def _committed_records(self, doc_ids: list[str]) -> dict[str, tuple[str, int]]:

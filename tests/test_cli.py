@@ -49,7 +49,16 @@ def test_ingest_docs_check_json(run, fake_chat_model, seed_text):
     ev = result["statements"][0]["evidence"][0]
     assert set(ev) == {"doc_id", "doc_path", "sentence_id", "start", "end", "text"}
     assert seed_text[ev["start"] : ev["end"]] == ev["text"]
-    assert set(result["retrieved"][0]) == {"doc_id", "sentence_id", "start", "end", "text", "score"}
+    assert set(result["retrieved"][0]) == {
+        "doc_id",
+        "sentence_id",
+        "start",
+        "end",
+        "text",
+        "score",
+        "copies",
+        "also",
+    }
 
 
 def test_human_output_shows_verdict_span_and_offsets(run, fake_chat_model):

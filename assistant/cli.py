@@ -466,6 +466,13 @@ def eval_(
     retrieval_only: Annotated[
         bool, typer.Option("--retrieval-only", help="Score retrieval only; load no LLM.")
     ] = False,
+    injection_suite: Annotated[
+        bool,
+        typer.Option(
+            "--injection-suite",
+            help="Also check hostile variants of the corpus article; the report counts verdict flips.",
+        ),
+    ] = False,
     k: KOpt = None,
     pipeline: PipelineOpt = None,
     home: HomeOpt = None,
@@ -514,6 +521,20 @@ def eval_(
             on_progress=progress.advance,
         )
         records = runner.run()
+        suite = None
+        if injection_suite and chat is not None:
+            from .evaluation.injection_suite import N_VARIANTS, run_injection_suite
+
+            progress.stage("injection suite", N_VARIANTS)
+            suite = run_injection_suite(
+                data,
+                app.settings.embedder,
+                app.embeddings,
+                chat,
+                app.settings.pipeline,
+                app.settings.k,
+                on_progress=progress.advance,
+            )
     config = {
         "dataset": str(dataset),
         "format": fmt,
@@ -527,6 +548,10 @@ def eval_(
         "backend": app.settings.backend,
     }
     report = build_report(records, config)
+    # None when the suite did not run, so a gate that requires it fails instead of passing unseen.
+    report["injection_flips"] = suite.flips if suite is not None else None
+    if suite is not None:
+        report["injection"] = suite.as_json()
     gate = check_thresholds(report, thresholds) if thresholds else []
     report["gate"] = gate
     write_reports(report, report_json, report_md, title=data.name)

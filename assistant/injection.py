@@ -59,11 +59,11 @@ _INVISIBLE = re.compile(
 )
 
 
-def normalize_for_screen(text: str) -> str:
-    """Text as a reader sees it: compatibility forms folded, invisible characters dropped, look-alikes mapped,
-    whitespace collapsed, lower case."""
+def normalize_for_screen(text: str, *, invisible_as: str = "") -> str:
+    """Text as a reader sees it: compatibility forms folded, invisible characters dropped (or read as
+    ``invisible_as``), look-alikes mapped, whitespace collapsed, lower case."""
     text = unicodedata.normalize("NFKC", text)
-    text = _INVISIBLE.sub("", text).translate(_CONFUSABLES)
+    text = _INVISIBLE.sub(invisible_as, text).translate(_CONFUSABLES)
     return " ".join(text.split()).casefold()
 
 
@@ -136,11 +136,45 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
             rf"bewerte|bewertet|markiere|markiert|stufe|stuft|beurteile|klassifiziere|gib|gebt|antworte|"
             rf"kennzeichne|werte)\w*\b.{{0,60}}?\b(?:claims?|statements?|verdicts?|behauptung\w*|aussage\w*|"
             rf"urteil\w*|antwort\w*)\b.{{0,40}}?\b(?:as\s+|als\s+|with\s+|mit\s+)?[\"'„“]?{_VERDICT_WORDS}\b|"
-            rf"\b(?:every|any|each|the|this|that|jede|jeder|die|diese|alle)\s+(?:claims?|statements?|"
-            rf"behauptung(?:en)?|aussage(?:n)?)\s+(?:is|are|must be|should be|has to be|ist|sind|gilt|gelten|"
-            rf"muss|müssen)\s+(?:als\s+)?(?:\w+\s+)?{_VERDICT_WORDS}\b"
+            rf"\b(?:every|any|each|all|the|this|that|jede[rs]?|die|diese|alle)\s+(?:claims?|statements?|"
+            rf"behauptung(?:en)?|aussage(?:n)?)\b.{{0,200}}?\b(?:is|are|must be|should be|has to be|ist|sind|"
+            rf"gilt|gelten|muss|müssen)\s+(?:als\s+)?(?:\w+\s+)?[\"'„“]?{_VERDICT_WORDS}\b"
         ),
     ),
+)
+
+
+#: For text with invisible characters, which may sit inside words as well as between them: the core
+#: phrases matched on the letters alone ("i\u200bgnore\u200ball…" -> "ignoreall…").
+_SQUASHED_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "is an instruction to ignore the prompt",
+        re.compile(
+            r"(?:ignore|disregard|forget|override)(?:all|any|the|your)*(?:previous|prior|above|earlier)?"
+            r"(?:instructions?|rules|prompts?|guidelines)|(?:ignorier|vergiss)\w{0,3}(?:alle)?"
+            r"(?:vorherigen|bisherigen|obigen)?(?:anweisungen|instruktionen|regeln|vorgaben)"
+        ),
+    ),
+    (
+        "addresses the model",
+        re.compile(
+            r"(?:noteto|messageto|hinweisfür|nachrichtan)(?:the|die|das|alle)?(?:ai|ki|llm|model|modell)"
+        ),
+    ),
+    (
+        "addresses the model",
+        re.compile(
+            r"(?:youare|youre|dubist|actas)(?:now|jetzt|nun)?(?:an?|the|eine?n?|der|die)?"
+            r"(?:ai|ki|llm|assistant|assistent|model|modell|sprachmodell|chatbot|factchecker|faktenprüfer)"
+        ),
+    ),
+    (
+        "tells the reader how to judge a claim",
+        re.compile(
+            r"(?:claims?|statements?|behauptung\w{0,2}|aussage\w{0,2})(?:als|as)(?:supported|true|belegt|wahr)"
+        ),
+    ),
+    ("imitates the model's JSON reply", re.compile(r"(?:statements|verdict)\W*:")),
 )
 
 
@@ -151,18 +185,25 @@ class Flag:
     reason: str
 
 
-#: A sentence that starts with one of the prompt's own upper-case labels (prompts/*.md) imitates the prompt.
-_LEADING_LABEL = re.compile(r"^\W{0,3}(?:CLAIM|ANSWER|QUESTION|SOURCE SENTENCES?|BEHAUPTUNG)\s*:")
+#: The prompt's own upper-case labels (prompts/*.md) in a source sentence imitate the prompt. (German
+#: fact-check formats such as "BEHAUPTUNG: … BEWERTUNG: …" are not the prompt's labels and stay evidence.)
+_PROMPT_LABEL = re.compile(r"\b(?:CLAIM|ANSWER|QUESTION|SOURCE SENTENCES?)\s*:")
 
 
 def screen(text: str) -> Flag | None:
     """A :class:`Flag` when ``text`` is an instruction to a model or imitates its reply or prompt."""
     if _SPECIAL_TOKEN.search(text):
         return Flag("carries a chat template token")
-    if _LEADING_LABEL.search(unicodedata.normalize("NFKC", _INVISIBLE.sub("", text)).translate(_CONFUSABLES)):
+    if _PROMPT_LABEL.search(unicodedata.normalize("NFKC", _INVISIBLE.sub("", text)).translate(_CONFUSABLES)):
         return Flag("imitates the prompt's labels")
-    seen = normalize_for_screen(text)
+    # An invisible character may hide inside a word or stand for the space between two: read it both ways.
+    readings = {normalize_for_screen(text), normalize_for_screen(text, invisible_as=" ")}
     for reason, pattern in _RULES:
-        if pattern.search(seen):
+        if any(pattern.search(seen) for seen in readings):
             return Flag(reason)
+    if _INVISIBLE.search(text):
+        squashed = re.sub(r"[^\w:]", "", normalize_for_screen(text))
+        for reason, pattern in _SQUASHED_RULES:
+            if pattern.search(squashed):
+                return Flag(reason)
     return None

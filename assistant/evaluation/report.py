@@ -333,6 +333,10 @@ def to_markdown(report: dict[str, Any], title: str) -> str:
     if "partially_supported" in report:
         p = report["partially_supported"]
         lines += ["", f"WiCE partially_supported ({p['n_items']} claims), predicted: {p['predicted']}"]
+    if report.get("injection"):
+        from .injection_suite import markdown_lines
+
+        lines += markdown_lines(report["injection"])
     if report.get("gate"):
         lines += ["", "### Quality gate", "", "| metric | value | threshold | ok |", "|---|---|---|---|"]
         for g in report["gate"]:

@@ -330,21 +330,44 @@ def ingest(
     )
     # On a terminal a live bar of sentences; in a log (not a terminal) a line every 10% of the files.
     lines = StageProgress() if not err.is_terminal else None
-    with progress:
-        task = progress.add_task("ingesting", total=None)
+    counts = {"files": 0, "done": 0}
 
-        def on_start(name: str, _chars: int) -> None:
-            progress.update(task, description=escape(name))
+    def on_files(n: int) -> None:
+        counts["files"] = n
+        if lines:
+            lines.stage("ingesting files", n)
 
-        report = ingest_paths(
-            app.store,
-            app.embeddings,
-            paths,
-            on_start=on_start,
-            on_progress=lambda n: progress.advance(task, n),
-            on_files=(lambda n: lines.stage("ingesting files", n)) if lines else None,
-            on_file_done=lines.advance if lines else None,
+    def on_file_done() -> None:
+        counts["done"] += 1
+        if lines:
+            lines.advance()
+
+    try:
+        with progress:
+            task = progress.add_task("ingesting", total=None)
+
+            def on_start(name: str, _chars: int) -> None:
+                progress.update(task, description=escape(name))
+
+            report = ingest_paths(
+                app.store,
+                app.embeddings,
+                paths,
+                on_start=on_start,
+                on_progress=lambda n: progress.advance(task, n),
+                on_files=on_files,
+                on_file_done=on_file_done,
+            )
+    except KeyboardInterrupt:
+        err.print(
+            f"interrupted after {counts['done']} of {counts['files']} files: each document is either "
+            "committed whole or not at all; run the same command again to finish (unchanged files are "
+            "skipped)",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
         )
+        raise typer.Exit(130) from None
     if as_json:
         print(json.dumps({"documents": [o.__dict__ for o in report.outcomes], "errors": report.errors}))
     else:

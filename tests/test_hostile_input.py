@@ -155,3 +155,21 @@ def test_a_truncated_index_is_reported_not_replaced(run, tmp_path):
     assert code == 3 and "damaged" in err and "chroma.sqlite3 is empty" in err
     assert "no documents" not in out
     assert db.stat().st_size == 0  # left as it was, for the user to restore
+
+
+def test_ctrl_c_during_ingest_says_what_was_done(run, monkeypatch, tmp_path):
+    from assistant import cli
+
+    real = cli.ingest_paths
+
+    def interrupted(store, embeddings, paths, **callbacks):
+        callbacks["on_files"](2)
+        real(store, embeddings, paths[:1], on_file_done=callbacks["on_file_done"])
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "ingest_paths", interrupted)
+    other = tmp_path / "b.txt"
+    other.write_text("Ein zweiter Text. Mit zwei Sätzen.", "utf-8")
+    code, _, err = run("ingest", str(SEED), str(other))
+    assert code == 130
+    assert "interrupted after 1 of 2 files" in err and "run the same command again" in err

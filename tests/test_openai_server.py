@@ -344,3 +344,62 @@ def test_a_key_unknown_to_us_is_masked_too():
 
     assert "sk-other" not in scrub("failed for key Bearer sk-otherkey123456 at proxy")
     assert scrub("api_key=abcd1234efgh&x=1") == "api_key=***&x=1"
+
+
+def test_a_planted_key_appears_in_no_output_and_nowhere_in_the_state_folder(tmp_path, monkeypatch, capsys):
+    """check, batch, eval and chat against an endpoint that echoes the key in its error body."""
+    import io
+    import subprocess
+    import sys
+
+    from assistant import cli
+    from assistant.config import resolve_settings
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("FACTCHECK_HOME", str(home))
+    monkeypatch.setenv("FACTCHECK_EMBEDDER", "fake")
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    monkeypatch.setattr(openai_compat, "MAX_RETRIES", 0)
+
+    def app_with_fake_embeddings(**flags):
+        app = App(resolve_settings(**flags))
+        app.__dict__["embeddings"] = FakeEmbeddings()
+        return app
+
+    monkeypatch.setattr(cli, "_app", app_with_fake_embeddings)
+    claims = tmp_path / "claims.txt"
+    claims.write_text("Mike Lee ist Senator aus Texas.\n", "utf-8")
+    dataset = tmp_path / "gold.jsonl"
+    dataset.write_text(
+        json.dumps({"id": "k1", "kind": "claim", "claim": CLAIM, "label": "refuted", "lang": "de",
+                    "evidence": [], "doc": SEED.name}) + "\n",
+        "utf-8",
+    )  # fmt: skip
+    echo = {"error": {"message": f"quota exceeded for key Bearer {KEY} (org {KEY[:12]}…)"}}
+    shown: list[str] = []
+    with FakeOpenAI([(500, echo)]) as server:
+        remote = ["--backend", "openai", "--model", "qwen", "--base-url", server.base_url]
+        runs = [
+            ["ingest", str(SEED)],
+            ["check", *remote, CLAIM],
+            ["check", "--json", *remote, CLAIM],
+            ["check", *remote, "--file", str(claims)],
+            ["eval", str(dataset), "--corpus", str(SEED), "--compare-embedders", "", "--report-json",
+             str(home / "reports" / "r.json"), *remote],
+            ["chat", *remote],
+            ["check", "--api-key", KEY + "-flag", *remote, CLAIM],
+        ]  # fmt: skip
+        for args in runs:
+            monkeypatch.setattr(sys, "argv", ["factcheck", *args])
+            monkeypatch.setattr(sys, "stdin", io.StringIO(f"{CLAIM}\n"))
+            with pytest.raises(SystemExit):
+                cli.main()
+            captured = capsys.readouterr()
+            shown.append(captured.out + captured.err)
+    transcript = "\n".join(shown)
+    assert "HTTP 500" in transcript  # the errors were shown, with the key masked
+    assert KEY not in transcript and "0123456789abcdef" not in transcript
+    found = subprocess.run(
+        ["grep", "-r", "-l", "0123456789abcdef", str(tmp_path)], capture_output=True, text=True
+    )
+    assert found.stdout == "", f"key found in {found.stdout}"

@@ -102,7 +102,7 @@ eval: setup
 # thresholds. Reports go to index/reports/ (not tracked).
 eval-ci: setup
 	$(BIN)/factcheck eval evals/seed_claims.jsonl --corpus seeds/ --split test --thresholds evals/thresholds.toml \
-		--report-json index/reports/seed-test.json --report-md index/reports/seed-test.md
+		--injection-suite --report-json index/reports/seed-test.json --report-md index/reports/seed-test.md
 
 bench: setup
 	$(BIN)/python evals/benchmark.py

@@ -23,6 +23,7 @@ from .check import Checker
 from .documents import MAX_FILE_BYTES, decode_text
 from .errors import ConfigError, EndpointError, FactCheckError, InputError, StoreError
 from .schemas import CheckResult
+from .secrets import scrub_line
 
 CLAIM_SUFFIXES = (".txt", ".jsonl")
 #: Errors that would fail every remaining claim too: the batch stops instead of recording each one.
@@ -150,7 +151,7 @@ def check_many(
         except OUTAGES:
             raise
         except FactCheckError as exc:
-            return {"id": c.id, "claim": c.claim, "error": " ".join(str(exc).split())}
+            return {"id": c.id, "claim": c.claim, "error": scrub_line(str(exc))}
         return _result_line(c.id, result)
 
     def record(line: dict[str, Any], out: Any) -> None:

@@ -46,6 +46,7 @@ from .render import (
     verdict_text,
 )
 from .schemas import CheckResult, Evidence, Retrieved, Statement
+from .secrets import scrub_line
 
 T = TypeVar("T")
 Kind = Literal["claim", "question"]
@@ -142,8 +143,8 @@ def looks_like_followup(text: str) -> bool:
 
 
 def one_line(exc: BaseException) -> str:
-    """An exception's message on one line."""
-    return " ".join(str(exc).split()) or type(exc).__name__
+    """An exception's message on one line, with any key masked."""
+    return scrub_line(str(exc)) or type(exc).__name__
 
 
 # ---- answers -------------------------------------------------------------------------------------
@@ -312,7 +313,7 @@ class ChatSession:
 
     def error(self, message: str | BaseException) -> None:
         """Print ``error: …`` on one line."""
-        text = one_line(message) if isinstance(message, BaseException) else message
+        text = one_line(message) if isinstance(message, BaseException) else scrub_line(message)
         self.say(Text.assemble(("error: ", "bold red"), text))
 
     @contextmanager
@@ -453,7 +454,14 @@ class ChatSession:
         """Run a turn in a worker thread with a stage spinner; Ctrl-C abandons it (KeyboardInterrupt)."""
         _register_stage_hook()
         with self.status("retrieving…") as update:
-            return in_thread(fn, handler=_StageHandler(update, model_stage)).result()
+            future = in_thread(fn, handler=_StageHandler(update, model_stage))
+            try:
+                return future.result()
+            except KeyboardInterrupt:
+                # Stop the abandoned generation too, or it keeps the CPU and the next turn waits for it.
+                if "chat" in self.app.__dict__:
+                    self.app.chat.cancel()
+                raise
 
     # ---- showing turns
 

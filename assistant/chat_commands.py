@@ -75,7 +75,7 @@ def docs(session: ChatSession, arg: str) -> None:
         return
     table = Table("id", "title", "lang", "sentences", "sha256")
     for d in documents:
-        table.add_row(d.doc_id, d.title, d.lang, str(d.n_sentences), d.sha256[:12])
+        table.add_row(*map(Text, (d.doc_id, d.title, d.lang, str(d.n_sentences), d.sha256[:12])))
     session.console.print(table)
 
 
@@ -140,7 +140,8 @@ def sources(session: ChatSession, arg: str) -> None:
     result = session.last_turn().result
     table = Table("#", "score", "doc", "sentence", "chars", "text")
     for i, r in enumerate(result.retrieved, 1):
-        table.add_row(str(i), f"{r.score:.3f}", r.doc_id, str(r.sentence_id), f"{r.start}–{r.end}", r.text)
+        cells = (str(i), f"{r.score:.3f}", r.doc_id, str(r.sentence_id), f"{r.start}–{r.end}", r.text)
+        table.add_row(*map(Text, cells))  # source text is data: "[b]" in it is not markup
     session.console.print(table)
 
 

@@ -14,15 +14,20 @@ from typing import Any, Protocol
 
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
+from .errors import InputError
+from .injection import escape_source, screen
 from .llm import StructuredChat, Usage
 from .pipelines import DEFAULT_PIPELINE, Pipeline, get_pipeline
 from .prompts_loader import Prompt, load_prompt
 from .retrieve import SentenceRetriever, document_to_hit
 from .schemas import (
+    MAX_LISTED_COPIES,
     CheckResult,
     Evidence,
     ModelCheckReply,
+    Quarantined,
     Retrieved,
+    SentenceLocation,
     SetAside,
     Statement,
     Verdict,
@@ -34,6 +39,13 @@ from .store import SentenceHit, SentenceStore, StoredDocument
 from .verdict import MemoEmbeddings, VerdictStage
 
 DEFAULT_ANSWER_PROMPT = "answer.v1"
+#: The longest claim or question checked: a claim is a sentence or two; a pasted article is refused with a
+#: message instead of being cut or overflowing the model's context.
+MAX_CLAIM_CHARS = 2000
+#: Tokens reserved for the model's reply (StructuredChat.ask's default).
+REPLY_TOKENS = 600
+#: Retrieval rounds the screen may ask for more sentences in place of flagged ones.
+SCREEN_ROUNDS = 3
 
 
 @dataclass
@@ -46,6 +58,30 @@ class _Judged:
     #: A claim to check (the scope stage applies) rather than a question to answer.
     is_claim: bool = True
     timings_ms: dict[str, float] = field(default_factory=dict)
+    quarantined: list[Quarantined] = field(default_factory=list)
+    context_dropped: int = 0
+
+
+def _screen_hits(hits: list[SentenceHit]) -> tuple[list[SentenceHit], list[Quarantined]]:
+    """Hits split into those kept and those the injection screen sets aside (with the reason)."""
+    kept: list[SentenceHit] = []
+    flagged: list[Quarantined] = []
+    for h in hits:
+        flag = screen(h.text)
+        if flag is None:
+            kept.append(h)
+        else:
+            flagged.append(
+                Quarantined(
+                    doc_id=h.doc_id,
+                    sentence_id=h.sentence_index,
+                    start=h.start,
+                    end=h.end,
+                    text=h.text,
+                    reason=flag.reason,
+                )
+            )
+    return kept, flagged
 
 
 def aggregate_verdict(verdicts: list[Verdict]) -> Verdict:
@@ -152,6 +188,11 @@ class Checker:
         history: list[dict[str, str]] | None = None,
         search_text: str | None = None,
     ) -> CheckResult:
+        if len(text.strip()) > MAX_CLAIM_CHARS:
+            raise InputError(
+                f"the text to check has {len(text.strip())} characters; at most {MAX_CLAIM_CHARS} are "
+                "checked at once: split it into shorter claims"
+            )
         self._docs.clear()  # documents may have been re-ingested since the last call
         return self.chain.invoke(
             {
@@ -168,31 +209,78 @@ class Checker:
 
     def _retrieve(self, inputs: dict[str, Any]) -> dict[str, Any]:
         t0 = time.perf_counter()
-        docs = self.retriever.invoke(inputs["search"], k=inputs["k"], doc_id=inputs["doc_id"])
-        return {"hits": [document_to_hit(d) for d in docs], "ms": (time.perf_counter() - t0) * 1000}
+        k: int = inputs["k"]
+        want = k
+        quarantined: list[Quarantined] = []
+        for _ in range(SCREEN_ROUNDS + 1):
+            docs = self.retriever.invoke(inputs["search"], k=want, doc_id=inputs["doc_id"])
+            hits = [document_to_hit(d) for d in docs]
+            if not self.pipeline.screen:
+                break
+            kept, quarantined = _screen_hits(hits)
+            # More sentences in place of the flagged ones, so the prompt is what the clean text would give.
+            if len(kept) >= k or len(hits) < want:
+                hits = kept
+                break
+            want = k + len(quarantined)
+            hits = kept
+        return {"hits": hits[:k], "quarantined": quarantined, "ms": (time.perf_counter() - t0) * 1000}
 
     def _judge(self, inputs: dict[str, Any]) -> _Judged:
         claim: str = inputs["claim"]
         hits: list[SentenceHit] = inputs["hits"]["hits"]
         prompt: Prompt = inputs["prompt"]
-        variables: dict[str, Any] = {
-            "claim": claim,
-            "sentences": [{"number": i + 1, "text": h.text} for i, h in enumerate(hits)],
-        }
-        if inputs["history"] is not None:
-            variables["history"] = inputs["history"]
-        system, user = prompt.render(**variables)
+        system, user, shown = self._fit(prompt, claim, hits, inputs["history"])
         t0 = time.perf_counter()
-        reply, usage = self.chat.ask(system, user, ModelCheckReply, prompt_id=prompt.id)
+        reply, usage = self.chat.ask(
+            system, user, ModelCheckReply, prompt_id=prompt.id, max_tokens=REPLY_TOKENS
+        )
         return _Judged(
             prompt_id=prompt.id,
             claim=claim,
-            hits=hits,
+            hits=hits[:shown],
             reply=reply,
             usage=usage,
             is_claim=prompt is self.prompt,
             timings_ms={"retrieve": inputs["hits"]["ms"], "llm": (time.perf_counter() - t0) * 1000},
+            quarantined=inputs["hits"]["quarantined"],
+            context_dropped=len(hits) - shown,
         )
+
+    def _fit(
+        self,
+        prompt: Prompt,
+        claim: str,
+        hits: list[SentenceHit],
+        history: list[dict[str, str]] | None,
+    ) -> tuple[str, str, int]:
+        """The rendered prompt with as many of the best sentences as fit the model's context window.
+
+        Source text is escaped (``escape_source``): it cannot leave its line or imitate the prompt's labels
+        or the reply's JSON. Lower-ranked sentences are left out first; a claim that does not fit even
+        with no sentence is refused.
+        """
+        shown = len(hits)
+        while True:
+            variables: dict[str, Any] = {
+                "claim": claim,
+                "sentences": [
+                    {"number": i + 1, "text": escape_source(h.text)} for i, h in enumerate(hits[:shown])
+                ],
+            }
+            if history is not None:
+                variables["history"] = [
+                    {"question": t["question"], "answer": escape_source(t["answer"])} for t in history
+                ]
+            system, user = prompt.render(**variables)
+            if self.chat.fits(system, user, max_tokens=REPLY_TOKENS):
+                return system, user, shown
+            if shown == 0:
+                raise InputError(
+                    "the text to check does not fit the model's context of "
+                    f"{self.chat.context_tokens} tokens: shorten it"
+                )
+            shown -= 1
 
     def _assemble(self, judged: _Judged) -> CheckResult:
         t0 = time.perf_counter()
@@ -257,6 +345,13 @@ class Checker:
                     end=h.end,
                     text=h.text,
                     score=h.score,
+                    copies=len(h.also),
+                    also=[
+                        SentenceLocation(
+                            doc_id=a.doc_id, sentence_id=a.sentence_index, start=a.start, end=a.end
+                        )
+                        for a in h.also[:MAX_LISTED_COPIES]
+                    ],
                 )
                 for h in judged.hits
             ],
@@ -272,6 +367,8 @@ class Checker:
                 "cached": int(judged.usage.cached),
             },
             schema_failures=judged.usage.schema_failures,
+            quarantined=judged.quarantined,
+            context_dropped=judged.context_dropped,
         )
 
     def _claim_confidence(self, statements: list[Statement], verdict: Verdict, is_claim: bool) -> float:

@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.live import Live
 from rich.markdown import Markdown
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -41,7 +42,9 @@ from .errors import FactCheckError, InputError
 from .html_report import check_report_html, eval_report_html, write_html
 from .ingest import ingest_paths
 from .render import render_result
+from .retrieve import MAX_K
 from .schemas import CheckResult
+from .secrets import scrub_line
 from .stages import reporting_stages
 
 cli = typer.Typer(
@@ -78,7 +81,7 @@ BaseUrlOpt = Annotated[
 ApiKeyOpt = Annotated[
     str | None, typer.Option("--api-key", help="API key (prefer env OPENAI_API_KEY).", show_default=False)
 ]
-KOpt = Annotated[int | None, typer.Option("-k", help="Sentences to retrieve (default 5).", min=1, max=50)]
+KOpt = Annotated[int | None, typer.Option("-k", help="Sentences to retrieve (default 5).", min=1, max=MAX_K)]
 PipelineOpt = Annotated[
     str | None,
     typer.Option("--pipeline", help="Pipeline version, e.g. check.v1 or check.v2 (env FACTCHECK_PIPELINE)."),
@@ -480,12 +483,13 @@ def _check_file(
             + f" → {out_path}",
             highlight=False,
             soft_wrap=True,
+            markup=False,
         )
     if html is not None:  # every result in the file, this run's and earlier ones
         lines = [json.loads(line) for line in out_path.read_text("utf-8").splitlines() if line.strip()]
         _write_check_html(app, html, [CheckResult.model_validate(r) for r in lines if "verdict" in r])
     if summary.failed:
-        err.print(f"{summary.failed} claim(s) failed (see {out_path}); run again to retry them")
+        err.print(f"{summary.failed} claim(s) failed (see {out_path}); run again to retry them", markup=False)
         raise typer.Exit(1)
 
 
@@ -515,28 +519,51 @@ def ingest(
     )
     # On a terminal a live bar of sentences; in a log (not a terminal) a line every 10% of the files.
     lines = StageProgress() if not err.is_terminal else None
-    with progress:
-        task = progress.add_task("ingesting", total=None)
+    counts = {"files": 0, "done": 0}
 
-        def on_start(name: str, _chars: int) -> None:
-            progress.update(task, description=name)
+    def on_files(n: int) -> None:
+        counts["files"] = n
+        if lines:
+            lines.stage("ingesting files", n)
 
-        report = ingest_paths(
-            app.store,
-            app.embeddings,
-            paths,
-            on_start=on_start,
-            on_progress=lambda n: progress.advance(task, n),
-            on_files=(lambda n: lines.stage("ingesting files", n)) if lines else None,
-            on_file_done=lines.advance if lines else None,
+    def on_file_done() -> None:
+        counts["done"] += 1
+        if lines:
+            lines.advance()
+
+    try:
+        with progress:
+            task = progress.add_task("ingesting", total=None)
+
+            def on_start(name: str, _chars: int) -> None:
+                progress.update(task, description=escape(name))
+
+            report = ingest_paths(
+                app.store,
+                app.embeddings,
+                paths,
+                on_start=on_start,
+                on_progress=lambda n: progress.advance(task, n),
+                on_files=on_files,
+                on_file_done=on_file_done,
+            )
+    except KeyboardInterrupt:
+        err.print(
+            f"interrupted after {counts['done']} of {counts['files']} files: each document is either "
+            "committed whole or not at all; run the same command again to finish (unchanged files are "
+            "skipped)",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
         )
+        raise typer.Exit(130) from None
     if as_json:
         print(json.dumps({"documents": [o.__dict__ for o in report.outcomes], "errors": report.errors}))
     else:
         for o in report.outcomes:
-            out.print(f"{o.action:>9}  {o.doc_id}  ({o.n_sentences} sentences)")
+            out.print(Text(f"{o.action:>9}  {o.doc_id}  ({o.n_sentences} sentences)"), highlight=False)
         for e in report.errors:
-            err.print(f"[red]skipped[/red]  {e}", soft_wrap=True, highlight=False)
+            err.print(Text.assemble(("skipped", "red"), "  ", scrub_line(e)), soft_wrap=True, highlight=False)
     if not report.ok:
         raise typer.Exit(2)
 
@@ -571,11 +598,14 @@ def docs(
         )
         return
     if not documents:
-        out.print(f"no documents in {app.settings.index}; add some with `factcheck ingest PATH`")
+        out.print(
+            f"no documents in {app.settings.index}; add some with `factcheck ingest PATH`", markup=False
+        )
         return
     table = Table("id", "title", "lang", "sentences", "sha256")
     for d in documents:
-        table.add_row(d.doc_id, d.title, d.lang, str(d.n_sentences), d.sha256[:12])
+        # Titles and ids are data: "[video]" or "[/b]" in them is text, not rich markup.
+        table.add_row(*map(Text, (d.doc_id, d.title, d.lang, str(d.n_sentences), d.sha256[:12])))
     out.print(table)
 
 
@@ -596,7 +626,7 @@ def remove(
     assert doc_id is not None
     with app.store.write_lock():
         app.store.delete_document(doc_id)
-    out.print(f"removed {doc_id}")
+    out.print(f"removed {doc_id}", markup=False)
 
 
 @cli.command()
@@ -614,7 +644,7 @@ def prepare(
     from .llm.runtime_check import verify_runtime
 
     path = ensure_model(app.settings.model_dir, _assembly_progress())
-    out.print(f"model ready: {path}", soft_wrap=True)
+    out.print(f"model ready: {path}", soft_wrap=True, markup=False, highlight=False)
     with err.status("testing the llama.cpp runtime on a multi-token decode…"):
         ran = verify_runtime(path, force=recheck)
     out.print("runtime verified: test decode passed" + ("" if ran else " (cached for this build and model)"))
@@ -671,6 +701,13 @@ def eval_(
     retrieval_only: Annotated[
         bool, typer.Option("--retrieval-only", help="Score retrieval only; load no LLM.")
     ] = False,
+    injection_suite: Annotated[
+        bool,
+        typer.Option(
+            "--injection-suite",
+            help="Also check hostile variants of the corpus article; the report counts verdict flips.",
+        ),
+    ] = False,
     k: KOpt = None,
     pipeline: PipelineOpt = None,
     home: HomeOpt = None,
@@ -722,6 +759,20 @@ def eval_(
             on_progress=progress.advance,
         )
         records = runner.run()
+        suite = None
+        if injection_suite and chat is not None:
+            from .evaluation.injection_suite import N_VARIANTS, run_injection_suite
+
+            progress.stage("injection suite", N_VARIANTS)
+            suite = run_injection_suite(
+                data,
+                app.settings.embedder,
+                app.embeddings,
+                chat,
+                app.settings.pipeline,
+                app.settings.k,
+                on_progress=progress.advance,
+            )
     config = {
         "dataset": str(dataset),
         "format": fmt,
@@ -735,6 +786,10 @@ def eval_(
         "backend": app.settings.backend,
     }
     report = build_report(records, config)
+    # None when the suite did not run, so a gate that requires it fails instead of passing unseen.
+    report["injection_flips"] = suite.flips if suite is not None else None
+    if suite is not None:
+        report["injection"] = suite.as_json()
     gate = check_thresholds(report, thresholds) if thresholds else []
     report["gate"] = gate
     write_reports(report, report_json, report_md, title=data.name)
@@ -803,23 +858,8 @@ def _resolve_doc(app: App, name: str | None) -> str | None:
         return None
     found = app.store.find_document(name)
     if found is None:
-        raise FactCheckError(f"no document {name!r} in the index; `factcheck docs` lists them")
+        raise InputError(f"no document {name!r} in the index; `factcheck docs` lists them")
     return found.doc_id
-
-
-def _scrub(message: str) -> str:
-    """Remove any API key from a message before it is shown."""
-    key = os.environ.get("OPENAI_API_KEY")
-    for arg_key in _argv_keys():
-        message = message.replace(arg_key, "***")
-    if key and len(key) >= 4:
-        message = message.replace(key, "***")
-    return " ".join(message.split())
-
-
-def _argv_keys() -> list[str]:
-    argv = sys.argv
-    return [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--api-key" and len(argv[i + 1]) >= 4]
 
 
 def main() -> None:
@@ -828,7 +868,9 @@ def main() -> None:
         rc = cli(standalone_mode=False)
         sys.exit(rc if isinstance(rc, int) else 0)
     except FactCheckError as exc:
-        err.print(f"[bold red]error:[/bold red] {_scrub(str(exc))}", highlight=False, soft_wrap=True)
+        err.print(
+            Text.assemble(("error: ", "bold red"), scrub_line(str(exc))), highlight=False, soft_wrap=True
+        )
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
@@ -837,7 +879,7 @@ def main() -> None:
         if hasattr(exc, "show"):
             exc.show()
         else:
-            err.print(f"error: {exc.format_message()}", highlight=False, soft_wrap=True)
+            err.print(f"error: {exc.format_message()}", highlight=False, soft_wrap=True, markup=False)
         sys.exit(exc.exit_code)
     except (click.exceptions.Abort, typer.Abort, KeyboardInterrupt):
         err.print("interrupted")

@@ -16,7 +16,7 @@ from typing import Any
 from .embeddings import DEFAULT_EMBEDDER
 from .errors import ConfigError
 from .pipelines import DEFAULT_PIPELINE, get_pipeline
-from .retrieve import DEFAULT_K
+from .retrieve import DEFAULT_K, MAX_K
 
 #: Variables read from the environment, by setting name.
 ENV = {
@@ -74,6 +74,12 @@ def resolve_settings(**flags: Any) -> Settings:
     env = os.environ
 
     home = Path(flags.get("home") or env.get(ENV["home"]) or "index")
+    existing = next((p for p in (home, *home.absolute().parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        where = "is a file" if existing == home else f"cannot be created: {existing} is a file"
+        raise ConfigError(
+            f"state folder {home} {where}, not a folder: pass another --home (or FACTCHECK_HOME)"
+        )
     file_conf = _read_config_file(home / "config.toml")
 
     def pick(name: str, default: Any = None) -> Any:
@@ -87,12 +93,7 @@ def resolve_settings(**flags: Any) -> Settings:
     if chroma_url and flags.get("index"):
         raise ConfigError("give either --index (a folder) or --chroma-url (a server), not both")
     location = str(chroma_url) if chroma_url else str(index_path or home / "chroma")
-    try:
-        k = int(pick("k", DEFAULT_K))
-    except ValueError:
-        raise ConfigError(f"k must be a whole number, got {pick('k')!r}") from None
-    if k < 1:
-        raise ConfigError("k must be at least 1")
+    k = parse_k(pick("k", DEFAULT_K))
     return Settings(
         home=home,
         index=location,
@@ -110,16 +111,50 @@ def resolve_settings(**flags: Any) -> Settings:
     )
 
 
-def _read_config_file(path: Path) -> dict[str, Any]:
-    if not path.exists():
-        return {}
+def parse_k(value: Any) -> int:
+    """``k`` from a flag, the config file or the environment: a whole number from 1 to ``MAX_K``.
+
+    ``2.7``, ``true`` or ``[1, 2]`` are refused rather than truncated or crashed on.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ConfigError(f"k must be a whole number from 1 to {MAX_K}, got {value!r}")
     try:
+        k = int(value.strip()) if isinstance(value, str) else value
+    except ValueError:
+        raise ConfigError(f"k must be a whole number from 1 to {MAX_K}, got {value!r}") from None
+    if not 1 <= k <= MAX_K:
+        raise ConfigError(f"k must be a whole number from 1 to {MAX_K}, got {k}")
+    return k
+
+
+#: Settings a config file may hold as text (k and cache have their own types).
+_TEXT_SETTINGS = ("index", "chroma_url", "embedder", "backend", "model_dir", "pipeline", "model", "base_url")
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    try:
+        if not path.is_file():
+            if path.exists():
+                raise ConfigError(f"{path} is not a file")
+            return {}
         data = tomllib.loads(path.read_text("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+        raise ConfigError(f"{path}: not valid TOML ({' '.join(str(exc).split())})") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     if "api_key" in data:
         raise ConfigError(f"{path}: do not store api_key in a config file; set OPENAI_API_KEY instead")
     unknown = set(data) - {f.name for f in fields(Settings)} - {"chroma_url"}
     if unknown:
         raise ConfigError(f"{path}: unknown setting(s): {', '.join(sorted(unknown))}")
+    for name in _TEXT_SETTINGS:
+        if name in data and not isinstance(data[name], str):
+            raise ConfigError(f"{path}: {name} must be a string, got {data[name]!r}")
+    if "cache" in data and not isinstance(data["cache"], bool | str):
+        raise ConfigError(f"{path}: cache must be true or false, got {data['cache']!r}")
+    if "k" in data:
+        try:
+            parse_k(data["k"])
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
     return data

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,15 +33,77 @@ class SourceDocument:
 
 
 def doc_id_for(path: Path) -> str:
-    """A stable id from the file name: readable, and the same wherever the corpus is checked out."""
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", path.name).strip("-")
-    return stem or "document"
+    """A stable id from the file name: readable, and the same wherever the corpus is checked out.
+
+    Letters of any script are kept (``中国.txt`` stays ``中国.txt``; NFC, so a name from macOS's NFD file
+    system gives the same id), other characters become ``-``. A name with no letter or digit at all gets
+    a short hash of the name, so two such files still get different ids.
+    """
+    name = unicodedata.normalize("NFC", path.name)
+    stem = re.sub(r"[^\w.-]+", "-", name).strip("-")
+    if not any(ch.isalnum() for ch in Path(name).stem):
+        digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:10]
+        suffix = Path(name).suffix
+        if not re.fullmatch(r"\.\w+", suffix):
+            suffix = ""
+        return f"document-{digest}{suffix}"
+    return stem
+
+
+def disambiguated_id(doc_id: str, path: str) -> str:
+    """The id for a second file whose name gives ``doc_id`` already taken by a file in another folder.
+
+    The folder's absolute path, hashed, goes between stem and suffix (``report-1a2b3c4d.txt``): stable for
+    that file across runs, and different for every folder.
+    """
+    folder = str(Path(path).resolve().parent)
+    digest = hashlib.sha256(folder.encode("utf-8", "surrogateescape")).hexdigest()[:8]
+    p = Path(doc_id)
+    return f"{p.stem}-{digest}{p.suffix}"
+
+
+#: Formats recognised by their first bytes, so the error says what the file is and how to convert it.
+_MAGIC = (
+    (b"%PDF-", "a PDF file; extract its text first, e.g. `pdftotext FILE out.txt`"),
+    (b"PK\x03\x04", "a zip container (.docx, .odt, .epub …); save or export it as plain text (.txt) first"),
+    (b"\xd0\xcf\x11\xe0", "a legacy Office document (.doc); save it as plain text (.txt) first"),
+    (b"{\\rtf", "an RTF document; save it as plain text (.txt) first"),
+)
+
+
+def _utf16_hint(raw: bytes) -> str | None:
+    """The UTF-16 variant when the bytes look like UTF-16 text (a BOM, or NULs in every other byte)."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    sample = raw[:4096]
+    if len(sample) >= 8:
+        even, odd = sample[0::2], sample[1::2]
+        if odd.count(0) > 0.4 * len(odd) and even.count(0) == 0:
+            return "utf-16le"
+        if even.count(0) > 0.4 * len(even) and odd.count(0) == 0:
+            return "utf-16be"
+    return None
 
 
 def decode_text(raw: bytes, path: str) -> str:
-    """Decode bytes as UTF-8, dropping a BOM; refuse binary or non-UTF-8 content with a clear message."""
-    if b"\x00" in raw[:8192]:
-        raise InputError(f"{path}: looks like a binary file (NUL bytes); only UTF-8 text is accepted")
+    """Decode bytes as UTF-8, dropping a BOM; refuse binary or non-UTF-8 content with a clear message.
+
+    The whole file is checked for NUL bytes (not only its start), and a PDF, Office document or UTF-16
+    file is named as such, with how to convert it.
+    """
+    for magic, what in _MAGIC:
+        if raw.startswith(magic):
+            raise InputError(f"{path}: {what}; only UTF-8 text is accepted")
+    utf16 = _utf16_hint(raw)
+    if utf16:
+        raise InputError(
+            f"{path}: UTF-16 text; convert it to UTF-8 first, e.g. `iconv -f {utf16} -t utf-8 FILE > out.txt`"
+        )
+    if b"\x00" in raw:
+        raise InputError(
+            f"{path}: looks like a binary file (NUL byte at offset {raw.index(0)}); "
+            "only UTF-8 text is accepted"
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -90,7 +153,10 @@ def load_document(path: Path, *, lang: str | None = None) -> SourceDocument:
         raise InputError(
             f"{path}: {size / 1e6:.1f} MB is larger than the {MAX_FILE_BYTES // 2**20} MiB limit"
         )
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     text = decode_text(raw, str(path))
     if not text.strip():
         raise InputError(f"{path}: file is empty")
@@ -104,11 +170,26 @@ def load_document(path: Path, *, lang: str | None = None) -> SourceDocument:
     )
 
 
-def expand_paths(paths: list[Path]) -> list[Path]:
-    """Files named directly, plus every .txt/.md file under folders (recursively, sorted, hidden skipped)."""
+def expand_paths(paths: list[Path], errors: list[str] | None = None) -> list[Path]:
+    """Files named directly, plus every .txt/.md file under folders (recursively, sorted, hidden skipped).
+
+    With ``errors``, a missing path or an empty folder is recorded there and the others are still
+    expanded; without it, the first one raises :class:`InputError`.
+    """
     out: list[Path] = []
     for p in paths:
-        if p.is_dir():
+        try:
+            out.extend(_expand_one(p))
+        except InputError as exc:
+            if errors is None:
+                raise
+            errors.append(str(exc))
+    return out
+
+
+def _expand_one(p: Path) -> list[Path]:
+    if p.is_dir():
+        try:
             found = sorted(
                 f
                 for f in p.rglob("*")
@@ -116,11 +197,11 @@ def expand_paths(paths: list[Path]) -> list[Path]:
                 and f.suffix.lower() in SUPPORTED_SUFFIXES
                 and not any(part.startswith(".") for part in f.relative_to(p).parts)
             )
-            if not found:
-                raise InputError(f"{p}: folder holds no .txt or .md files")
-            out.extend(found)
-        else:
-            if not p.exists():
-                raise InputError(f"{p}: no such file or folder")
-            out.append(p)
-    return out
+        except OSError as exc:
+            raise InputError(f"{p}: cannot be listed ({exc.strerror or exc})") from None
+        if not found:
+            raise InputError(f"{p}: folder holds no .txt or .md files")
+        return found
+    if not p.exists():
+        raise InputError(f"{p}: no such file or folder")
+    return [p]

@@ -46,11 +46,13 @@ def ingest_paths(
     read, ``on_file_done()`` as each file is committed, skipped or refused, ``on_progress(sentences)`` as
     sentences are stored.
     """
-    files = expand_paths(paths)
+    errors: list[str] = []
+    files = expand_paths(paths, errors)  # a missing path is reported; the others still go in
+    if not files and errors:
+        raise InputError("; ".join(errors))
     if on_files:
         on_files(len(files))
     outcomes: list[IngestOutcome] = []
-    errors: list[str] = []
 
     def documents() -> Iterator[SourceDocument]:
         for path in files:

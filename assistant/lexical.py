@@ -5,6 +5,7 @@ Dense multilingual embeddings blur names and numbers; a lexical match on "2023" 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections import Counter
@@ -76,4 +77,4 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[SentenceHit]], k: int) ->
 
 
 def _with_score(hit: SentenceHit, score: float) -> SentenceHit:
-    return SentenceHit(hit.doc_id, hit.sentence_index, hit.start, hit.end, hit.text, round(score, 6))
+    return dataclasses.replace(hit, score=round(score, 6))

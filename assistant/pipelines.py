@@ -25,6 +25,9 @@ class Pipeline:
     description: str
     #: Whether the scope stage sets aside statements that are not part of the claim (``assistant/scope.py``).
     scope: bool = False
+    #: Whether retrieved sentences that address the model or imitate its reply are set aside before the
+    #: prompt (``assistant/injection.py``), with more sentences retrieved in their place.
+    screen: bool = False
 
 
 PIPELINES: dict[str, Pipeline] = {
@@ -86,9 +89,20 @@ PIPELINES: dict[str, Pipeline] = {
             description="check.v5 with a calibrated claim confidence: verdict.v3's weights plus a Platt "
             "scaling fitted on the dev half's cross-validated claim verdicts (verdict.v4)",
         ),
+        Pipeline(
+            "check.v7",
+            prompt="check.v1",
+            retrieval="dense",
+            verdict_model="verdict.v4",
+            scope=True,
+            screen=True,
+            description="check.v6 with an injection screen: retrieved sentences that address the model or "
+            "imitate its reply or prompt are set aside before the prompt and others retrieved in their "
+            "place; identical to check.v6 when no retrieved sentence is flagged",
+        ),
     )
 }
-DEFAULT_PIPELINE = "check.v6"
+DEFAULT_PIPELINE = "check.v7"
 
 
 def get_pipeline(pipeline_id: str) -> Pipeline:

@@ -98,6 +98,16 @@ def render_result(result: CheckResult, console: Console) -> None:
             )
         )
         blocks.append(Text())
+    if result.quarantined:
+        blocks.append(
+            Text(
+                f"{len(result.quarantined)} retrieved source sentence(s) set aside, never shown to the "
+                "model: "
+                + "; ".join(f"{q.doc_id} sentence {q.sentence_id} ({q.reason})" for q in result.quarantined),
+                style="dim italic",
+            )
+        )
+        blocks.append(Text())
     footer = (
         f"{result.model} · pipeline {result.pipeline or '-'} (prompt {result.prompt_version}) · "
         f"{result.timings_ms.get('total', 0) / 1000:.1f} s"

@@ -11,9 +11,11 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field
 
 from .lexical import BM25, reciprocal_rank_fusion
-from .store import SentenceHit, SentenceStore
+from .store import Location, SentenceHit, SentenceStore
 
 DEFAULT_K = 5
+#: The most sentences a check retrieves (the -k flag, config file and environment share this bound).
+MAX_K = 50
 #: Hybrid retrieval fuses this many dense hits with a lexical search ...
 HYBRID_POOL = 20
 #: ... over every sentence of the (at most) this many best documents of the dense search, so the lexical
@@ -38,7 +40,7 @@ class SentenceRetriever(BaseRetriever):
 
     store: SentenceStore
     embeddings: Embeddings
-    k: int = Field(default=DEFAULT_K, ge=1)
+    k: int = Field(default=DEFAULT_K, ge=1, le=MAX_K)
     doc_id: str | None = None
     mode: RetrievalMode = "dense"
 
@@ -77,6 +79,8 @@ def hit_to_document(hit: SentenceHit) -> Document:
             "start": hit.start,
             "end": hit.end,
             "score": hit.score,
+            # Other documents' (or places') copies of the same text: a repeated line is one hit.
+            "also": [(loc.doc_id, loc.sentence_index, loc.start, loc.end) for loc in hit.also],
         },
     )
 
@@ -91,4 +95,5 @@ def document_to_hit(doc: Document) -> SentenceHit:
         end=int(m["end"]),
         text=doc.page_content,
         score=float(m.get("score", 0.0)),
+        also=tuple(Location(d, int(i), int(a), int(b)) for d, i, a, b in m.get("also", ())),
     )

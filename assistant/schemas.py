@@ -64,8 +64,25 @@ class SetAside(BaseModel):
     reason: str
 
 
+class SentenceLocation(BaseModel):
+    """Another place where a retrieved sentence's text stands (a line the corpus repeats)."""
+
+    doc_id: str
+    sentence_id: int
+    start: int
+    end: int
+
+
+#: At most this many other locations of a repeated sentence are listed in a result (``copies`` counts all).
+MAX_LISTED_COPIES = 20
+
+
 class Retrieved(BaseModel):
-    """A sentence the retriever returned for the claim, with its similarity score."""
+    """A sentence the retriever returned for the claim, with its similarity score.
+
+    A text the corpus repeats (boilerplate) is retrieved once: ``copies`` counts its other locations and
+    ``also`` lists the first ``MAX_LISTED_COPIES`` of them.
+    """
 
     doc_id: str
     sentence_id: int
@@ -73,6 +90,20 @@ class Retrieved(BaseModel):
     end: int
     text: str
     score: float
+    copies: int = 0
+    also: list[SentenceLocation] = Field(default_factory=list)
+
+
+class Quarantined(BaseModel):
+    """A retrieved source sentence set aside before the prompt: it reads as an instruction to the model or
+    imitates the model's reply or prompt. It is never shown to the model, cited or used as a signal."""
+
+    doc_id: str
+    sentence_id: int
+    start: int
+    end: int
+    text: str
+    reason: str
 
 
 class CheckResult(BaseModel):
@@ -92,6 +123,10 @@ class CheckResult(BaseModel):
     timings_ms: dict[str, float]
     usage: dict[str, int] = Field(default_factory=dict)
     schema_failures: int = 0
+    #: Retrieved sentences set aside by the injection screen (pipelines that have one).
+    quarantined: list[Quarantined] = Field(default_factory=list)
+    #: Retrieved sentences left out of the prompt, lowest-ranked first, so it fits the model's context.
+    context_dropped: int = 0
 
 
 def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:

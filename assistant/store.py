@@ -1,18 +1,32 @@
 """The sentence index in Chroma: embedded ``PersistentClient`` by default, ``HttpClient`` for a server.
 
-Two collections:
-- ``sentences``: one record per sentence, with its embedding and metadata
-  (``doc_id``, ``doc_sha``, ``sentence_index``, ``start``, ``end``).
+Three collections (index format 2):
+- ``vectors``: one record per *distinct* sentence text (normalized: NFC, whitespace collapsed), keyed by its
+  hash, with its embedding. A line that every article of a newsroom repeats ("Alle Rechte vorbehalten.")
+  is stored and searched once: many identical vectors degrade an HNSW search (an exact match was missed
+  until n_results=400), and its copies would fill every top-k.
+- ``locations``: one record per sentence of a document (``doc_id``, ``doc_sha``, ``sentence_index``,
+  ``start``, ``end`` and the text's ``key``), without a vector. A search hit is a vector; it maps to all
+  the committed locations of that text.
 - ``documents``: one record per document (full text, path, title, language, sha256). Writing this record
-  is the commit point of an ingest: sentences are written first under the new content hash, then the
-  document record, then sentences of older versions are deleted. A reader only trusts sentences whose
-  ``doc_sha`` equals the committed hash, so an interrupted ingest never shows a half-written document, and
-  the next ingest of that file cleans up what was left.
+  is the commit point of an ingest: vectors and locations are written first under the new content hash,
+  then the document record, then locations of older versions are deleted (and vectors no location uses
+  any more). A reader only trusts locations whose ``doc_sha`` equals the committed hash, so an
+  interrupted ingest never shows a half-written document, and the next ingest of that file cleans up.
+
+An index of format 1 (one ``sentences`` record with a vector per sentence) is migrated on first open,
+under the write lock, reusing its stored vectors: the new collections are written first, the old one is
+deleted last, so an interrupted migration is simply done again.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import os
+import sys
 import time
+import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -24,12 +38,19 @@ from urllib.parse import urlparse
 
 from filelock import FileLock, Timeout
 
-from .documents import SourceDocument
+from .documents import SourceDocument, disambiguated_id
 from .errors import ConfigError, EndpointError, InputError, StoreError
 from .sentences import SPLITTER_VERSION, Sentence, split_sentences
 
-SENTENCES = "sentences"
+#: Format 1's collection of sentences with their vectors; read only to migrate it.
+LEGACY_SENTENCES = "sentences"
+VECTORS = "vectors"
+LOCATIONS = "locations"
 DOCUMENTS = "documents"
+INDEX_FORMAT = 2
+#: HNSW's candidate list when building and searching the vectors (Chroma's default search_ef is 10, which
+#: misses exact matches among many near-identical sentences in tests/test_duplicates.py; 128 does not).
+HNSW_EF = 128
 #: The documents collection stores no meaningful vector; Chroma requires one, so every record gets this.
 _REGISTRY_VECTOR = [1.0]
 #: Sentences per embedding batch and Chroma write during ingest.
@@ -63,8 +84,22 @@ class StoredDocument:
 
 
 @dataclass(frozen=True)
+class Location:
+    """Where a sentence stands: document, index within it, and ``[start, end)`` offsets."""
+
+    doc_id: str
+    sentence_index: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
 class SentenceHit:
-    """A retrieved sentence with its cosine similarity to the query."""
+    """A retrieved sentence with its cosine similarity to the query.
+
+    ``doc_id`` … ``end`` are its first location (by document id, then position); ``also`` holds the other
+    committed locations of the same (normalized) text, when a corpus repeats it.
+    """
 
     doc_id: str
     sentence_index: int
@@ -72,6 +107,23 @@ class SentenceHit:
     end: int
     text: str
     score: float
+    also: tuple[Location, ...] = ()
+
+    @property
+    def locations(self) -> tuple[Location, ...]:
+        """Every location of this text: the first, then ``also``."""
+        return (Location(self.doc_id, self.sentence_index, self.start, self.end), *self.also)
+
+
+def sentence_key(text: str) -> str:
+    """The key of a sentence's text: equal for texts that differ only in Unicode form or whitespace."""
+    normalized = " ".join(unicodedata.normalize("NFC", text).split())
+    return hashlib.sha256(normalized.encode("utf-8")).hexdigest()[:32]
+
+
+def normalized_text(text: str) -> str:
+    """What is embedded for a sentence (the text its key is computed from)."""
+    return " ".join(unicodedata.normalize("NFC", text).split())
 
 
 @dataclass(frozen=True)
@@ -103,13 +155,15 @@ class _PendingDocument:
 class _Chunk:
     """One embedding batch: sentences of one or more documents, and the documents it completes."""
 
-    rows: list[tuple[_PendingDocument, Sentence]] = field(default_factory=list)
+    rows: list[tuple[_PendingDocument, Sentence, str]] = field(default_factory=list)
     finished: list[_PendingDocument] = field(default_factory=list)
     passthrough: list[IngestOutcome | IngestFailure] = field(default_factory=list)
+    #: Distinct texts of the batch whose vector is not stored yet: key -> normalized text.
+    to_embed: dict[str, str] = field(default_factory=dict)
 
     @property
     def texts(self) -> list[str]:
-        return [s.text for _, s in self.rows]
+        return list(self.to_embed.values())
 
 
 def _settings() -> Any:
@@ -140,13 +194,48 @@ def open_client(location: str) -> Any:
             raise EndpointError(f"Chroma server at {location} is unreachable: {_one_line(exc)}") from None
         return client
     path = Path(location)
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"index folder {path} cannot be created: {exc.strerror or _one_line(exc)}") from None
+    _check_not_damaged(path)
     try:
         return chromadb.PersistentClient(path=str(path), settings=_settings())
     except Exception as exc:
         raise StoreError(
             f"index at {path} cannot be opened (corrupt or from another Chroma version): {_one_line(exc)}"
         ) from None
+
+
+#: The file an embedded Chroma index keeps its records in, and how every SQLite file begins.
+_SQLITE_FILE = "chroma.sqlite3"
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def _check_not_damaged(path: Path) -> None:
+    """Refuse an index whose database is empty, not SQLite, or gone while its vector files remain.
+
+    Chroma would silently start a new, empty index over it, and the user's documents would be gone
+    without a word.
+    """
+    db = path / _SQLITE_FILE
+    try:
+        if db.exists():
+            with db.open("rb") as fh:
+                head = fh.read(len(_SQLITE_MAGIC))
+            if head != _SQLITE_MAGIC:
+                what = "is empty (0 bytes)" if not head else "is not an SQLite database"
+                raise StoreError(
+                    f"index at {path} is damaged: {db.name} {what}; restore the folder from a backup, "
+                    f"or remove it and ingest again"
+                )
+        elif any(p.is_dir() for p in path.iterdir()):
+            raise StoreError(
+                f"index at {path} is damaged: {db.name} is missing but the folder holds index data; "
+                "restore the folder from a backup, or remove it and ingest again"
+            )
+    except OSError as exc:
+        raise StoreError(f"index at {path} cannot be read: {exc.strerror or _one_line(exc)}") from None
 
 
 def _probe(scheme: str, netloc: str) -> None:
@@ -174,22 +263,93 @@ class SentenceStore:
         self._lock_path = None if self.is_server else Path(location) / "write.lock"
         self._texts: OrderedDict[str, str] = OrderedDict()  # sha256 -> document text
         try:
-            self._sentences = self._client.get_or_create_collection(
-                f"{namespace}{SENTENCES}",
-                metadata={"hnsw:space": "cosine", "embedder": embedder_name},
+            # The format-1 collection first: its embedder is checked before anything new is created.
+            legacy = self._legacy_collection(f"{namespace}{LEGACY_SENTENCES}")
+            self._check_embedder(legacy)
+            self._vectors = self._client.get_or_create_collection(
+                f"{namespace}{VECTORS}",
+                metadata={
+                    "hnsw:space": "cosine",
+                    "hnsw:construction_ef": HNSW_EF,
+                    "hnsw:search_ef": HNSW_EF,
+                    "embedder": embedder_name,
+                    "format": INDEX_FORMAT,
+                },
                 embedding_function=None,
+            )
+            self._check_embedder(self._vectors)
+            self._locations = self._client.get_or_create_collection(
+                f"{namespace}{LOCATIONS}", embedding_function=None
             )
             self._documents = self._client.get_or_create_collection(
                 f"{namespace}{DOCUMENTS}", embedding_function=None
             )
+        except StoreError:
+            raise
         except Exception as exc:
             raise StoreError(f"index at {location} cannot be opened: {_one_line(exc)}") from None
-        built_with = (self._sentences.metadata or {}).get("embedder")
-        if built_with and built_with != embedder_name:
+        if legacy is not None:
+            self._migrate(legacy)
+
+    def _check_embedder(self, collection: Any) -> None:
+        built_with = (getattr(collection, "metadata", None) or {}).get("embedder")
+        if built_with and built_with != self.embedder_name:
             raise StoreError(
-                f"index at {location} was built with embedder {built_with!r}, not {embedder_name!r}: "
-                f"pass --embedder {built_with} or use another --index"
+                f"index at {self.location} was built with embedder {built_with!r}, not "
+                f"{self.embedder_name!r}: pass --embedder {built_with} or use another --index"
             )
+
+    def _migrate_page(self, ids: list[str], metas: list[dict[str, Any]], embeddings: Any) -> None:
+        """Write one page of format-1 sentence records as locations and (first-seen) vectors."""
+        committed = self._committed_records(sorted({m["doc_id"] for m in metas}))
+        live = {doc_id: sha for doc_id, (sha, _n) in committed.items()}
+        texts = self._committed_texts(live)
+        loc_ids: list[str] = []
+        loc_metas: list[dict[str, Any]] = []
+        vectors: dict[str, list[float]] = {}
+        for sid, m, vec in zip(ids, metas, embeddings, strict=True):
+            if live.get(m["doc_id"]) != m["doc_sha"] or m["doc_sha"] not in texts:
+                continue  # left by an interrupted ingest: nothing to keep
+            key = sentence_key(texts[m["doc_sha"]][int(m["start"]) : int(m["end"])])
+            loc_ids.append(sid)
+            loc_metas.append({**m, "key": key})
+            vectors.setdefault(key, [float(x) for x in vec])
+        if vectors:
+            self._guard(lambda: self._vectors.upsert(ids=list(vectors), embeddings=list(vectors.values())))
+        if loc_ids:
+            self._guard(
+                lambda: self._locations.upsert(
+                    ids=loc_ids, embeddings=[_REGISTRY_VECTOR] * len(loc_ids), metadatas=loc_metas
+                )
+            )
+
+    def _legacy_collection(self, name: str) -> Any:
+        names = [getattr(c, "name", c) for c in self._client.list_collections()]
+        return self._client.get_collection(name, embedding_function=None) if name in names else None
+
+    def _migrate(self, legacy: Any, page: int = 2048) -> None:
+        """Rewrite a format-1 index as format 2, reusing its stored vectors (see the module docstring)."""
+        with self.write_lock():
+            total = int(self._guard(legacy.count))
+            if total:
+                print(
+                    f"factcheck: migrating the index at {self.location} to format {INDEX_FORMAT} "
+                    f"(one vector per distinct sentence): {total} sentence records",
+                    file=sys.stderr,
+                )
+            offset = 0
+            while offset < total:
+                got = self._guard(
+                    lambda offset=offset: legacy.get(
+                        include=["embeddings", "metadatas"], limit=page, offset=offset
+                    )
+                )
+                if not got["ids"]:
+                    break
+                self._migrate_page(got["ids"], got["metadatas"], got["embeddings"])
+                offset += len(got["ids"])
+            # Last: from here on the index is format 2.
+            self._guard(lambda: self._client.delete_collection(legacy.name))
 
     # ---- writing -------------------------------------------------------------------------------
 
@@ -243,11 +403,12 @@ class SentenceStore:
         that file replaces. ``docs`` is read lazily: memory holds one group of documents (``PLAN_GROUP``
         documents or ``PLAN_GROUP_CHARS`` characters) and two batches, whatever the corpus size.
         """
+        self._embed = embed
         chunks = self._plan(docs, max(1, batch_size))
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed") as pool:
             pending: tuple[_Chunk, Future[list[list[float]]] | None] | None = None
             for chunk in chunks:
-                future = pool.submit(embed, chunk.texts) if chunk.rows else None
+                future = pool.submit(_embed_or_nothing, embed, chunk.texts) if chunk.rows else None
                 if pending is not None:
                     yield from self._write(*pending, on_progress)
                 pending = (chunk, future)
@@ -259,19 +420,7 @@ class SentenceStore:
         chunk = _Chunk()
         seen: set[str] = set()
         for group in _groups(docs, PLAN_GROUP, PLAN_GROUP_CHARS):
-            fresh: list[SourceDocument] = []
-            for doc in group:
-                if doc.doc_id in seen:
-                    chunk.passthrough.append(
-                        IngestFailure(
-                            doc.doc_id,
-                            f"{doc.path}: another file in this run has the same document id "
-                            f"{doc.doc_id!r} (the file name); rename one of them",
-                        )
-                    )
-                else:
-                    seen.add(doc.doc_id)
-                    fresh.append(doc)
+            fresh = self._assign_ids(group, seen, chunk)
             committed = self._committed_records([d.doc_id for d in fresh])
             changed = [d for d in fresh if committed.get(d.doc_id, (None, 0))[0] != d.sha256]
             stored = self._stored_sentence_ids([d.doc_id for d in changed])
@@ -289,17 +438,56 @@ class SentenceStore:
                     set(stored.get(doc.doc_id, ())) - {self._sentence_id(doc, s) for s in sentences}
                 )
                 for s in sentences:
-                    chunk.rows.append((new, s))
+                    key = sentence_key(s.text)
+                    chunk.rows.append((new, s, key))
+                    chunk.to_embed.setdefault(key, normalized_text(s.text))
                     if s is sentences[-1]:
                         chunk.finished.append(new)
                     if len(chunk.rows) >= batch_size:
-                        yield chunk
+                        yield self._drop_stored(chunk)
                         chunk = _Chunk()
             if chunk.passthrough and not chunk.rows:
                 yield chunk
                 chunk = _Chunk()
         if chunk.rows or chunk.passthrough:
-            yield chunk
+            yield self._drop_stored(chunk)
+
+    def _drop_stored(self, chunk: _Chunk) -> _Chunk:
+        """Leave out of the batch's embedding the texts whose vector is already stored (boilerplate)."""
+        if chunk.to_embed:
+            got = self._guard(lambda: self._vectors.get(ids=list(chunk.to_embed), include=[]))
+            for key in got["ids"]:
+                chunk.to_embed.pop(key, None)
+        return chunk
+
+    def _assign_ids(self, group: list[SourceDocument], seen: set[str], chunk: _Chunk) -> list[SourceDocument]:
+        """The group's documents with ids that no other file holds.
+
+        A file whose name-derived id is taken by another file (in this run, or committed from another
+        folder that still holds it) gets :func:`disambiguated_id`. A committed record whose file no longer
+        exists is the same document moved: it is replaced, not duplicated.
+        """
+        paths = self._committed_paths(sorted({d.doc_id for d in group}))
+        out: list[SourceDocument] = []
+        for doc in group:
+            taken = doc.doc_id in seen or _other_file(paths.get(doc.doc_id), doc.path)
+            if taken:
+                new_id = disambiguated_id(doc.doc_id, doc.path)
+                if new_id in seen:
+                    chunk.passthrough.append(
+                        IngestFailure(doc.doc_id, f"{doc.path}: the same file is named twice in this run")
+                    )
+                    continue
+                doc = dataclasses.replace(doc, doc_id=new_id)
+            seen.add(doc.doc_id)
+            out.append(doc)
+        return out
+
+    def _committed_paths(self, doc_ids: list[str]) -> dict[str, str]:
+        if not doc_ids:
+            return {}
+        got = self._guard(lambda: self._documents.get(ids=doc_ids, include=["metadatas"]))
+        return {i: str(m.get("path", "")) for i, m in zip(got["ids"], got["metadatas"], strict=True)}
 
     def _write(
         self,
@@ -312,12 +500,25 @@ class SentenceStore:
         if future is None:
             return
         vectors = future.result()
-        if len(vectors) != len(chunk.rows):
-            raise StoreError(f"embedder returned {len(vectors)} vectors for {len(chunk.rows)} sentences")
+        if len(vectors) != len(chunk.to_embed):
+            raise StoreError(f"embedder returned {len(vectors)} vectors for {len(chunk.to_embed)} sentences")
+        keys = list(chunk.to_embed)
+        if keys:
+            self._guard(lambda: self._vectors.upsert(ids=keys, embeddings=vectors))
+        # A vector skipped as stored may have been removed since (its last location was replaced by the
+        # batch written meanwhile): embed those now, so no location points at a missing vector.
+        wanted = sorted({key for _, _, key in chunk.rows} - set(keys))
+        if wanted:
+            have = set(self._guard(lambda: self._vectors.get(ids=wanted, include=[]))["ids"])
+            gone = [k for k in wanted if k not in have]
+            if gone:
+                texts = {k: normalized_text(s.text) for _, s, k in chunk.rows if k in gone}
+                again = self._embed_now([texts[k] for k in gone])
+                self._guard(lambda: self._vectors.upsert(ids=gone, embeddings=again))
         self._guard(
-            lambda: self._sentences.upsert(
-                ids=[self._sentence_id(p.doc, s) for p, s in chunk.rows],
-                embeddings=vectors,
+            lambda: self._locations.upsert(
+                ids=[self._sentence_id(p.doc, s) for p, s, _ in chunk.rows],
+                embeddings=[_REGISTRY_VECTOR] * len(chunk.rows),
                 metadatas=[
                     {
                         "doc_id": p.doc.doc_id,
@@ -325,8 +526,9 @@ class SentenceStore:
                         "sentence_index": s.index,
                         "start": s.start,
                         "end": s.end,
+                        "key": key,
                     }
-                    for p, s in chunk.rows
+                    for p, s, key in chunk.rows
                 ],
             )
         )
@@ -355,9 +557,7 @@ class SentenceStore:
                 ],
             )
         )
-        stale = [i for p in chunk.finished for i in p.stale_ids]
-        if stale:
-            self._guard(lambda: self._sentences.delete(ids=stale))
+        self._delete_locations([i for p in chunk.finished for i in p.stale_ids])
         for p in chunk.finished:
             yield IngestOutcome(p.doc.doc_id, "replaced" if p.replaces else "added", p.n_sentences)
 
@@ -366,8 +566,31 @@ class SentenceStore:
         if self.get_document(doc_id, with_text=False) is None:
             return False
         self._guard(lambda: self._documents.delete(ids=[doc_id]))
-        self._guard(lambda: self._sentences.delete(where={"doc_id": doc_id}))
+        self._delete_locations(self._stored_sentence_ids([doc_id]).get(doc_id, []))
         return True
+
+    def _delete_locations(self, ids: list[str]) -> None:
+        """Delete location records, then the vectors that no remaining location uses."""
+        if not ids:
+            return
+        got = self._guard(lambda: self._locations.get(ids=ids, include=["metadatas"]))
+        keys = sorted({str(m["key"]) for m in got["metadatas"] if m and "key" in m})
+        self._guard(lambda: self._locations.delete(ids=ids))
+        if not keys:
+            return
+        used = self._guard(lambda: self._locations.get(where={"key": {"$in": keys}}, include=["metadatas"]))
+        still = {str(m["key"]) for m in used["metadatas"]}
+        unused = [k for k in keys if k not in still]
+        if unused:
+            self._guard(lambda: self._vectors.delete(ids=unused))
+
+    #: Set by ingest_many for the rare re-embedding in _write (see there).
+    _embed: Callable[[list[str]], list[list[float]]] | None = None
+
+    def _embed_now(self, texts: list[str]) -> list[list[float]]:
+        if self._embed is None:
+            raise StoreError("internal: no embedder to re-embed a removed vector")
+        return self._embed(texts)
 
     @staticmethod
     def _sentence_id(doc: SourceDocument, s: Sentence) -> str:
@@ -401,40 +624,99 @@ class SentenceStore:
 
     def count_sentences(self) -> int:
         """Sentence records in the index (including any left by an interrupted ingest)."""
-        return int(self._guard(self._sentences.count))
+        return int(self._guard(self._locations.count))
+
+    def count_vectors(self) -> int:
+        """Distinct sentence texts in the index (one vector each)."""
+        return int(self._guard(self._vectors.count))
 
     def search(self, vector: Sequence[float], k: int, doc_id: str | None = None) -> list[SentenceHit]:
-        """The ``k`` nearest committed sentences to ``vector``, best first."""
+        """The ``k`` nearest committed sentences to ``vector``, best first, one hit per distinct text.
+
+        Across the index: an approximate (HNSW) search over the distinct texts, each hit mapped to its
+        committed locations. Within one document (``doc_id``): an exact scan of that document's vectors.
+        """
         if k <= 0:
             return []
-        where = {"doc_id": doc_id} if doc_id else None
+        if doc_id:
+            return self._search_document(vector, k, doc_id)
         fetch = k * 2 + 4
         while True:
             res = self._guard(
-                lambda fetch=fetch: self._sentences.query(
-                    query_embeddings=[list(vector)],
-                    n_results=fetch,
-                    where=where,
-                    include=["metadatas", "distances"],
+                lambda fetch=fetch: self._vectors.query(
+                    query_embeddings=[list(vector)], n_results=fetch, include=["distances"]
                 )
             )
-            ids, metas = res["ids"][0], res["metadatas"][0]
-            texts = self._committed_texts({m["doc_id"]: m["doc_sha"] for m in metas})
+            keys, distances = res["ids"][0], res["distances"][0]
+            placed = self._place(keys)
             hits = [
-                SentenceHit(
-                    doc_id=m["doc_id"],
-                    sentence_index=int(m["sentence_index"]),
-                    start=int(m["start"]),
-                    end=int(m["end"]),
-                    text=texts[m["doc_sha"]][int(m["start"]) : int(m["end"])],
-                    score=round(1.0 - float(dist), 6),
-                )
-                for m, dist in zip(metas, res["distances"][0], strict=True)
-                if m["doc_sha"] in texts
+                _hit(placed[key], 1.0 - float(dist))
+                for key, dist in zip(keys, distances, strict=True)
+                if key in placed
             ]
-            if len(hits) >= k or len(ids) < fetch:
+            if len(hits) >= k or len(keys) < fetch:
                 return hits[:k]
             fetch *= 4
+
+    def _search_document(self, vector: Sequence[float], k: int, doc_id: str) -> list[SentenceHit]:
+        import numpy as np
+
+        placed = self._place_document(doc_id)
+        if not placed:
+            return []
+        keys = sorted(placed)
+        got = self._guard(lambda: self._vectors.get(ids=keys, include=["embeddings"]))
+        matrix = np.asarray(got["embeddings"], dtype=np.float64)
+        query = np.asarray(vector, dtype=np.float64)
+        norms = np.linalg.norm(matrix, axis=1) * (np.linalg.norm(query) or 1.0)
+        scores = matrix @ query / np.where(norms == 0, 1.0, norms)
+        order = np.argsort(-scores, kind="stable")[:k]
+        return [_hit(placed[got["ids"][i]], float(scores[i])) for i in order]
+
+    def _place(self, keys: list[str]) -> dict[str, list[tuple[Location, str]]]:
+        """Committed locations (with the text cut at them) of each key, first location first."""
+        if not keys:
+            return {}
+        got = self._guard(lambda: self._locations.get(where={"key": {"$in": keys}}, include=["metadatas"]))
+        return self._committed_locations(got["metadatas"])
+
+    def _place_document(self, doc_id: str) -> dict[str, list[tuple[Location, str]]]:
+        meta = self._committed_records([doc_id]).get(doc_id)
+        if meta is None:
+            return {}
+        got = self._guard(
+            lambda: self._locations.get(
+                where={"$and": [{"doc_id": doc_id}, {"doc_sha": meta[0]}]}, include=["metadatas"]
+            )
+        )
+        return self._committed_locations(got["metadatas"])
+
+    def _committed_locations(self, metas: list[dict[str, Any]]) -> dict[str, list[tuple[Location, str]]]:
+        """Locations by key, first (by document id, then position) first, with the text cut there.
+
+        Only committed locations count; the text is read only for each key's first location (the others
+        hold the same normalized text), so a line repeated in thousands of documents costs one text.
+        """
+        committed = self._committed_records(sorted({m["doc_id"] for m in metas}))
+        live = {doc_id: sha for doc_id, (sha, _n) in committed.items()}
+        by_key: dict[str, list[Location]] = {}
+        shas: dict[str, str] = {}
+        for m in metas:
+            if live.get(m["doc_id"]) != m["doc_sha"]:
+                continue  # left by an interrupted or superseded ingest
+            loc = Location(m["doc_id"], int(m["sentence_index"]), int(m["start"]), int(m["end"]))
+            by_key.setdefault(str(m["key"]), []).append(loc)
+            shas[loc.doc_id] = m["doc_sha"]
+        for locs in by_key.values():
+            locs.sort(key=lambda loc: (loc.doc_id, loc.sentence_index))
+        texts = self._committed_texts({locs[0].doc_id: shas[locs[0].doc_id] for locs in by_key.values()})
+        out: dict[str, list[tuple[Location, str]]] = {}
+        for key, locs in by_key.items():
+            text = texts.get(shas[locs[0].doc_id])
+            if text is not None:
+                first = locs[0]
+                out[key] = [(first, text[first.start : first.end]), *((loc, "") for loc in locs[1:])]
+        return out
 
     def sentences_of(self, doc_id: str) -> list[SentenceHit]:
         """All committed sentences of one document in reading order (score 0).
@@ -449,7 +731,7 @@ class SentenceStore:
         if meta.get("splitter") == SPLITTER_VERSION:
             return [SentenceHit(doc_id, s.index, s.start, s.end, s.text, 0.0) for s in split_sentences(text)]
         records = self._guard(
-            lambda: self._sentences.get(
+            lambda: self._locations.get(
                 where={"$and": [{"doc_id": doc_id}, {"doc_sha": meta["sha256"]}]},
                 include=["metadatas"],
             )
@@ -472,18 +754,19 @@ class SentenceStore:
             return {}
         committed = self._committed_records(sorted(shas))
         live = {i: sha for i, sha in shas.items() if committed.get(i, (None, 0))[0] == sha}
-        missing = sorted(i for i, sha in live.items() if sha not in self._texts)
-        if missing:
-            got = self._guard(lambda: self._documents.get(ids=missing, include=["metadatas", "documents"]))
-            for m, text in zip(got["metadatas"], got["documents"], strict=True):
-                self._texts[m["sha256"]] = text
-                while len(self._texts) > TEXT_CACHE:
-                    self._texts.popitem(last=False)
-        out = {}
+        out: dict[str, str] = {}
         for sha in live.values():
             if sha in self._texts:
                 self._texts.move_to_end(sha)
                 out[sha] = self._texts[sha]
+        missing = sorted(i for i, sha in live.items() if sha not in out)
+        if missing:
+            got = self._guard(lambda: self._documents.get(ids=missing, include=["metadatas", "documents"]))
+            for m, text in zip(got["metadatas"], got["documents"], strict=True):
+                out[m["sha256"]] = text  # returned even when the cache below cannot keep it all
+                self._texts[m["sha256"]] = text
+                while len(self._texts) > TEXT_CACHE:
+                    self._texts.popitem(last=False)
         return out
 
     def _committed_records(self, doc_ids: list[str]) -> dict[str, tuple[str, int]]:
@@ -500,7 +783,7 @@ class SentenceStore:
         """Ids of every sentence record (any version) of ``doc_ids``."""
         if not doc_ids:
             return {}
-        got = self._guard(lambda: self._sentences.get(where={"doc_id": {"$in": doc_ids}}, include=[]))
+        got = self._guard(lambda: self._locations.get(where={"doc_id": {"$in": doc_ids}}, include=[]))
         out: dict[str, list[str]] = {}
         for sid in got["ids"]:
             out.setdefault(sid.rsplit("#", 2)[0], []).append(sid)
@@ -516,6 +799,33 @@ class SentenceStore:
             if self.is_server:
                 raise EndpointError(f"Chroma server at {self.location} failed: {_one_line(exc)}") from None
             raise StoreError(f"index at {self.location}: {_one_line(exc)}") from None
+
+
+def _embed_or_nothing(embed: Callable[[list[str]], list[list[float]]], texts: list[str]) -> list[list[float]]:
+    return embed(texts) if texts else []
+
+
+def _hit(placed: list[tuple[Location, str]], score: float) -> SentenceHit:
+    (first, text), rest = placed[0], placed[1:]
+    return SentenceHit(
+        doc_id=first.doc_id,
+        sentence_index=first.sentence_index,
+        start=first.start,
+        end=first.end,
+        text=text,
+        score=round(score, 6),
+        also=tuple(loc for loc, _ in rest),
+    )
+
+
+def _other_file(committed_path: str | None, path: str) -> bool:
+    """True when ``committed_path`` names an existing file other than ``path``."""
+    if not committed_path:
+        return False
+    try:
+        return Path(committed_path).is_file() and not os.path.samefile(committed_path, path)
+    except OSError:
+        return False
 
 
 def _to_document(doc_id: str, meta: dict[str, Any], text: str) -> StoredDocument:

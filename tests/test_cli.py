@@ -50,7 +50,16 @@ def test_ingest_docs_check_json(run, fake_chat_model, seed_text):
     ev = result["statements"][0]["evidence"][0]
     assert set(ev) == {"doc_id", "doc_path", "sentence_id", "start", "end", "text"}
     assert seed_text[ev["start"] : ev["end"]] == ev["text"]
-    assert set(result["retrieved"][0]) == {"doc_id", "sentence_id", "start", "end", "text", "score"}
+    assert set(result["retrieved"][0]) == {
+        "doc_id",
+        "sentence_id",
+        "start",
+        "end",
+        "text",
+        "score",
+        "copies",
+        "also",
+    }
 
 
 def test_human_output_shows_verdict_span_and_offsets(run, fake_chat_model):
@@ -72,7 +81,7 @@ def test_human_output_shows_verdict_span_and_offsets(run, fake_chat_model):
     [
         (["check", "anything"], "is empty: run `factcheck ingest PATH` first", 1),
         (["ingest", "/nonexistent/file.txt"], "no such file", 2),
-        (["check", "x", "--doc", "nope.txt"], "no document 'nope.txt'", 1),
+        (["check", "x", "--doc", "nope.txt"], "no document 'nope.txt'", 2),
         (["check", "x", "--backend", "openai"], "needs a model name", 2),
         (["check", "x", "--embedder", "nope"], "unknown embedder", 2),
     ],

@@ -178,12 +178,14 @@ def test_jsonl_multi_document_corpus_needs_doc(tmp_path: Path, corpus: Path) -> 
     row = item("n1", label="not_enough_info", evidence=[])
     del row["doc"]
     assert load_jsonl(write_jsonl(tmp_path / "n.jsonl", [row]), corpus).items[0].evidence_sets == ()
+    # an item that names no document: its evidence names it by matching, and retrieval spans the corpus
     row = item("m1")
     del row["doc"]
-    with pytest.raises(
-        InputError, match=r"g2\.jsonl:1: item m1: no doc given and the corpus has 2 documents"
-    ):
-        load_jsonl(write_jsonl(tmp_path / "g2.jsonl", [row]), corpus)
+    found = load_jsonl(write_jsonl(tmp_path / "g2.jsonl", [row]), corpus).items[0]
+    assert found.doc is None and found.evidence_sets[0][0].doc == "a.txt"
+    row["evidence"] = [{"quote": "zzz", "start": 0, "end": 3}]
+    with pytest.raises(InputError, match=r"g3\.jsonl:1: item m1: no doc given and no corpus document holds"):
+        load_jsonl(write_jsonl(tmp_path / "g3.jsonl", [row]), corpus)
 
 
 def test_jsonl_corpus_errors(tmp_path: Path, corpus: Path) -> None:

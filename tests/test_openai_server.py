@@ -117,11 +117,15 @@ class FakeOpenAI:
 
     def __init__(
         self,
-        script: list[tuple[int, dict[str, Any]]] | None = None,
-        respond: Callable[[dict[str, Any]], tuple[int, dict[str, Any]]] | None = None,
+        script: list[tuple[int, Any]] | None = None,
+        respond: Callable[[dict[str, Any]], tuple[int, Any]] | None = None,
+        *,
+        hang: bool = False,
     ) -> None:
         self.script = list(script or [])
         self.respond = respond
+        #: Accept the request, then answer nothing until the server is closed (a stuck endpoint).
+        self.hang = threading.Event() if hang else None
         self.requests: list[dict[str, Any]] = []
         fake = self
 
@@ -135,11 +139,15 @@ class FakeOpenAI:
                         "json": json.loads(body or b"{}"),
                     }
                 )
+                if fake.hang is not None:
+                    fake.hang.wait()
+                    return
                 if fake.respond is not None:
                     status, answer = fake.respond(fake.requests[-1]["json"])
                 else:
                     status, answer = fake.script.pop(0) if len(fake.script) > 1 else fake.script[0]
-                payload = json.dumps(answer).encode()
+                # bytes go out as they are: a body that is not JSON at all
+                payload = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
@@ -163,6 +171,8 @@ class FakeOpenAI:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if self.hang is not None:
+            self.hang.set()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(5)
@@ -257,3 +267,139 @@ def test_an_unreachable_endpoint_fails_in_bounded_time(tmp_path, monkeypatch):
     with pytest.raises(EndpointError, match=f"cannot reach {url}"):
         app.checker.check(CLAIM)
     assert time.monotonic() - t0 < 30
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"unexpected": "shape"},
+        {"choices": None},
+        {"choices": [{"message": None}]},
+        ["not", "an", "object"],
+        b"<html><body>502 Bad Gateway</body></html>",
+        b"",
+    ],
+)
+def test_a_200_with_a_garbage_body_is_one_endpoint_error(tmp_path, body):
+    with FakeOpenAI([(200, body)]) as server:
+        app = _app(tmp_path, server.base_url)
+        with pytest.raises(EndpointError) as err:
+            app.checker.check(CLAIM)
+    assert server.base_url in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_a_hanging_endpoint_fails_after_one_timeout_and_says_so(tmp_path, monkeypatch):
+    monkeypatch.setattr(openai_compat, "TIMEOUT_S", 0.5)
+    with FakeOpenAI(hang=True) as server:
+        app = _app(tmp_path, server.base_url)
+        with pytest.raises(EndpointError) as err:
+            app.checker.check(CLAIM)
+        # A stuck server is asked once, not MAX_RETRIES + 1 times.
+        assert len(server.requests) == 1
+    message = str(err.value)
+    assert "no answer within 0.5 s" in message and "cannot reach" not in message
+
+
+def test_retries_stop_at_the_total_time_budget(tmp_path, monkeypatch):
+    monkeypatch.setattr(openai_compat, "TOTAL_TIMEOUT_S", 0.0)  # no time for any retry
+    with FakeOpenAI([(503, {"error": {"message": "down"}})]) as server:
+        app = _app(tmp_path, server.base_url)
+        with pytest.raises(EndpointError, match="HTTP 503 on the first try"):
+            app.checker.check(CLAIM)
+    assert len(server.requests) == 1
+
+
+def test_500_is_retried_then_answers(tmp_path):
+    script = [(500, {"error": {"message": "oops"}}), (200, _completion(json.dumps(VALID_REPLY)))]
+    with FakeOpenAI(script) as server:
+        result = _app(tmp_path, server.base_url).checker.check(CLAIM)
+    assert len(server.requests) == 2 and result.verdict == "refuted"
+
+
+KEY = "sk-planted-0123456789abcdefXYZ"
+
+
+def test_the_chat_never_prints_the_key_an_endpoint_echoes(tmp_path, monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    from assistant.chat import ChatSession
+
+    monkeypatch.setattr(openai_compat, "MAX_RETRIES", 0)
+    echo = {"error": {"message": f"upstream failed for key Bearer {KEY} (request 42)"}}
+    with FakeOpenAI([(500, echo)]) as server:
+        app = _app(tmp_path, server.base_url, api_key=KEY)
+        console = Console(file=io.StringIO(), width=300)
+        session = ChatSession(app, console)
+        session.handle("Mike Lee ist Senator aus Texas.")
+    shown = console.file.getvalue()
+    assert "HTTP 500" in shown
+    assert KEY not in shown and "0123456789abcdef" not in shown
+
+
+def test_a_key_unknown_to_us_is_masked_too():
+    from assistant.secrets import scrub
+
+    assert "sk-other" not in scrub("failed for key Bearer sk-otherkey123456 at proxy")
+    assert scrub("api_key=abcd1234efgh&x=1") == "api_key=***&x=1"
+
+
+def test_a_planted_key_appears_in_no_output_and_nowhere_in_the_state_folder(tmp_path, monkeypatch, capsys):
+    """check, batch, eval and chat against an endpoint that echoes the key in its error body."""
+    import io
+    import subprocess
+    import sys
+
+    from assistant import cli
+    from assistant.config import resolve_settings
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("FACTCHECK_HOME", str(home))
+    monkeypatch.setenv("FACTCHECK_EMBEDDER", "fake")
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    monkeypatch.setattr(openai_compat, "MAX_RETRIES", 0)
+
+    def app_with_fake_embeddings(**flags):
+        app = App(resolve_settings(**flags))
+        app.__dict__["embeddings"] = FakeEmbeddings()
+        return app
+
+    monkeypatch.setattr(cli, "_app", app_with_fake_embeddings)
+    claims = tmp_path / "claims.txt"
+    claims.write_text("Mike Lee ist Senator aus Texas.\n", "utf-8")
+    dataset = tmp_path / "gold.jsonl"
+    dataset.write_text(
+        json.dumps({"id": "k1", "kind": "claim", "claim": CLAIM, "label": "refuted", "lang": "de",
+                    "evidence": [], "doc": SEED.name}) + "\n",
+        "utf-8",
+    )  # fmt: skip
+    echo = {"error": {"message": f"quota exceeded for key Bearer {KEY} (org {KEY[:12]}…)"}}
+    shown: list[str] = []
+    with FakeOpenAI([(500, echo)]) as server:
+        remote = ["--backend", "openai", "--model", "qwen", "--base-url", server.base_url]
+        runs = [
+            ["ingest", str(SEED)],
+            ["check", *remote, CLAIM],
+            ["check", "--json", *remote, CLAIM],
+            ["check", *remote, "--file", str(claims)],
+            ["eval", str(dataset), "--corpus", str(SEED), "--compare-embedders", "", "--report-json",
+             str(home / "reports" / "r.json"), *remote],
+            ["chat", *remote],
+            ["check", "--api-key", KEY + "-flag", *remote, CLAIM],
+        ]  # fmt: skip
+        for args in runs:
+            monkeypatch.setattr(sys, "argv", ["factcheck", *args])
+            monkeypatch.setattr(sys, "stdin", io.StringIO(f"{CLAIM}\n"))
+            with pytest.raises(SystemExit):
+                cli.main()
+            captured = capsys.readouterr()
+            shown.append(captured.out + captured.err)
+    transcript = "\n".join(shown)
+    assert "HTTP 500" in transcript  # the errors were shown, with the key masked
+    assert KEY not in transcript and "0123456789abcdef" not in transcript
+    found = subprocess.run(
+        ["grep", "-r", "-l", "0123456789abcdef", str(tmp_path)], capture_output=True, text=True
+    )
+    assert found.stdout == "", f"key found in {found.stdout}"

@@ -148,13 +148,15 @@ class StoreContract:
         for r in results:
             by_id.setdefault(r.doc_id, []).append(r)
         assert [r.action for r in by_id["a.txt"] if hasattr(r, "action")] == ["replaced"]
-        assert any("same document id" in getattr(r, "message", "") for r in by_id["a.txt"])
+        # the same name in another folder is a second document, under an id with the folder's hash
+        other = [i for i in by_id if i.startswith("a-") and i.endswith(".txt")]
+        assert len(other) == 1 and by_id[other[0]][0].action == "added"
         assert by_id["b.txt"][0].action == "unchanged"
         assert "no sentences" in by_id["empty.txt"][0].message
         assert by_id["c.txt"][0].action == "added"
         # the replaced document's old sentences are gone; nothing else is stored
         assert [h.text for h in new_store.sentences_of("a.txt")] == ["Neu eins.", "Neu zwei."]
-        assert new_store.count_sentences() == 2 + 2 + 1
+        assert new_store.count_sentences() == 2 + 2 + 2 + 1
 
     def test_failure_mid_batch_commits_only_finished_documents(self, new_store, fake_embeddings, tmp_path):
         docs = [self._doc(tmp_path, f"Satz A{i}. Satz B{i}. Satz C{i}.", f"d{i}.txt") for i in range(4)]
@@ -214,7 +216,7 @@ def test_corrupt_index_is_a_clear_error(tmp_path):
     idx = tmp_path / "c"
     idx.mkdir()
     (idx / "chroma.sqlite3").write_bytes(b"this is not a database" * 100)
-    with pytest.raises(StoreError, match="cannot be opened"):
+    with pytest.raises(StoreError, match="damaged: chroma.sqlite3 is not an SQLite database"):
         SentenceStore(str(idx), "fake")
 
 

@@ -162,6 +162,31 @@ def _jsonl_span(ev: object, n: int, doc: CorpusDocument, where: str) -> GoldSpan
     return GoldSpan(doc=doc.name, start=start, end=end, quote=quote)
 
 
+def _doc_holding(evidence: list[Any], docs: Mapping[str, CorpusDocument], where: str) -> CorpusDocument:
+    """The one corpus document whose text holds every evidence quote at its offsets (item without doc).
+
+    Retrieval for such an item runs across every document of the corpus; only the gold offsets need a
+    document, and they name it by matching.
+    """
+    if len(docs) == 1:
+        return next(iter(docs.values()))
+
+    def holds(doc: CorpusDocument) -> bool:
+        return all(
+            isinstance(ev, dict)
+            and _is_int(ev.get("start"))
+            and _is_int(ev.get("end"))
+            and doc.text[ev["start"] : ev["end"]] == ev.get("quote")
+            for ev in evidence
+        )
+
+    found = [d for d in docs.values() if holds(d)]
+    if len(found) != 1:
+        what = "no corpus document holds" if not found else f"{len(found)} corpus documents hold"
+        raise InputError(f"{where}: no doc given and {what} the evidence quotes at their offsets; name one")
+    return found[0]
+
+
 def _jsonl_item(rec: dict[str, Any], where: str, docs: Mapping[str, CorpusDocument]) -> EvalItem:
     if isinstance(rec.get("id"), str) and rec["id"].strip():
         where = f"{where}: item {rec['id']}"
@@ -181,11 +206,9 @@ def _jsonl_item(rec: dict[str, Any], where: str, docs: Mapping[str, CorpusDocume
     spans: Spans = ()
     if rec["evidence"] or "doc" in rec:
         name = rec.get("doc")
-        if name is None and len(docs) != 1:
-            raise InputError(f"{where}: no doc given and the corpus has {len(docs)} documents; name one")
         doc: CorpusDocument | None
         if name is None:
-            doc = next(iter(docs.values()))
+            doc = _doc_holding(rec["evidence"], docs, where)
         else:
             doc = docs.get(name) or docs.get(doc_id_for(Path(name)))
         if doc is None:

@@ -375,6 +375,10 @@ def to_markdown(report: dict[str, Any], title: str) -> str:
                          f"{f(item['confidence'])} |")  # fmt: skip
     else:
         lines.append("None.")
+    if report.get("injection"):
+        from .injection_suite import markdown_lines
+
+        lines += markdown_lines(report["injection"])
     if report.get("gate"):
         lines += ["", "### Quality gate", "", "| metric | value | threshold | ok |", "|---|---|---|---|"]
         for g in report["gate"]:

@@ -18,6 +18,7 @@ from ..lexical import BM25
 from ..llm import StructuredChat
 from ..retrieve import SentenceRetriever, hybrid_search
 from ..schemas import CheckResult
+from ..secrets import scrub_line
 from ..sentences import split_sentences
 from ..store import IngestFailure, SentenceHit, SentenceStore
 from .datasets import gold_sentence_ids
@@ -215,12 +216,14 @@ class EvalRunner:
         main = self.settings.embedder
         for name in self.embedders:
             vector = self._embeddings[name].embed_query(item.claim)
+            gold = set().union(*rec.gold_sets) if rec.gold_sets else set()
             rec.ranked[f"dense:{name}"] = _keys(
-                self._stores[name].search(vector, k=RANK_DEPTH, doc_id=item.doc)
+                self._stores[name].search(vector, k=RANK_DEPTH, doc_id=item.doc), gold
             )
             if name == main:
                 rec.ranked[f"hybrid:{name}"] = _keys(
-                    hybrid_search(self._stores[name], vector, item.claim, k=RANK_DEPTH, doc_id=item.doc)
+                    hybrid_search(self._stores[name], vector, item.claim, k=RANK_DEPTH, doc_id=item.doc),
+                    gold,
                 )
         rec.ranked["lexical"] = _keys(self._lexical(item.doc).search(item.claim, RANK_DEPTH))
 
@@ -240,7 +243,7 @@ class EvalRunner:
         except (EndpointError, ConfigError):
             raise
         except FactCheckError as exc:
-            rec.error = str(exc)
+            rec.error = scrub_line(str(exc))
             rec.schema_failures = 3
             return
         _record_result(rec, result, self._texts)
@@ -253,14 +256,25 @@ class EvalRunner:
             raise
         except FactCheckError as exc:
             rec.others[pid] = (None, 0.0)
-            rec.error = rec.error or f"{pid}: {exc}"
+            rec.error = rec.error or scrub_line(f"{pid}: {exc}")
 
 
 def _record_result(rec: ItemRecord, result: CheckResult, texts: dict[str, str]) -> None:
     rec.result = result.model_dump()
     rec.pred = result.verdict
     rec.confidence = result.confidence
-    rec.ranked["pipeline"] = [(r.doc_id, r.sentence_id) for r in result.retrieved]
+    gold = set().union(*rec.gold_sets) if rec.gold_sets else set()
+    rec.ranked["pipeline"] = [
+        next(
+            (
+                loc
+                for loc in [(r.doc_id, r.sentence_id), *((a.doc_id, a.sentence_id) for a in r.also)]
+                if loc in gold
+            ),
+            (r.doc_id, r.sentence_id),
+        )
+        for r in result.retrieved
+    ]
     for st in result.statements:
         for ev in st.evidence:
             rec.cited.add((ev.doc_id, ev.sentence_id))
@@ -277,8 +291,14 @@ def _record_result(rec: ItemRecord, result: CheckResult, texts: dict[str, str]) 
     rec.cached = bool(result.usage.get("cached", 0))
 
 
-def _keys(hits: list[SentenceHit]) -> list[Key]:
-    return [(h.doc_id, h.sentence_index) for h in hits]
+def _keys(hits: list[SentenceHit], gold: set[Key] | frozenset[Key] = frozenset()) -> list[Key]:
+    """One key per hit: its first location, or the location that is gold evidence when the hit's text
+    stands in several places (a repeated text is one hit, and it finds the gold sentence wherever it is)."""
+    out: list[Key] = []
+    for h in hits:
+        keys = [(loc.doc_id, loc.sentence_index) for loc in h.locations]
+        out.append(next((key for key in keys if key in gold), keys[0]))
+    return out
 
 
 def _slug(name: str) -> str:

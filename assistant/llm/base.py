@@ -24,6 +24,12 @@ T = TypeVar("T", bound=BaseModel)
 #: A malformed reply is retried this many times before the check fails; replies are deterministic
 #: at temperature 0 only if nothing changes, so retries raise the temperature slightly.
 MAX_SCHEMA_RETRIES = 2
+#: Tokens a chat template adds around the system and user messages (role tags, separators), with margin.
+TEMPLATE_OVERHEAD_TOKENS = 48
+
+
+class GenerationCancelled(Exception):
+    """The caller abandoned the call (Ctrl-C in the chat); raised by a backend that stopped generating."""
 
 
 @dataclass
@@ -55,11 +61,28 @@ class StructuredChat:
     temperature: float = 0.0
     load_hook: Callable[[], None] | None = field(default=None, repr=False)
     cache: ReplyCache | None = field(default=None, repr=False)
+    #: The model's context window in tokens, when the backend knows it (None: not checked here).
+    context_tokens: int | None = None
+    #: Counts the tokens of a text as the model sees them; None with ``context_tokens`` None.
+    count_tokens: Callable[[str], int] | None = field(default=None, repr=False)
 
     def load(self) -> None:
         """Load heavy weights now (so a caller can show progress) instead of on first use."""
         if self.load_hook is not None:
             self.load_hook()
+
+    def fits(self, system: str, user: str, *, max_tokens: int = 600) -> bool:
+        """Whether the prompt plus a reply of ``max_tokens`` fits the context window (True when unknown)."""
+        if self.context_tokens is None or self.count_tokens is None:
+            return True
+        used = self.count_tokens(system) + self.count_tokens(user) + TEMPLATE_OVERHEAD_TOKENS
+        return used + max_tokens <= self.context_tokens
+
+    def cancel(self) -> None:
+        """Stop any generation in progress, if the backend can (the local one can; others finish)."""
+        cancel = getattr(self.chat_model, "cancel", None)
+        if callable(cancel):
+            cancel()
 
     def ask(
         self, system: str, user: str, schema: type[T], *, max_tokens: int = 600, prompt_id: str = ""

@@ -13,6 +13,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from ..errors import ConfigError
+
 #: Bump when the key layout changes so old entries are never misread.
 CACHE_FORMAT = 1
 
@@ -21,12 +23,18 @@ class ReplyCache:
     """A small thread-safe key → reply-text store."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
-        self._db.execute("CREATE TABLE IF NOT EXISTS replies (key TEXT PRIMARY KEY, reply TEXT NOT NULL)")
-        self._db.commit()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+            self._db.execute("CREATE TABLE IF NOT EXISTS replies (key TEXT PRIMARY KEY, reply TEXT NOT NULL)")
+            self._db.commit()
+        except (OSError, sqlite3.Error) as exc:
+            raise ConfigError(
+                f"reply cache {path} cannot be used ({' '.join(str(exc).split())}): pass another --home, "
+                "or FACTCHECK_CACHE=0"
+            ) from None
 
     @staticmethod
     def key(**parts: Any) -> str:

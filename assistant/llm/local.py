@@ -14,7 +14,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import ConfigDict, PrivateAttr
 
 from ..errors import ModelError
-from .base import StructuredChat
+from .base import GenerationCancelled, StructuredChat
 from .runtime_check import verify_runtime
 
 #: Context window: the check prompt is ~1.2k tokens with 5 sentences; 4096 leaves room for k=20.
@@ -37,6 +37,9 @@ class LlamaCppChatModel(BaseChatModel):
     seed: int = 0
     _llm: Any = PrivateAttr(default=None)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    #: Calls are numbered as they start; every call numbered below ``_cancel_below`` stops at its next token.
+    _started: int = PrivateAttr(default=0)
+    _cancel_below: int = PrivateAttr(default=0)
 
     @property
     def _llm_type(self) -> str:
@@ -82,6 +85,14 @@ class LlamaCppChatModel(BaseChatModel):
             "gen_ms": float(data.t_eval_ms),
         }
 
+    def cancel(self) -> None:
+        """Stop every call started so far at its next token (Ctrl-C in the chat); later calls run."""
+        self._cancel_below = self._started
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` for this model (special tokens parsed as the chat template would)."""
+        return len(self.load().tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
     def _generate(
         self,
         messages: list[BaseMessage],
@@ -89,17 +100,34 @@ class LlamaCppChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
+        from llama_cpp import LogitsProcessorList
+
         llm = self.load()
         payload = [{"role": _ROLES.get(m.type, "user"), "content": str(m.content)} for m in messages]
+        number = self._started
+        self._started += 1
+
+        def stop_if_cancelled(_ids: Any, scores: Any) -> Any:
+            # Called once per generated token; leaves the scores as they are.
+            if number < self._cancel_below:
+                raise GenerationCancelled()
+            return scores
+
         with self._lock:  # one llama context cannot serve two calls at once
-            out = llm.create_chat_completion(
-                messages=payload,
-                response_format=kwargs.get("response_format"),
-                max_tokens=kwargs.get("max_tokens", 600),
-                temperature=kwargs.get("temperature", 0.0),
-                seed=self.seed,
-                stop=stop or [],
-            )
+            if number < self._cancel_below:
+                raise GenerationCancelled()
+            try:
+                out = llm.create_chat_completion(
+                    messages=payload,
+                    response_format=kwargs.get("response_format"),
+                    max_tokens=kwargs.get("max_tokens", 600),
+                    temperature=kwargs.get("temperature", 0.0),
+                    seed=self.seed,
+                    stop=stop or [],
+                    logits_processor=LogitsProcessorList([stop_if_cancelled]),
+                )
+            except ValueError as exc:  # "Requested tokens (…) exceed context window of …"
+                raise ModelError(f"the prompt does not fit the model: {' '.join(str(exc).split())}") from None
         choice = out["choices"][0]
         usage = out.get("usage") or {}
         message = AIMessage(
@@ -122,4 +150,6 @@ def make_local_chat(model_path: str) -> StructuredChat:
         name="qwen2.5-coder-1.5b-instruct-q4_k_m (local)",
         schema_kwargs=lambda schema: {"response_format": {"type": "json_object", "schema": schema}},
         load_hook=chat.load,
+        context_tokens=chat.n_ctx,
+        count_tokens=chat.count_tokens,
     )

@@ -56,7 +56,12 @@ def ensure_model(cache_dir: Path, on_progress: Callable[[int, int], None] | None
                 return target
         except (OSError, ValueError):
             pass
-    cache_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ModelError(
+            f"model folder {cache_dir} cannot be created ({exc.strerror or exc}): set FACTCHECK_MODEL_DIR"
+        ) from None
     if (
         target.exists()
         and target.stat().st_size == MODEL_SIZE

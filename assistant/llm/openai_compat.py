@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -9,13 +10,23 @@ from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatResult
 from pydantic import PrivateAttr, SecretStr
 
-from ..errors import ConfigError, EndpointError
+from ..errors import ConfigError, EndpointError, FactCheckError
+from ..secrets import register_secret
 from .base import StructuredChat
 
 OFFICIAL_BASE_URL = "https://api.openai.com/v1"
-#: Transient failures (timeouts, 429, 5xx) are retried by the openai SDK with exponential backoff.
+#: Failures that can pass (429, 5xx, a refused or dropped connection) are retried this many times, with
+#: exponential backoff (or the server's ``retry-after``).
 MAX_RETRIES = 3
+#: Seconds one request may wait for the answer. A server that accepted the connection and sent nothing in
+#: that time is not asked again: it is stuck or overloaded, and asking again only multiplies the wait.
 TIMEOUT_S = 120.0
+#: Seconds to open a connection.
+CONNECT_TIMEOUT_S = 10.0
+#: Retries stop once this much time has passed since the first try, whatever MAX_RETRIES says.
+TOTAL_TIMEOUT_S = 180.0
+BACKOFF_BASE_S = 0.5
+BACKOFF_MAX_S = 8.0
 
 
 class _ErrorMappingChat(BaseChatModel):
@@ -44,29 +55,42 @@ class _ErrorMappingChat(BaseChatModel):
     ) -> ChatResult:
         import openai
 
-        try:
-            return self._call(messages, stop, kwargs)
-        except openai.AuthenticationError:
-            raise ConfigError(
-                f"{self.base_url} rejected the API key: set OPENAI_API_KEY (or --api-key) to a valid key"
-            ) from None
-        except openai.NotFoundError:
-            raise ConfigError(
-                f"model {self.model_name!r} not found at {self.base_url}: set OPENAI_MODEL (or --model)"
-            ) from None
-        except (openai.APIConnectionError, openai.APITimeoutError):
-            raise EndpointError(
-                f"cannot reach {self.base_url} (after {MAX_RETRIES} retries): check OPENAI_BASE_URL "
-                "(or --base-url) and that the server is running"
-            ) from None
-        except openai.RateLimitError:
-            raise EndpointError(
-                f"{self.base_url} kept answering 429 (rate limit) after {MAX_RETRIES} retries"
-            ) from None
-        except openai.APIStatusError as exc:
-            raise EndpointError(
-                f"{self.base_url} answered HTTP {exc.status_code}: {_short(exc.message)}"
-            ) from None
+        started = time.monotonic()
+        for attempt in range(MAX_RETRIES + 1):
+            try:
+                return self._call(messages, stop, kwargs)
+            except openai.AuthenticationError:
+                raise ConfigError(
+                    f"{self.base_url} rejected the API key: set OPENAI_API_KEY (or --api-key) to a valid key"
+                ) from None
+            except openai.NotFoundError:
+                raise ConfigError(
+                    f"model {self.model_name!r} not found at {self.base_url}: set OPENAI_MODEL (or --model)"
+                ) from None
+            except openai.APITimeoutError:
+                raise EndpointError(
+                    f"{self.base_url} accepted the connection but sent no answer within {TIMEOUT_S:g} s; "
+                    "the server is stuck or overloaded (not retried)"
+                ) from None
+            except (openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError) as exc:
+                delay = _retry_delay(exc, attempt)
+                if attempt == MAX_RETRIES or time.monotonic() - started + delay > TOTAL_TIMEOUT_S:
+                    raise _final_error(exc, self.base_url, attempt) from None
+                time.sleep(delay)
+            except openai.APIStatusError as exc:
+                raise EndpointError(
+                    f"{self.base_url} answered HTTP {exc.status_code}: {_short(exc.message)}"
+                ) from None
+            except FactCheckError:
+                raise
+            except (AttributeError, KeyError, TypeError, IndexError, ValueError) as exc:
+                # An HTTP 200 whose body is not a chat completion (a proxy's HTML page, another API).
+                raise EndpointError(
+                    f"{self.base_url} answered with something that is not an OpenAI chat completion "
+                    f"({type(exc).__name__}); check that OPENAI_BASE_URL (or --base-url) is the server's "
+                    "/v1 address"
+                ) from None
+        raise AssertionError("the retry loop returns or raises")
 
     def _call(
         self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
@@ -85,6 +109,32 @@ class _ErrorMappingChat(BaseChatModel):
                 raise
         self._schema_as_json_object = True
         return self._call(messages, stop, kwargs)
+
+
+def _retry_delay(exc: Exception, attempt: int) -> float:
+    """The server's ``retry-after-ms`` / ``retry-after`` when it sent one (capped), else exponential."""
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None) or {}
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        try:
+            return min(BACKOFF_MAX_S, max(0.0, float(headers[name]) * scale))
+        except (KeyError, TypeError, ValueError):
+            continue
+    return min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2**attempt)
+
+
+def _final_error(exc: Exception, base_url: str, attempt: int) -> EndpointError:
+    import openai
+
+    tries = f"after {attempt} retries" if attempt else "on the first try"
+    if isinstance(exc, openai.RateLimitError):
+        return EndpointError(f"{base_url} kept answering 429 (rate limit) {tries}")
+    if isinstance(exc, openai.APIStatusError):
+        return EndpointError(f"{base_url} answered HTTP {exc.status_code} {tries}: {_short(exc.message)}")
+    return EndpointError(
+        f"cannot reach {base_url} ({tries}): check OPENAI_BASE_URL (or --base-url) and that the server "
+        "is running"
+    )
 
 
 def _as_json_object(response_format: dict[str, Any]) -> dict[str, Any]:
@@ -107,12 +157,15 @@ def make_openai_chat(model: str | None, base_url: str | None, api_key: str | Non
         if url == OFFICIAL_BASE_URL:
             raise ConfigError("the openai backend needs an API key: set OPENAI_API_KEY (or pass --api-key)")
         api_key = "not-needed"  # local servers (vLLM, llama.cpp, Ollama) accept any key
+    import httpx
+
+    register_secret(api_key)
     inner = ChatOpenAI(
         model=model,
         base_url=url,
         api_key=SecretStr(api_key),
-        max_retries=MAX_RETRIES,
-        timeout=TIMEOUT_S,
+        max_retries=0,  # retried here, where a timeout is told apart from a refused connection
+        timeout=httpx.Timeout(TIMEOUT_S, connect=CONNECT_TIMEOUT_S),
     )
     chat = _ErrorMappingChat(inner=inner, base_url=url, model_name=model)
     return StructuredChat(

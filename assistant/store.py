@@ -121,6 +121,12 @@ def sentence_key(text: str) -> str:
     return hashlib.sha256(normalized.encode("utf-8")).hexdigest()[:32]
 
 
+def search_fetch_size(k: int) -> int:
+    """How many nearest vectors ``SentenceStore.search(vector, k)`` asks for first (more only when fewer
+    than ``k`` of them have a committed location)."""
+    return k * 2 + 4
+
+
 def normalized_text(text: str) -> str:
     """What is embedded for a sentence (the text its key is computed from)."""
     return " ".join(unicodedata.normalize("NFC", text).split())
@@ -640,23 +646,54 @@ class SentenceStore:
             return []
         if doc_id:
             return self._search_document(vector, k, doc_id)
-        fetch = k * 2 + 4
+        fetch = search_fetch_size(k)
         while True:
-            res = self._guard(
-                lambda fetch=fetch: self._vectors.query(
-                    query_embeddings=[list(vector)], n_results=fetch, include=["distances"]
-                )
-            )
-            keys, distances = res["ids"][0], res["distances"][0]
-            placed = self._place(keys)
-            hits = [
-                _hit(placed[key], 1.0 - float(dist))
-                for key, dist in zip(keys, distances, strict=True)
-                if key in placed
-            ]
-            if len(hits) >= k or len(keys) < fetch:
+            nearest = self.query_vectors(vector, fetch)
+            placed = self._place([key for key, _ in nearest])
+            hits = [_hit(placed[key], 1.0 - dist) for key, dist in nearest if key in placed]
+            if len(hits) >= k or len(nearest) < fetch:
                 return hits[:k]
             fetch *= 4
+
+    def query_vectors(self, vector: Sequence[float], n: int) -> list[tuple[str, float]]:
+        """The raw nearest-neighbour query that :meth:`search` makes: up to ``n`` ``(key, distance)``
+        pairs, nearest first, from the approximate (HNSW) index of distinct texts.
+
+        ``key`` is :func:`sentence_key` of a stored text and ``distance`` its cosine distance to ``vector``
+        (``1 - similarity``). Nothing is mapped to locations or filtered: a key may have no committed
+        location (left by an interrupted ingest). ``search(vector, k)`` first asks for
+        :func:`search_fetch_size` ``(k)``; evals/scale_benchmark.py times that call next to ``search`` to
+        show the store's own overhead.
+        """
+        if n <= 0:
+            return []
+        res = self._guard(
+            lambda: self._vectors.query(query_embeddings=[list(vector)], n_results=n, include=["distances"])
+        )
+        return [(str(key), float(dist)) for key, dist in zip(res["ids"][0], res["distances"][0], strict=True)]
+
+    def iter_vectors(self, *, page: int = 5000) -> Iterator[tuple[list[str], Any]]:
+        """Every stored vector with its key, a page at a time: ``(keys, matrix)``, where ``matrix`` is a
+        float32 numpy array of shape ``(len(keys), dim)`` and row ``i`` is the vector of ``keys[i]``.
+
+        ``keys[i]`` is :func:`sentence_key` of the text embedded (:func:`normalized_text`); each distinct
+        text appears once, committed or not (an interrupted ingest may leave vectors no committed location
+        uses). Pages are read by offset, so run it while nothing writes to the index. Meant for tools that
+        reuse an index's vectors without embedding again (evals/scale_benchmark.py's 1M point).
+        """
+        import numpy as np
+
+        if page < 1:
+            raise ValueError("page must be at least 1")
+        offset = 0
+        while True:
+            got = self._guard(
+                lambda offset=offset: self._vectors.get(include=["embeddings"], limit=page, offset=offset)
+            )
+            if not got["ids"]:
+                return
+            yield list(got["ids"]), np.asarray(got["embeddings"], dtype=np.float32)
+            offset += len(got["ids"])
 
     def _search_document(self, vector: Sequence[float], k: int, doc_id: str) -> list[SentenceHit]:
         import numpy as np

@@ -3,13 +3,18 @@
 
 Usage:
     .venv/bin/python evals/scale_benchmark.py [--sizes 10000,100000] [--queries 300] [--million]
-        [--server] [--json FILE]
+        [--million-size N] [--server] [--json FILE]
 
 Corpus: real sentences, the WiCE pages and all Check-COVID abstracts of ``../shared/data`` (about 45k
 sentences), repeated with distinct document ids (``<name>#r<N>``) until a size is reached; the last
 document of a size is cut at a sentence boundary so the index holds exactly that many sentences. Each
 copy's content hash covers its id too, so copies do not share a ``doc_sha`` (distinct real documents
-never do, and the store filters on it).
+never do, and the store filters on it). The index stores one vector per distinct (normalized) sentence
+text (index format 2, see ``assistant/store.py``), so a verbatim repeat would add locations but no
+vectors and nothing to embed: round 0 is the real text, and every later round tags each sentence with
+``[r<N>] `` so that it is a new text, embedded and searched like one. Each size reports ``sentences``
+(location records) and ``vectors`` (distinct texts; a little below ``sentences`` where the real corpus
+repeats a line itself).
 
 For the embedded store (a ``PersistentClient`` in a temp dir) and, with ``--server``, a real Chroma server
 that this script starts on 127.0.0.1 (and stops at the end, also on error), at each size:
@@ -23,18 +28,26 @@ that this script starts on 127.0.0.1 (and stops at the end, also on error), at e
   by the total ingest time from an empty index. The time inside ``embed_documents`` is reported apart;
   since encoding overlaps the writes, wall time minus that time is the part of the writes left exposed.
 - retrieval: p50/p95 of ``store.search(vector, k=5)`` with the claim embedded beforehand (WiCE and
-  Check-COVID dev claims), the raw Chroma ``query`` the store makes (so the store's own overhead is
-  visible), the query-embedding time on its own, and ``hybrid_search`` (dense + BM25).
+  Check-COVID dev claims), the raw Chroma query the store makes first (``SentenceStore.query_vectors``
+  with ``search_fetch_size(5)``: nearest distinct texts, not yet mapped to locations; so the store's own
+  overhead is visible), the query-embedding time on its own, and ``hybrid_search`` (dense + BM25).
 - memory: peak RSS of this process during ingest and during queries (the kernel's VmHWM, reset per phase
   through ``/proc/self/clear_refs``, plus a 50 ms sampler of VmRSS), and for the server the peak RSS of
   the server's process tree.
 
-``--million`` adds a retrieval point at 1M sentences on the embedded store only. Embedding 1M sentences
-takes hours on a small CPU, so that collection is NOT built through ingest: it is made of the vectors,
-texts and metadata of the largest ingested index, copied with small random noise (``--noise``, then
-re-normalised) under new document ids and inserted directly into the Chroma collections in batches. Its
-ingest rate is therefore not measured; the output says "built from vectors". It is skipped with a message
-when free memory (5x the float32 vectors' size, ~10 GiB for 1M) or temp disk space (3x) is short.
+``--million`` adds a retrieval point at 1M sentences (``--million-size``; smaller to try the path) on the
+embedded store only. Embedding 1M sentences takes hours on a small CPU, so that index is NOT embedded:
+it holds copies of the largest ingested index's documents (ids ``<doc_id>#m<c>``, each sentence tagged
+``[m<c>] ``), and each copied sentence's vector is the stored vector of its source sentence
+(``SentenceStore.iter_vectors``) with small random noise (``--noise``, then re-normalised). They are
+written through ``SentenceStore.ingest_many`` with that lookup in place of the embedder, so vectors,
+locations and document records are exactly what an ingest writes. Its ingest rate is therefore not
+measured (``insert_per_s`` is the store's write rate alone); the output says "built from vectors". It is
+skipped with a message when free memory (5x the float32 vectors' size, ~10 GiB for 1M) or temp disk space
+(3x) is short.
+
+Only public names of the package are used (``SentenceStore``'s methods, ``search_fetch_size``,
+``sentence_key``); the server is ``tests/servers.py``'s ``ChromaServer``.
 
 Targets (printed as PASS/FAIL, never asserted): ingest rate >= 0.8x the raw encode rate; embedded
 ``store.search`` p50 <= 10 ms at 100k sentences. Timings are measurements on this machine; a busy CPU
@@ -49,6 +62,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import resource
 import shutil
 import signal
@@ -68,11 +82,12 @@ import numpy as np  # noqa: E402
 
 from assistant.documents import SourceDocument, guess_lang, guess_title  # noqa: E402
 from assistant.embeddings import DEFAULT_EMBEDDER, get_embedder  # noqa: E402
+from assistant.embeddings.use import MultilingualUSEEmbeddings  # noqa: E402
 from assistant.evaluation.datasets import load_check_covid, load_wice  # noqa: E402
 from assistant.evaluation.metrics import percentile  # noqa: E402
 from assistant.retrieve import hybrid_search  # noqa: E402
 from assistant.sentences import Sentence, split_sentences  # noqa: E402
-from assistant.store import SentenceStore  # noqa: E402
+from assistant.store import SentenceStore, StoredDocument, search_fetch_size, sentence_key  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 K = 5
@@ -138,8 +153,28 @@ def load_queries(data: Path, n: int) -> list[str]:
     return list(dict.fromkeys(out))[:n]
 
 
+def tagged(text: str, sentences: list[Sentence], tag: str) -> str:
+    """``text`` with ``[tag] `` before each of its ``sentences``, so that a copy's sentences are new texts.
+
+    Index format 2 stores one vector per distinct text: a verbatim copy would add locations but no
+    vectors and nothing to embed. The tag keeps sentence boundaries (``[`` may open a sentence); where it
+    changes one (a caption credit glued to a period, a piece of an over-long run), the copy's split is
+    simply its own: copies are always split again from their own text.
+    """
+    parts, prev = [], 0
+    for s in sentences:
+        parts += [text[prev : s.start], f"[{tag}] "]
+        prev = s.start
+    parts.append(text[prev:])
+    return "".join(parts)
+
+
 class CorpusStream:
-    """Endless documents: the base corpus again and again under ids ``<name>#r<round>``."""
+    """Endless documents: the base corpus again and again under ids ``<name>#r<round>``.
+
+    Round 0 is the real text; every later round tags each sentence with ``[r<round>]`` (see
+    :func:`tagged`), so each round's sentences are distinct texts, embedded and stored like new ones.
+    """
 
     def __init__(self, base: list[BaseDocument]) -> None:
         self._base = base
@@ -152,12 +187,15 @@ class CorpusStream:
         texts: list[str] = []
         need = n_sentences
         while need > 0:
-            base = self._base[self._pos]
-            doc_id = f"{base.name}#r{self._round}"
+            base, round_ = self._base[self._pos], self._round
+            doc_id = f"{base.name}#r{round_}"
             self._pos += 1
             if self._pos == len(self._base):
                 self._pos, self._round = 0, self._round + 1
             text, sentences = base.text, base.sentences
+            if round_:
+                text = tagged(text, sentences, f"r{round_}")
+                sentences = split_sentences(text)
             if len(sentences) > need:
                 text = text[: sentences[need - 1].end]
                 sentences = split_sentences(text)
@@ -280,9 +318,11 @@ class TimedEmbed:
     def __init__(self, embed: Callable[[list[str]], list[list[float]]]) -> None:
         self._embed = embed
         self.seconds = 0.0
+        self.texts = 0
 
     def __call__(self, texts: list[str]) -> list[list[float]]:
         """Embed and time."""
+        self.texts += len(texts)
         t0 = time.perf_counter()
         try:
             return self._embed(texts)
@@ -323,6 +363,7 @@ def bench_ingest(store: SentenceStore, embeddings: Any, docs: list[SourceDocumen
         "expected_sentences": n,
         "seconds": round(seconds, 2),
         "per_s": round(done / seconds, 1),
+        "embedded_texts": embed.texts,
         "embed_seconds": round(embed.seconds, 2),
         "store_seconds": round(seconds - embed.seconds, 2),
         "store_share": round((seconds - embed.seconds) / seconds, 3),
@@ -353,13 +394,10 @@ def embed_queries(embeddings: Any, queries: list[str]) -> tuple[list[list[float]
 
 def bench_retrieval(store: SentenceStore, queries: list[str], vectors: list[list[float]]) -> dict[str, Any]:
     """Latency of store.search, of the raw Chroma query it makes, and of hybrid_search (vectors given)."""
-    fetch = K * 2 + 4  # what SentenceStore.search asks Chroma for first
-    collection = store._sentences  # the raw call, to show the store's own overhead
+    fetch = search_fetch_size(K)  # what SentenceStore.search asks Chroma for first
 
     def raw_query(v: list[float]) -> Any:
-        return collection.query(
-            query_embeddings=[v], n_results=fetch, include=["metadatas", "documents", "distances"]
-        )
+        return store.query_vectors(v, fetch)  # the raw call, to show the store's own overhead
 
     def timed(fn: Callable[[int], Any]) -> list[float]:
         for i in range(min(WARMUP_QUERIES, len(vectors))):
@@ -407,85 +445,115 @@ def _status_meminfo(field: str) -> int:
 
 
 def export_index(store: SentenceStore, page: int = 5000) -> dict[str, Any]:
-    """Every sentence (vector, metadata) and document record of an index."""
-    vectors, metas = [], []
-    offset = 0
-    while True:
-        got = store._sentences.get(include=["embeddings", "metadatas"], limit=page, offset=offset)
-        if not got["ids"]:
-            break
-        vectors.append(np.asarray(got["embeddings"], dtype=np.float32))
-        metas.extend(got["metadatas"])
-        offset += len(got["ids"])
-    docs = store._documents.get(include=["documents", "metadatas"])
+    """Every stored vector (with its key) and every committed document (with its text) of an index."""
+    keys: list[str] = []
+    pages = []
+    for page_keys, matrix in store.iter_vectors(page=page):
+        keys.extend(page_keys)
+        pages.append(matrix)
+    documents = [store.get_document(d.doc_id) for d in store.list_documents()]
     return {
-        "vectors": np.concatenate(vectors) if vectors else np.zeros((0, 0), np.float32),
-        "metadatas": metas,
-        "documents": dict(
-            zip(docs["ids"], zip(docs["documents"], docs["metadatas"], strict=True), strict=True)
-        ),
+        "keys": keys,
+        "vectors": np.concatenate(pages) if pages else np.zeros((0, 0), np.float32),
+        "documents": [d for d in documents if d is not None],
+        "sentences": store.count_sentences(),
     }
 
 
-def _copy_sha(sha: str, copy: int) -> str:
-    """A distinct content hash for copy ``copy`` of a document, as distinct real documents have."""
-    return hashlib.sha256(f"{sha}#m{copy}".encode()).hexdigest()
+#: The tag of a copy's sentences (see :func:`tagged`); stripped to find the source sentence's vector.
+_COPY_TAG = re.compile(r"\[m\d+\] ")
+
+
+class CopiedVectors:
+    """An ``embed`` for ``ingest_many`` that embeds nothing: a copied sentence ``[m<c>] <text>`` gets the
+    stored vector of ``<text>`` plus Gaussian noise of norm ~``noise``, re-normalised.
+
+    A text whose source vector is not found (a sentence the tag merged with its neighbour) gets a random
+    source vector; ``unmatched`` counts them.
+    """
+
+    def __init__(self, keys: list[str], vectors: np.ndarray, noise: float, seed: int = 0) -> None:
+        self._row = {key: i for i, key in enumerate(keys)}
+        self._vectors = vectors
+        self._sigma = noise / np.sqrt(vectors.shape[1])
+        self._rng = np.random.default_rng(seed)
+        self.texts = 0
+        self.unmatched = 0
+
+    def __call__(self, texts: list[str]) -> list[list[float]]:
+        """The vectors of ``texts`` (normalized sentence texts, as ``ingest_many`` passes them)."""
+        rows = []
+        for text in texts:
+            tag = _COPY_TAG.match(text)
+            row = self._row.get(sentence_key(text[tag.end() :] if tag else text))
+            if row is None:
+                self.unmatched += 1
+                row = int(self._rng.integers(len(self._row)))
+            rows.append(row)
+        self.texts += len(texts)
+        vec = self._vectors[rows] + self._rng.normal(0.0, self._sigma, (len(rows), self._vectors.shape[1]))
+        vec /= np.linalg.norm(vec, axis=1, keepdims=True)
+        return vec.astype(np.float32).tolist()
+
+
+def copied_documents(documents: list[StoredDocument], n: int) -> Iterator[SourceDocument]:
+    """Copies of ``documents`` holding ``n`` sentences in all (the last one cut): copy ``c`` of a document
+    has the id ``<doc_id>#m<c>`` and every sentence tagged ``[m<c>]``, so each is a distinct text."""
+    split = [(d, split_sentences(d.text)) for d in documents]
+    need, copy = n, 0
+    while need > 0:
+        for doc, sentences in split:
+            doc_id = f"{doc.doc_id}#m{copy}"
+            text = tagged(doc.text, sentences, f"m{copy}")
+            mine = split_sentences(text)
+            if len(mine) > need:
+                text = text[: mine[need - 1].end]
+                mine = split_sentences(text)
+            need -= len(mine)
+            yield SourceDocument(
+                doc_id=doc_id,
+                path=f"synthetic/{doc_id}",
+                title=doc.title,
+                lang=doc.lang,
+                text=text,
+                sha256=hashlib.sha256(f"{doc_id}\n{text}".encode()).hexdigest(),
+            )
+            if need <= 0:
+                return
+        copy += 1
 
 
 def build_from_vectors(
     store: SentenceStore, source: dict[str, Any], n: int, noise: float, seed: int = 0
 ) -> dict[str, Any]:
-    """Fill ``store`` with ``n`` sentences: copies of ``source`` with Gaussian noise of norm ~``noise``.
+    """Fill ``store`` with ``n`` sentences: tagged copies of ``source``'s documents whose vectors are the
+    source vectors with Gaussian noise of norm ~``noise`` (:class:`CopiedVectors`).
 
-    Copy ``c`` of a document gets the id ``<doc_id>#m<c>`` and its own committed document record, so
-    ``store.search`` and ``hybrid_search`` treat it like an ingested document.
+    They are written by the product's own path, ``SentenceStore.ingest_many``, with that lookup in place
+    of the embedder: vectors, locations and committed document records exactly as an ingest writes them,
+    so ``store.search`` and ``hybrid_search`` treat the copies like ingested documents.
     """
-    base: np.ndarray = source["vectors"]
-    m, dim = base.shape
-    rng = np.random.default_rng(seed)
-    batch = min(5000, int(store._client.get_max_batch_size()))
-    sigma = noise / np.sqrt(dim)
-    new_docs: set[str] = set()
+    embed = CopiedVectors(source["keys"], source["vectors"], noise, seed)
+    documents = 0
     t0 = time.perf_counter()
-    for start in range(0, n, batch):
-        idx = np.arange(start, min(start + batch, n))
-        copy, j = idx // m, idx % m
-        vec = base[j] + rng.normal(0.0, sigma, (len(idx), dim)).astype(np.float32)
-        vec /= np.linalg.norm(vec, axis=1, keepdims=True)
-        metas, ids = [], []
-        for c, k in zip(copy.tolist(), j.tolist(), strict=True):
-            meta = dict(source["metadatas"][k])
-            meta["doc_id"] = f"{meta['doc_id']}#m{c}"
-            meta["doc_sha"] = _copy_sha(meta["doc_sha"], c)
-            new_docs.add(meta["doc_id"])
-            metas.append(meta)
-            ids.append(f"{meta['doc_id']}#{meta['doc_sha'][:16]}#{meta['sentence_index']}")
-        # as ingest writes them: offsets only, the text is cut from the committed document record
-        store._sentences.add(ids=ids, embeddings=vec, metadatas=metas)
-    sentence_s = time.perf_counter() - t0
-    ordered = sorted(new_docs)
-    for start in range(0, len(ordered), batch):
-        ids = ordered[start : start + batch]
-        originals = [source["documents"][d.rsplit("#m", 1)[0]] for d in ids]
-        copies = [int(d.rsplit("#m", 1)[1]) for d in ids]
-        store._documents.add(
-            ids=ids,
-            embeddings=[[1.0]] * len(ids),
-            documents=[text for text, _ in originals],
-            metadatas=[
-                {**meta, "sha256": _copy_sha(meta["sha256"], c)}
-                for (_, meta), c in zip(originals, copies, strict=True)
-            ],
-        )
+    with store.write_lock():
+        for outcome in store.ingest_many(copied_documents(source["documents"], n), embed):
+            if getattr(outcome, "action", "") not in ("added", "replaced"):
+                raise RuntimeError(f"building from vectors: {outcome}")
+            documents += 1
     seconds = time.perf_counter() - t0
+    sentences = store.count_sentences()
     return {
         "built_from_vectors": True,
-        "source_sentences": m,
-        "sentences": n,
-        "documents": len(ordered),
+        "source_sentences": source["sentences"],
+        "source_vectors": len(source["keys"]),
+        "sentences": sentences,
+        "vectors": store.count_vectors(),
+        "documents": documents,
         "noise_norm": noise,
+        "unmatched_texts": embed.unmatched,
         "seconds": round(seconds, 1),
-        "insert_per_s": round(n / sentence_s, 1),
+        "insert_per_s": round(sentences / seconds, 1),
     }
 
 
@@ -493,7 +561,10 @@ def million_point(
     source_store: SentenceStore, folder: Path, embedder: str, n: int, noise: float
 ) -> tuple[dict[str, Any] | None, SentenceStore | None, PeakRss | None]:
     """Build the ``n``-sentence index from ``source_store``'s vectors, or say why it was skipped."""
-    dim = len(source_store._sentences.get(limit=1, include=["embeddings"])["embeddings"][0])
+    first = next(source_store.iter_vectors(page=1), None)
+    if first is None:
+        return {"skipped": "the ingested index holds no vectors"}, None, None
+    dim = first[1].shape[1]
     vec_bytes = n * dim * 4
     need_mem, need_disk = 5 * vec_bytes, 3 * vec_bytes
     have_mem, have_disk = _mem_available_bytes(), shutil.disk_usage(folder).free
@@ -552,6 +623,7 @@ def run_backend(
         }
         raw["per_s"] = round(raw["sentences"] / raw["seconds"], 1)
         have = store.count_sentences()
+        n_vectors = store.count_vectors()
         total_ingest_s += ingest["seconds"]
         total_raw_n += raw["sentences"]
         total_raw_s += raw["seconds"]
@@ -562,6 +634,7 @@ def run_backend(
             retrieval = bench_retrieval(store, queries, vectors)
         results[str(size)] = {
             "sentences": have,
+            "vectors": n_vectors,
             "load_avg_1m": round(os.getloadavg()[0], 2),
             "ingest": {
                 "per_s": round(cumulative, 1),
@@ -593,6 +666,7 @@ def run_million(
         retrieval = bench_retrieval(big, queries, vectors)
     return {
         "sentences": big.count_sentences(),
+        "vectors": big.count_vectors(),
         "load_avg_1m": round(os.getloadavg()[0], 2),
         "build": built,
         "retrieval": retrieval,
@@ -785,16 +859,17 @@ def main() -> int:
 
     base = load_base_corpus(args.data)
     queries = load_queries(args.data, args.queries)
-    embeddings = get_embedder(args.embedder)
-    if args.embed_threads and hasattr(embeddings, "_threads"):
-        embeddings._threads = args.embed_threads  # MultilingualUSEEmbeddings: BLAS threads
+    if args.embed_threads and args.embedder == MultilingualUSEEmbeddings.name:
+        embeddings: Any = MultilingualUSEEmbeddings(threads=args.embed_threads)  # BLAS threads
+    else:
+        embeddings = get_embedder(args.embedder)
     embeddings.embed_documents([s.text for s in base[0].sentences[:8]])  # load the model outside timings
     vectors, query_stats = embed_queries(embeddings, queries)
     results: dict[str, Any] = {
         "command": [sys.executable, *sys.argv],
         "machine": machine_info(),
         "embedder": args.embedder,
-        "embed_threads": getattr(embeddings, "_threads", None),
+        "embed_threads": getattr(embeddings, "threads", None),
         "corpus": {
             "base_documents": len(base),
             "base_sentences": sum(len(d.sentences) for d in base),
@@ -828,9 +903,8 @@ def main() -> int:
             from tests.servers import ChromaServer
 
             with ChromaServer(folder / "server-data") as server:
-                pid = server._proc.pid if server._proc else None
                 results["server"] = run_backend(
-                    "server", server.url, args, base, embeddings, queries, vectors, server_pid=pid
+                    "server", server.url, args, base, embeddings, queries, vectors, server_pid=server.pid
                 )
     results["wall_seconds"] = round(time.perf_counter() - t_start, 1)
     results["process_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)

@@ -58,6 +58,11 @@ class ServerProcess:
         raise NotImplementedError
 
     @property
+    def pid(self) -> int | None:
+        """The server process's id while it runs (e.g. to measure its memory), else None."""
+        return self._proc.pid if self.running and self._proc is not None else None
+
+    @property
     def running(self) -> bool:
         """True while the process is alive."""
         return self._proc is not None and self._proc.poll() is None

@@ -183,6 +183,45 @@ class StoreContract:
         assert [r.action for r in again] == ["unchanged", "unchanged", "added", "added"]
         assert new_store.count_sentences() == 12
 
+    def test_query_vectors_is_the_raw_query_behind_search(self, new_store, fake_embeddings, tmp_path):
+        from assistant.store import normalized_text, search_fetch_size, sentence_key
+
+        text = "Der Senat stimmte zu. Der Senat stimmte zu. Das Haus auch. Ein dritter Satz."
+        new_store.ingest(self._doc(tmp_path, text), fake_embeddings.embed_documents)
+        assert new_store.query_vectors([1.0] * 16, 0) == []
+        query = fake_embeddings.embed_query("Das Haus auch.")
+        nearest = new_store.query_vectors(query, 10)
+        # one entry per distinct text (the repeated sentence is stored once), nearest first
+        assert len(nearest) == new_store.count_vectors() == 3
+        assert nearest[0][0] == sentence_key("Das Haus auch.")
+        assert nearest[0][1] == pytest.approx(0.0, abs=1e-5)
+        assert [d for _, d in nearest] == sorted(d for _, d in nearest)
+        # search maps the same keys, in the same order, to their committed locations
+        hits = new_store.search(query, k=3)
+        assert [sentence_key(h.text) for h in hits] == [key for key, _ in nearest[: len(hits)]]
+        assert [h.score for h in hits] == [pytest.approx(1.0 - d, abs=1e-5) for _, d in nearest[: len(hits)]]
+        assert search_fetch_size(5) >= 5
+        assert normalized_text(" Das  Haus\nauch. ") == "Das Haus auch."
+
+    def test_iter_vectors_yields_every_stored_vector_once(self, new_store, fake_embeddings, tmp_path):
+        from assistant.store import normalized_text, sentence_key
+
+        seed = load_document(SEED)
+        new_store.ingest(seed, fake_embeddings.embed_documents)
+        pages = list(new_store.iter_vectors(page=7))
+        assert all(len(keys) == matrix.shape[0] <= 7 for keys, matrix in pages)
+        keys = [k for ks, _ in pages for k in ks]
+        assert len(keys) == len(set(keys)) == new_store.count_vectors()
+        texts = {sentence_key(h.text): normalized_text(h.text) for h in new_store.sentences_of(seed.doc_id)}
+        assert set(keys) == set(texts)
+        got = {k: row for ks, matrix in pages for k, row in zip(ks, matrix, strict=True)}
+        for key in list(texts)[:5]:
+            want = fake_embeddings.embed_documents([texts[key]])[0]
+            assert got[key].dtype.name == "float32"
+            assert got[key].tolist() == pytest.approx(want, abs=1e-6)
+        with pytest.raises(ValueError):
+            next(new_store.iter_vectors(page=0))
+
 
 class TestEmbeddedStore(StoreContract):
     @pytest.fixture

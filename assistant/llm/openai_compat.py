@@ -16,7 +16,9 @@ from .base import StructuredChat
 
 OFFICIAL_BASE_URL = "https://api.openai.com/v1"
 #: Failures that can pass (429, 5xx, a refused or dropped connection) are retried this many times, with
-#: exponential backoff (or the server's ``retry-after``).
+#: exponential backoff (or the server's ``retry-after``). A loop of our own rather than the SDK's
+#: ``max_retries`` or LangChain's ``with_retry``: both also retry a read timeout (a hung server then costs
+#: several full timeouts) and neither knows a total time budget or maps each failure to the setting to fix.
 MAX_RETRIES = 3
 #: Seconds one request may wait for the answer. A server that accepted the connection and sent nothing in
 #: that time is not asked again: it is stuck or overloaded, and asking again only multiplies the wait.

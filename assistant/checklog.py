@@ -2,13 +2,12 @@
 
 It holds what a reporter needs to find a check again (when, the claim, the verdict and confidence, the
 pipeline and model), never settings: an API key given to the command is masked in every stored field, and a
-URL's user name and password are dropped. Off with ``FACTCHECK_LOG=0``, ``log = false`` in the config file or
+URL's user name and password are masked. Off with ``FACTCHECK_LOG=0``, ``log = false`` in the config file or
 ``--no-log``.
 """
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from collections.abc import Iterable
 from contextlib import closing
@@ -18,9 +17,9 @@ from pathlib import Path
 
 from .errors import StoreError
 from .schemas import CheckResult
+from .secrets import register_secret, scrub
 
 LOG_FILE = "log.sqlite"
-_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
 
 
 @dataclass(frozen=True)
@@ -38,20 +37,13 @@ class LogEntry:
     source: str
 
 
-def scrub(text: str, secrets: Iterable[str | None]) -> str:
-    """``text`` with every secret (4 characters or more) masked and user info removed from URLs."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return _USERINFO.sub("", text)
-
-
 class CheckLog:
     """Appends checks to, and lists them from, ``HOME/log.sqlite``."""
 
     def __init__(self, home: Path, secrets: Iterable[str | None] = ()) -> None:
         self.path = home / LOG_FILE
-        self.secrets = [s for s in secrets if s]
+        for secret in secrets:  # masked by the one scrubbing function of every output path
+            register_secret(secret)
 
     def _connect(self) -> sqlite3.Connection:
         try:
@@ -71,12 +63,12 @@ class CheckLog:
         """Log one check; ``source`` says where it ran (``check``, ``chat``)."""
         row = (
             datetime.now(UTC).isoformat(timespec="seconds"),
-            scrub(result.claim, self.secrets),
+            scrub(result.claim),
             result.verdict,
             result.confidence,
             len(result.statements),
             result.pipeline,
-            scrub(result.model, self.secrets),
+            scrub(result.model),
             source,
         )
         with closing(self._connect()) as db, db:

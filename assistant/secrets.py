@@ -20,6 +20,8 @@ _PATTERNS = (
     re.compile(r"(?i)(bearer\s+)[^\s\"',;]+"),
     re.compile(r"\bsk-[A-Za-z0-9_\-]{6,}"),
     re.compile(r"(?i)(api[_-]?key[\"']?\s*[:=]\s*[\"']?)[^\s\"',;&]+"),
+    # A URL's user name and password (https://user:pass@host/…) become https://***@host/….
+    re.compile(r"(?<=://)[^/@\s]+(?=@)"),
 )
 _registered: set[str] = set()
 _lock = threading.Lock()
@@ -49,7 +51,7 @@ def _known() -> list[str]:
 
 
 def scrub(text: str) -> str:
-    """``text`` with every known key and anything that looks like a key or bearer token masked."""
+    """``text`` with every known key, anything shaped like a key or bearer token, and URL passwords masked."""
     for key in _known():
         text = text.replace(key, MASK)
     for pattern in _PATTERNS:

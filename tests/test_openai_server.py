@@ -344,6 +344,12 @@ def test_a_key_unknown_to_us_is_masked_too():
 
     assert "sk-other" not in scrub("failed for key Bearer sk-otherkey123456 at proxy")
     assert scrub("api_key=abcd1234efgh&x=1") == "api_key=***&x=1"
+    # A password in a URL (a base URL with credentials in an error line or the check log) is masked too.
+    assert (
+        scrub("cannot reach http://bob:s3cret@127.0.0.1:8080/v1")
+        == "cannot reach http://***@127.0.0.1:8080/v1"
+    )
+    assert scrub("see https://example.com/a@b") == "see https://example.com/a@b"
 
 
 def test_a_planted_key_appears_in_no_output_and_nowhere_in_the_state_folder(tmp_path, monkeypatch, capsys):

@@ -507,10 +507,10 @@ class ChatSession:
         """The cited sentence with its neighbours in the document, the span highlighted."""
         around = [
             Retrieved(
-                doc_id=h.doc_id, sentence_id=h.sentence_index, start=h.start, end=h.end, text=h.text, score=0
+                doc_id=h.doc_id, sentence_id=h.sentence_id, start=h.start, end=h.end, text=h.text, score=0
             )
             for h in self.app.store.sentences_of(ev.doc_id)
-            if abs(h.sentence_index - ev.sentence_id) <= NEIGHBOURS
+            if abs(h.sentence_id - ev.sentence_id) <= NEIGHBOURS
         ]
         if not any(r.sentence_id == ev.sentence_id for r in around):  # re-ingested since: the span alone
             return evidence_text(ev, None)

@@ -19,6 +19,7 @@ from .injection import escape_source, screen
 from .llm import StructuredChat, Usage
 from .pipelines import DEFAULT_PIPELINE, Pipeline, get_pipeline
 from .prompts_loader import Prompt, load_prompt
+from .records import Sentence
 from .retrieve import SentenceRetriever, document_to_hit
 from .schemas import (
     MAX_LISTED_COPIES,
@@ -35,7 +36,7 @@ from .schemas import (
 from .scope import scope_statements
 from .signals import StatementView
 from .spans import verify_citation
-from .store import SentenceHit, SentenceStore, StoredDocument
+from .store import SentenceStore, StoredDocument
 from .verdict import MemoEmbeddings, VerdictStage
 
 DEFAULT_ANSWER_PROMPT = "answer.v1"
@@ -52,7 +53,7 @@ SCREEN_ROUNDS = 3
 class _Judged:
     prompt_id: str
     claim: str
-    hits: list[SentenceHit]
+    hits: list[Sentence]
     reply: ModelCheckReply
     usage: Usage
     #: A claim to check (the scope stage applies) rather than a question to answer.
@@ -62,9 +63,9 @@ class _Judged:
     context_dropped: int = 0
 
 
-def _screen_hits(hits: list[SentenceHit]) -> tuple[list[SentenceHit], list[Quarantined]]:
+def _screen_hits(hits: list[Sentence]) -> tuple[list[Sentence], list[Quarantined]]:
     """Hits split into those kept and those the injection screen sets aside (with the reason)."""
-    kept: list[SentenceHit] = []
+    kept: list[Sentence] = []
     flagged: list[Quarantined] = []
     for h in hits:
         flag = screen(h.text)
@@ -74,7 +75,7 @@ def _screen_hits(hits: list[SentenceHit]) -> tuple[list[SentenceHit], list[Quara
             flagged.append(
                 Quarantined(
                     doc_id=h.doc_id,
-                    sentence_id=h.sentence_index,
+                    sentence_id=h.sentence_id,
                     start=h.start,
                     end=h.end,
                     text=h.text,
@@ -228,7 +229,7 @@ class Checker:
 
     def _judge(self, inputs: dict[str, Any]) -> _Judged:
         claim: str = inputs["claim"]
-        hits: list[SentenceHit] = inputs["hits"]["hits"]
+        hits: list[Sentence] = inputs["hits"]["hits"]
         prompt: Prompt = inputs["prompt"]
         system, user, shown = self._fit(prompt, claim, hits, inputs["history"])
         t0 = time.perf_counter()
@@ -251,7 +252,7 @@ class Checker:
         self,
         prompt: Prompt,
         claim: str,
-        hits: list[SentenceHit],
+        hits: list[Sentence],
         history: list[dict[str, str]] | None,
     ) -> tuple[str, str, int]:
         """The rendered prompt with as many of the best sentences as fit the model's context window.
@@ -340,16 +341,14 @@ class Checker:
             retrieved=[
                 Retrieved(
                     doc_id=h.doc_id,
-                    sentence_id=h.sentence_index,
+                    sentence_id=h.sentence_id,
                     start=h.start,
                     end=h.end,
                     text=h.text,
                     score=h.score,
                     copies=len(h.also),
                     also=[
-                        SentenceLocation(
-                            doc_id=a.doc_id, sentence_id=a.sentence_index, start=a.start, end=a.end
-                        )
+                        SentenceLocation(doc_id=a.doc_id, sentence_id=a.sentence_id, start=a.start, end=a.end)
                         for a in h.also[:MAX_LISTED_COPIES]
                     ],
                 )
@@ -375,7 +374,7 @@ class Checker:
         confidence = aggregate_confidence(statements, verdict)
         return self.verdicts.calibrate_claim(confidence) if is_claim and statements else confidence
 
-    def _evidence_for(self, hits: list[SentenceHit], number: int) -> Evidence | None:
+    def _evidence_for(self, hits: list[Sentence], number: int) -> Evidence | None:
         if not 1 <= number <= len(hits):
             return None  # the model cited a sentence it was not shown
         hit = hits[number - 1]
@@ -388,7 +387,7 @@ class Checker:
         return Evidence(
             doc_id=doc.doc_id,
             doc_path=doc.path,
-            sentence_id=span.sentence_index,
+            sentence_id=span.sentence_id,
             start=span.start,
             end=span.end,
             text=span.text,

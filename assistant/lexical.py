@@ -11,7 +11,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-from .store import SentenceHit
+from .records import Sentence
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 #: Standard BM25 parameters (Robertson & Zaragoza); not tuned on evaluation data.
@@ -35,7 +35,7 @@ class BM25:
     the recall figures reported for them. This is the Lucene variant (idf ``log(1 + …)``), 40 lines.
     """
 
-    def __init__(self, sentences: Sequence[SentenceHit]) -> None:
+    def __init__(self, sentences: Sequence[Sentence]) -> None:
         self.sentences = list(sentences)
         self._docs = [Counter(tokenize(s.text)) for s in self.sentences]
         self._lens = [sum(d.values()) for d in self._docs]
@@ -46,7 +46,7 @@ class BM25:
         n = len(self._docs)
         self._idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
 
-    def search(self, query: str, k: int) -> list[SentenceHit]:
+    def search(self, query: str, k: int) -> list[Sentence]:
         """The ``k`` best-scoring sentences (score = BM25), best first; sentences scoring 0 are left out."""
         terms = set(tokenize(query))
         scored = []
@@ -63,18 +63,18 @@ class BM25:
         return [_with_score(self.sentences[i], s) for s, i in scored[:k]]
 
 
-def reciprocal_rank_fusion(rankings: Sequence[Sequence[SentenceHit]], k: int) -> list[SentenceHit]:
+def reciprocal_rank_fusion(rankings: Sequence[Sequence[Sentence]], k: int) -> list[Sentence]:
     """Fuse ranked lists by reciprocal rank; the score becomes the fused RRF score."""
     fused: dict[tuple[str, int], float] = {}
-    first: dict[tuple[str, int], SentenceHit] = {}
+    first: dict[tuple[str, int], Sentence] = {}
     for ranking in rankings:
         for rank, hit in enumerate(ranking):
-            key = (hit.doc_id, hit.sentence_index)
+            key = (hit.doc_id, hit.sentence_id)
             fused[key] = fused.get(key, 0.0) + 1.0 / (RRF_K + rank + 1)
             first.setdefault(key, hit)
     order = sorted(fused, key=lambda key: (-fused[key], key))
     return [_with_score(first[key], fused[key]) for key in order[:k]]
 
 
-def _with_score(hit: SentenceHit, score: float) -> SentenceHit:
+def _with_score(hit: Sentence, score: float) -> Sentence:
     return dataclasses.replace(hit, score=round(score, 6))

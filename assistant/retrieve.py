@@ -11,7 +11,8 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field
 
 from .lexical import BM25, reciprocal_rank_fusion
-from .store import Location, SentenceHit, SentenceStore
+from .records import Location, Sentence
+from .store import SentenceStore
 
 DEFAULT_K = 5
 #: The most sentences a check retrieves (the -k flag, config file and environment share this bound).
@@ -32,7 +33,7 @@ class SentenceRetriever(BaseRetriever):
     documents the dense search found: multilingual embeddings blur names, numbers and dates, BM25 does not.
     Scores are cosine similarities in ``dense`` mode and fused RRF scores in ``hybrid`` mode.
 
-    Each returned ``Document`` carries ``doc_id``, ``sentence_index``, ``start``, ``end`` and ``score``
+    Each returned ``Document`` carries ``doc_id``, ``sentence_id``, ``start``, ``end`` and ``score``
     in its metadata, so spans can be traced back to the source text.
     """
 
@@ -59,7 +60,7 @@ class SentenceRetriever(BaseRetriever):
 
 def hybrid_search(
     store: SentenceStore, vector: list[float], query: str, *, k: int, doc_id: str | None = None
-) -> list[SentenceHit]:
+) -> list[Sentence]:
     """Dense hits fused with BM25 over the sentences of the best documents (see SentenceRetriever)."""
     dense = store.search(vector, k=max(k, HYBRID_POOL), doc_id=doc_id)
     doc_ids = [doc_id] if doc_id else list(dict.fromkeys(h.doc_id for h in dense))[:HYBRID_DOCS]
@@ -68,29 +69,29 @@ def hybrid_search(
     return reciprocal_rank_fusion([dense, lexical], k)
 
 
-def hit_to_document(hit: SentenceHit) -> Document:
+def hit_to_document(hit: Sentence) -> Document:
     """A retrieved sentence as a LangChain ``Document``."""
     return Document(
         page_content=hit.text,
-        id=f"{hit.doc_id}#{hit.sentence_index}",
+        id=f"{hit.doc_id}#{hit.sentence_id}",
         metadata={
             "doc_id": hit.doc_id,
-            "sentence_index": hit.sentence_index,
+            "sentence_id": hit.sentence_id,
             "start": hit.start,
             "end": hit.end,
             "score": hit.score,
             # Other documents' (or places') copies of the same text: a repeated line is one hit.
-            "also": [(loc.doc_id, loc.sentence_index, loc.start, loc.end) for loc in hit.also],
+            "also": [(loc.doc_id, loc.sentence_id, loc.start, loc.end) for loc in hit.also],
         },
     )
 
 
-def document_to_hit(doc: Document) -> SentenceHit:
+def document_to_hit(doc: Document) -> Sentence:
     """The inverse of :func:`hit_to_document`."""
     m = doc.metadata
-    return SentenceHit(
+    return Sentence(
         doc_id=m["doc_id"],
-        sentence_index=int(m["sentence_index"]),
+        sentence_id=int(m["sentence_id"]),
         start=int(m["start"]),
         end=int(m["end"]),
         text=doc.page_content,

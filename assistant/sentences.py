@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+
+from .records import Sentence
 
 #: Bump on any change to how text is split. An index records the version each document was split with, so
 #: a document's sentences can be re-derived from its text (instead of read back from the index) only when
@@ -56,16 +57,6 @@ _BOUNDARY = re.compile(rf"([.!?…]+[{re.escape(_CLOSERS)}]*)(\s+)(?=[\w{re.esca
 _LOWER = "a-zäöüß\u0300-\u036f"  # with combining accents, so NFD "ü" (u + U+0308) counts
 _UPPER = "A-ZÄÖÜ"
 _GLUED = re.compile(rf"(?<=[{_LOWER}]{{3}})\.(?=[{_UPPER}]{{2,}}[A-Z/ÄÖÜ]|[{_UPPER}][{_LOWER}]+[A-Z/])")
-
-
-@dataclass(frozen=True)
-class Sentence:
-    """One sentence of a document."""
-
-    index: int
-    start: int
-    end: int
-    text: str
 
 
 def _is_word_char(ch: str) -> bool:
@@ -151,7 +142,7 @@ def _capped(line: str, s: int, e: int, limit: int) -> list[tuple[int, int]]:
     return pieces
 
 
-def split_sentences(text: str, *, max_chars: int = MAX_SENTENCE_CHARS) -> list[Sentence]:
+def split_sentences(text: str, *, doc_id: str = "", max_chars: int = MAX_SENTENCE_CHARS) -> list[Sentence]:
     """Split ``text`` into sentences whose offsets index ``text`` exactly (at most ``max_chars`` each)."""
     sentences: list[Sentence] = []
     for line_match in re.finditer(r"[^\r\n]+", text):
@@ -166,5 +157,5 @@ def split_sentences(text: str, *, max_chars: int = MAX_SENTENCE_CHARS) -> list[S
                 lead = len(chunk) - len(chunk.lstrip())
                 start = base + s + lead
                 end = start + len(stripped)
-                sentences.append(Sentence(index=len(sentences), start=start, end=end, text=text[start:end]))
+                sentences.append(Sentence(doc_id, len(sentences), start, end, text[start:end]))
     return sentences

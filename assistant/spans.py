@@ -2,22 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from .store import SentenceHit
+from .records import Sentence
 
 _QUOTE_MARKS = "\"'„“”‚‘’»«"
-
-
-@dataclass(frozen=True)
-class Span:
-    """A verified ``[start, end)`` span of one document."""
-
-    doc_id: str
-    sentence_index: int
-    start: int
-    end: int
-    text: str
 
 
 def locate_quote(sentence: str, quote: str) -> tuple[int, int] | None:
@@ -39,7 +26,7 @@ def locate_quote(sentence: str, quote: str) -> tuple[int, int] | None:
     return (idx, idx + len(q))
 
 
-def verify_citation(doc_text: str, hit: SentenceHit, quote: str = "") -> Span | None:
+def verify_citation(doc_text: str, hit: Sentence, quote: str = "") -> Sentence | None:
     """A span for a citation of ``hit``, or None when it does not match ``doc_text`` exactly."""
     if doc_text[hit.start : hit.end] != hit.text:
         return None  # the index and the document disagree: never show such a span
@@ -50,4 +37,4 @@ def verify_citation(doc_text: str, hit: SentenceHit, quote: str = "") -> Span | 
     text = doc_text[start:end]
     if not text.strip() or hit.text[found[0] : found[1]] != text:
         return None
-    return Span(hit.doc_id, hit.sentence_index, start, end, text)
+    return Sentence(hit.doc_id, hit.sentence_id, start, end, text)

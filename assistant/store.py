@@ -40,7 +40,8 @@ from filelock import FileLock, Timeout
 
 from .documents import SourceDocument, disambiguated_id
 from .errors import ConfigError, EndpointError, InputError, StoreError
-from .sentences import SPLITTER_VERSION, Sentence, split_sentences
+from .records import Location, Sentence
+from .sentences import SPLITTER_VERSION, split_sentences
 
 #: Format 1's collection of sentences with their vectors; read only to migrate it.
 LEGACY_SENTENCES = "sentences"
@@ -81,38 +82,6 @@ class StoredDocument:
     def name(self) -> str:
         """The file name."""
         return Path(self.path).name
-
-
-@dataclass(frozen=True)
-class Location:
-    """Where a sentence stands: document, index within it, and ``[start, end)`` offsets."""
-
-    doc_id: str
-    sentence_index: int
-    start: int
-    end: int
-
-
-@dataclass(frozen=True)
-class SentenceHit:
-    """A retrieved sentence with its cosine similarity to the query.
-
-    ``doc_id`` … ``end`` are its first location (by document id, then position); ``also`` holds the other
-    committed locations of the same (normalized) text, when a corpus repeats it.
-    """
-
-    doc_id: str
-    sentence_index: int
-    start: int
-    end: int
-    text: str
-    score: float
-    also: tuple[Location, ...] = ()
-
-    @property
-    def locations(self) -> tuple[Location, ...]:
-        """Every location of this text: the first, then ``also``."""
-        return (Location(self.doc_id, self.sentence_index, self.start, self.end), *self.also)
 
 
 def sentence_key(text: str) -> str:
@@ -529,7 +498,7 @@ class SentenceStore:
                     {
                         "doc_id": p.doc.doc_id,
                         "doc_sha": p.doc.sha256,
-                        "sentence_index": s.index,
+                        "sentence_index": s.sentence_id,  # the stored key keeps its format-1 name
                         "start": s.start,
                         "end": s.end,
                         "key": key,
@@ -600,7 +569,7 @@ class SentenceStore:
 
     @staticmethod
     def _sentence_id(doc: SourceDocument, s: Sentence) -> str:
-        return f"{doc.doc_id}#{doc.sha256[:16]}#{s.index}"
+        return f"{doc.doc_id}#{doc.sha256[:16]}#{s.sentence_id}"
 
     # ---- reading -------------------------------------------------------------------------------
 
@@ -636,7 +605,7 @@ class SentenceStore:
         """Distinct sentence texts in the index (one vector each)."""
         return int(self._guard(self._vectors.count))
 
-    def search(self, vector: Sequence[float], k: int, doc_id: str | None = None) -> list[SentenceHit]:
+    def search(self, vector: Sequence[float], k: int, doc_id: str | None = None) -> list[Sentence]:
         """The ``k`` nearest committed sentences to ``vector``, best first, one hit per distinct text.
 
         Across the index: an approximate (HNSW) search over the distinct texts, each hit mapped to its
@@ -695,7 +664,7 @@ class SentenceStore:
             yield list(got["ids"]), np.asarray(got["embeddings"], dtype=np.float32)
             offset += len(got["ids"])
 
-    def _search_document(self, vector: Sequence[float], k: int, doc_id: str) -> list[SentenceHit]:
+    def _search_document(self, vector: Sequence[float], k: int, doc_id: str) -> list[Sentence]:
         import numpy as np
 
         placed = self._place_document(doc_id)
@@ -745,7 +714,7 @@ class SentenceStore:
             by_key.setdefault(str(m["key"]), []).append(loc)
             shas[loc.doc_id] = m["doc_sha"]
         for locs in by_key.values():
-            locs.sort(key=lambda loc: (loc.doc_id, loc.sentence_index))
+            locs.sort(key=lambda loc: (loc.doc_id, loc.sentence_id))
         texts = self._committed_texts({locs[0].doc_id: shas[locs[0].doc_id] for locs in by_key.values()})
         out: dict[str, list[tuple[Location, str]]] = {}
         for key, locs in by_key.items():
@@ -755,7 +724,7 @@ class SentenceStore:
                 out[key] = [(first, text[first.start : first.end]), *((loc, "") for loc in locs[1:])]
         return out
 
-    def sentences_of(self, doc_id: str) -> list[SentenceHit]:
+    def sentences_of(self, doc_id: str) -> list[Sentence]:
         """All committed sentences of one document in reading order (score 0).
 
         Split again from the committed text when the document was split by this splitter version (one
@@ -766,7 +735,7 @@ class SentenceStore:
             return []
         meta, text = got["metadatas"][0], got["documents"][0]
         if meta.get("splitter") == SPLITTER_VERSION:
-            return [SentenceHit(doc_id, s.index, s.start, s.end, s.text, 0.0) for s in split_sentences(text)]
+            return [s for s in split_sentences(text, doc_id=doc_id)]
         records = self._guard(
             lambda: self._locations.get(
                 where={"$and": [{"doc_id": doc_id}, {"doc_sha": meta["sha256"]}]},
@@ -774,11 +743,11 @@ class SentenceStore:
             )
         )
         hits = [
-            SentenceHit(doc_id, int(m["sentence_index"]), start, end, text[start:end], 0.0)
+            Sentence(doc_id, int(m["sentence_index"]), start, end, text[start:end], 0.0)
             for m in records["metadatas"]
             for start, end in [(int(m["start"]), int(m["end"]))]
         ]
-        return sorted(hits, key=lambda h: h.sentence_index)
+        return sorted(hits, key=lambda h: h.sentence_id)
 
     def _committed_texts(self, shas: dict[str, str]) -> dict[str, str]:
         """Texts of the documents whose committed hash is in ``shas`` (doc id -> hash), keyed by hash.
@@ -842,11 +811,11 @@ def _embed_or_nothing(embed: Callable[[list[str]], list[list[float]]], texts: li
     return embed(texts) if texts else []
 
 
-def _hit(placed: list[tuple[Location, str]], score: float) -> SentenceHit:
+def _hit(placed: list[tuple[Location, str]], score: float) -> Sentence:
     (first, text), rest = placed[0], placed[1:]
-    return SentenceHit(
+    return Sentence(
         doc_id=first.doc_id,
-        sentence_index=first.sentence_index,
+        sentence_id=first.sentence_id,
         start=first.start,
         end=first.end,
         text=text,

@@ -111,13 +111,13 @@ def test_a_format_1_index_is_migrated_and_reads_the_same(tmp_path):
     for d in docs:
         split = split_sentences(d.text)
         sentences.add(
-            ids=[f"{d.doc_id}#{d.sha256[:16]}#{s.index}" for s in split],
+            ids=[f"{d.doc_id}#{d.sha256[:16]}#{s.sentence_id}" for s in split],
             embeddings=embed([s.text for s in split]),
             metadatas=[
                 {
                     "doc_id": d.doc_id,
                     "doc_sha": d.sha256,
-                    "sentence_index": s.index,
+                    "sentence_index": s.sentence_id,
                     "start": s.start,
                     "end": s.end,
                 }

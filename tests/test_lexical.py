@@ -1,9 +1,9 @@
 from assistant.lexical import BM25, reciprocal_rank_fusion, tokenize
-from assistant.store import SentenceHit
+from assistant.records import Sentence
 
 
 def hit(i, text, score=0.0):
-    return SentenceHit("d", i, i * 100, i * 100 + len(text), text, score)
+    return Sentence("d", i, i * 100, i * 100 + len(text), text, score)
 
 
 def test_tokenize_splits_compounds_and_lowercases():
@@ -17,7 +17,7 @@ def test_bm25_prefers_rare_matching_terms():
         hit(2, "Der Senat tagte in Utah."),
     ]
     ranked = BM25(sents).search("Utah Lee", k=3)
-    assert [h.sentence_index for h in ranked] == [1, 2]  # sentence 0 shares no term and is left out
+    assert [h.sentence_id for h in ranked] == [1, 2]  # sentence 0 shares no term and is left out
     assert ranked[0].score > ranked[1].score > 0
 
 
@@ -25,5 +25,5 @@ def test_rrf_rewards_agreement_between_rankings():
     a = [hit(1, "a"), hit(2, "b"), hit(3, "c")]
     b = [hit(3, "c"), hit(1, "a")]
     fused = reciprocal_rank_fusion([a, b], k=3)
-    assert [h.sentence_index for h in fused] == [1, 3, 2]
+    assert [h.sentence_id for h in fused] == [1, 3, 2]
     assert abs(fused[0].score - (1 / 61 + 1 / 62)) < 1e-6

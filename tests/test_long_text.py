@@ -68,7 +68,7 @@ _TEXT = st.text(
 def test_any_text_splits_with_exact_offsets(text):
     _exact(text)
     sentences = split_sentences(text)
-    assert [s.index for s in sentences] == list(range(len(sentences)))
+    assert [s.sentence_id for s in sentences] == list(range(len(sentences)))
     assert all(a.end <= b.start for a, b in zip(sentences, sentences[1:], strict=False))
 
 

@@ -12,7 +12,7 @@ def test_offsets_index_the_seed_exactly(seed_text):
     sents = split_sentences(seed_text)
     assert len(sents) == 43
     for i, s in enumerate(sents):
-        assert s.index == i
+        assert s.sentence_id == i
         assert seed_text[s.start : s.end] == s.text
         assert s.text == s.text.strip()
     # in order and non-overlapping

@@ -55,8 +55,8 @@ def test_server_retrieval_equals_embedded_retrieval(chroma_url, tmp_path, fake_e
         vector = fake_embeddings.embed_query(query)
         a, b = embedded.search(vector, k=8), server.search(vector, k=8)
         assert len(a) == 8
-        assert [(h.doc_id, h.sentence_index, h.start, h.end, h.text) for h in a] == [
-            (h.doc_id, h.sentence_index, h.start, h.end, h.text) for h in b
+        assert [(h.doc_id, h.sentence_id, h.start, h.end, h.text) for h in a] == [
+            (h.doc_id, h.sentence_id, h.start, h.end, h.text) for h in b
         ], query
         assert [h.score for h in a] == pytest.approx([h.score for h in b], abs=1e-5)
     assert embedded.sentences_of(seed.doc_id) == server.sentences_of(seed.doc_id)
@@ -91,7 +91,7 @@ def test_server_gone_mid_ingest_then_back(tmp_path, fake_embeddings):
         assert stored is not None and stored.sha256 == doc.sha256
         assert store.count_sentences() == stored.n_sentences == outcome.n_sentences == 10
         sentences = store.sentences_of(doc.doc_id)
-        assert [s.sentence_index for s in sentences] == list(range(10))
+        assert [s.sentence_id for s in sentences] == list(range(10))
         assert all(doc.text[s.start : s.end] == s.text for s in sentences)
         # a fresh client sees the same committed state
         assert SentenceStore(server.url, "fake").count_sentences() == 10

@@ -106,7 +106,7 @@ def test_hybrid_retrieval_finds_a_lexical_match_and_stays_in_the_filter(seeded_s
     query = "Gesetzesergänzung 2023"
     hits = hybrid_search(seeded_store, fake_embeddings.embed_query(query), query, k=5)
     assert any("2023" in h.text for h in hits)
-    assert len(hits) <= 5 and len({(h.doc_id, h.sentence_index) for h in hits}) == len(hits)
+    assert len(hits) <= 5 and len({(h.doc_id, h.sentence_id) for h in hits}) == len(hits)
     assert hybrid_search(seeded_store, fake_embeddings.embed_query(query), query, k=5, doc_id="nope") == []
 
 

@@ -1,6 +1,6 @@
 """Deterministic metrics for claim verification: retrieval, verdicts, evidence, calibration, bootstrap.
 
-Sentence keys are any hashable values (e.g. ``(doc, sentence_index)``). Gold evidence is a sequence of
+Sentence keys are any hashable values (e.g. ``(doc, sentence_id)``). Gold evidence is a sequence of
 alternative sets: covering any one set completely counts as complete evidence. Empty gold sets are ignored.
 """
 

@@ -16,11 +16,12 @@ from ..embeddings import get_embedder
 from ..errors import ConfigError, EndpointError, FactCheckError, InputError
 from ..lexical import BM25
 from ..llm import StructuredChat
+from ..records import Sentence
 from ..retrieve import SentenceRetriever, hybrid_search
 from ..schemas import CheckResult
 from ..secrets import scrub_line
 from ..sentences import split_sentences
-from ..store import IngestFailure, SentenceHit, SentenceStore
+from ..store import IngestFailure, SentenceStore
 from .datasets import gold_sentence_ids
 from .items import EvalDataset, EvalItem
 
@@ -149,7 +150,7 @@ class EvalRunner:
         self._progress = on_progress or (lambda _n: None)
         self.embedders = [settings.embedder, *[e for e in embedders if e != settings.embedder]]
         self._sentences = {
-            d.name: [(s.index, s.start, s.end) for s in split_sentences(d.text)] for d in dataset.corpus
+            d.name: [(s.sentence_id, s.start, s.end) for s in split_sentences(d.text)] for d in dataset.corpus
         }
         self._stores: dict[str, SentenceStore] = {}
         self._embeddings: dict[str, Embeddings] = {}
@@ -291,12 +292,12 @@ def _record_result(rec: ItemRecord, result: CheckResult, texts: dict[str, str]) 
     rec.cached = bool(result.usage.get("cached", 0))
 
 
-def _keys(hits: list[SentenceHit], gold: set[Key] | frozenset[Key] = frozenset()) -> list[Key]:
+def _keys(hits: list[Sentence], gold: set[Key] | frozenset[Key] = frozenset()) -> list[Key]:
     """One key per hit: its first location, or the location that is gold evidence when the hit's text
     stands in several places (a repeated text is one hit, and it finds the gold sentence wherever it is)."""
     out: list[Key] = []
     for h in hits:
-        keys = [(loc.doc_id, loc.sentence_index) for loc in h.locations]
+        keys = [(loc.doc_id, loc.sentence_id) for loc in h.locations]
         out.append(next((key for key in keys if key in gold), keys[0]))
     return out
 

@@ -1,43 +1,59 @@
-"""The check chain: retrieve sentences → ask the model for atomic statements → scope → verify spans → verdict.
+"""The check chain: retrieve → ask → assemble, three typed steps over one request.
 
-Built as a LangChain runnable: ``{claim, doc_id, k} → assign(hits=retriever) | judge | assemble``; the
-assemble step sets aside statements that are not part of the claim (pipelines with a scope stage), verifies
-each citation against the source text and runs the verdict stage.
+- **retrieve** (:class:`Retrieval`): the sentences closest to the claim, with the injection screen of the
+  pipelines that have one;
+- **ask** (:class:`Asked`): the prompt, fitted to the model's context, and the model's structured reply;
+- **assemble**: the reply becomes a :class:`~assistant.judge.Draft` that the pipeline's judge stages
+  (``assistant/judge/``) decide, then a :class:`~assistant.schemas.CheckResult`.
+
+It runs as a LangChain runnable (``retrieve | ask | assemble``), so callbacks see the retriever and the chat
+model (the CLI's status line comes from them). A check is a claim to judge or a question to answer
+(:data:`~assistant.judge.Mode`); the mode decides the prompt and which stages apply.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any
 
-from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
+from langchain_core.runnables import Runnable, RunnableLambda
+from pydantic import BaseModel
 
 from .errors import InputError
 from .injection import escape_source, screen
+from .judge import Draft, DraftStatement, Mode, StageEnv
+from .judge.aggregate import aggregate_confidence, aggregate_verdict
 from .llm import StructuredChat, Usage
 from .pipelines import DEFAULT_PIPELINE, Pipeline, get_pipeline
 from .prompts_loader import Prompt, load_prompt
 from .records import Sentence
-from .retrieve import SentenceRetriever, document_to_hit
+from .retrieve import SentenceRetriever, document_to_sentence
 from .schemas import (
     MAX_LISTED_COPIES,
     CheckResult,
     Evidence,
     ModelCheckReply,
+    ModelExtraction,
+    ModelStatement,
     Quarantined,
     Retrieved,
     SentenceLocation,
-    SetAside,
     Statement,
-    Verdict,
 )
-from .scope import scope_statements
-from .signals import StatementView
-from .spans import verify_citation
 from .store import SentenceStore, StoredDocument
-from .verdict import MemoEmbeddings, VerdictStage
+from .verdict import MemoEmbeddings
+
+__all__ = [
+    "DEFAULT_ANSWER_PROMPT",
+    "MAX_CLAIM_CHARS",
+    "Asked",
+    "CheckRequest",
+    "Checker",
+    "Retrieval",
+    "aggregate_confidence",
+    "aggregate_verdict",
+]
 
 DEFAULT_ANSWER_PROMPT = "answer.v1"
 #: The longest claim or question checked: a claim is a sentence or two; a pasted article is refused with a
@@ -49,86 +65,93 @@ REPLY_TOKENS = 600
 SCREEN_ROUNDS = 3
 
 
-@dataclass
-class _Judged:
+@dataclass(frozen=True)
+class CheckRequest:
+    """What to check: the text, its mode, what to search for, and where."""
+
+    text: str
+    mode: Mode
+    #: What the retriever is asked (the text itself, or e.g. a follow-up with its previous question).
+    search: str
+    doc_id: str | None
+    k: int
+    #: Earlier turns of a conversation (``question``/``answer``), for questions that follow up.
+    history: tuple[dict[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """The sentences retrieved for a request, best first, and those the injection screen set aside."""
+
+    request: CheckRequest
+    sentences: list[Sentence]
+    quarantined: list[Quarantined]
+    ms: float
+
+
+@dataclass(frozen=True)
+class Asked:
+    """The model's reply to the prompt built from a retrieval."""
+
+    retrieval: Retrieval
     prompt_id: str
-    claim: str
-    hits: list[Sentence]
-    reply: ModelCheckReply
+    #: The sentences the prompt showed (the best ones that fit the context), numbered from 1.
+    shown: list[Sentence]
+    statements: list[DraftStatement]
     usage: Usage
-    #: A claim to check (the scope stage applies) rather than a question to answer.
-    is_claim: bool = True
-    timings_ms: dict[str, float] = field(default_factory=dict)
-    quarantined: list[Quarantined] = field(default_factory=list)
-    context_dropped: int = 0
+    ms: float
+
+    @property
+    def context_dropped(self) -> int:
+        """Retrieved sentences left out so the prompt fits the context."""
+        return len(self.retrieval.sentences) - len(self.shown)
 
 
-def _screen_hits(hits: list[Sentence]) -> tuple[list[Sentence], list[Quarantined]]:
-    """Hits split into those kept and those the injection screen sets aside (with the reason)."""
+def screen_sentences(sentences: list[Sentence]) -> tuple[list[Sentence], list[Quarantined]]:
+    """Sentences split into those kept and those the injection screen sets aside (with the reason)."""
     kept: list[Sentence] = []
     flagged: list[Quarantined] = []
-    for h in hits:
-        flag = screen(h.text)
+    for s in sentences:
+        flag = screen(s.text)
         if flag is None:
-            kept.append(h)
+            kept.append(s)
         else:
             flagged.append(
                 Quarantined(
-                    doc_id=h.doc_id,
-                    sentence_id=h.sentence_id,
-                    start=h.start,
-                    end=h.end,
-                    text=h.text,
+                    doc_id=s.doc_id,
+                    sentence_id=s.sentence_id,
+                    start=s.start,
+                    end=s.end,
+                    text=s.text,
                     reason=flag.reason,
                 )
             )
     return kept, flagged
 
 
-def aggregate_verdict(verdicts: list[Verdict]) -> Verdict:
-    """Refuted if any statement is refuted, supported if all are supported, else not_enough_info."""
-    if any(v == "refuted" for v in verdicts):
-        return "refuted"
-    if verdicts and all(v == "supported" for v in verdicts):
-        return "supported"
-    return "not_enough_info"
-
-
-class Judgement(Protocol):
-    """Anything with a verdict and a confidence: a :class:`Statement`, or a training row."""
-
-    @property
-    def verdict(self) -> Verdict:
-        """The statement's verdict."""
-        ...
-
-    @property
-    def confidence(self) -> float:
-        """The statement's confidence."""
-        ...
-
-
-def aggregate_confidence(statements: Sequence[Judgement], verdict: Verdict) -> float:
-    """Confidence of the claim verdict.
-
-    Refuted: the most confident refutation decides. Supported: the chain is as strong as its weakest
-    statement. Not enough info: the mean over statements.
-    """
-    if not statements:
-        return 0.0
-    if verdict == "refuted":
-        return max(s.confidence for s in statements if s.verdict == "refuted")
-    if verdict == "supported":
-        return min(s.confidence for s in statements)
-    return sum(s.confidence for s in statements) / len(statements)
+def draft_statement(st: BaseModel) -> DraftStatement:
+    """One statement of a reply, whatever the prompt's reply schema, as the judge stages see it."""
+    if isinstance(st, ModelStatement):
+        return DraftStatement(
+            text=st.text.strip(),
+            model_verdict=st.verdict,
+            model_confidence=min(1.0, max(0.0, st.confidence)),
+            cited=list(st.sentences),
+        )
+    if isinstance(st, ModelExtraction):
+        return DraftStatement(
+            text=st.text.strip(),
+            model_verdict=st.verdict,
+            model_confidence=None,
+            cited=[st.sentence] if st.sentence > 0 else [],
+            value=st.value.strip(),
+            quote=st.quote,
+        )
+    raise TypeError(f"no draft for a reply statement of type {type(st).__name__}")
 
 
 class Checker:
-    """Checks claims against one index with one chat backend and one pipeline version.
-
-    The pipeline decides the prompt, the retrieval mode (the retriever is used as given, with the
-    pipeline's mode) and the verdict stage after the model.
-    """
+    """Checks claims (and answers questions) against one index with one chat backend and one pipeline."""
 
     def __init__(
         self,
@@ -141,25 +164,27 @@ class Checker:
     ) -> None:
         self.pipeline = get_pipeline(pipeline) if isinstance(pipeline, str) else pipeline
         self.store = store
-        if retriever.mode != self.pipeline.retrieval:
-            retriever = retriever.model_copy(update={"mode": self.pipeline.retrieval})
         self.retriever = retriever
         self.chat = chat
-        # One memo for the scope and verdict stages: both embed the claim's statements and its sentences.
+        # One memo for all judge stages: they embed the claim's statements and its sentences.
         self.embeddings = MemoEmbeddings(retriever.embeddings)
-        self.verdicts = VerdictStage.load(self.pipeline.verdict_model, self.embeddings)
-        self.prompt: Prompt = load_prompt(self.pipeline.prompt)
-        self.answer_prompt: Prompt = load_prompt(answer_prompt_id)
-        self._docs: dict[str, StoredDocument] = {}
-        self.chain: Runnable[dict[str, Any], CheckResult] = (
-            RunnablePassthrough.assign(hits=RunnableLambda(self._retrieve))
-            | RunnableLambda(self._judge)
-            | RunnableLambda(self._assemble)
+        self.prompts: dict[Mode, Prompt] = {
+            "claim": load_prompt(self.pipeline.prompt),
+            "question": load_prompt(answer_prompt_id),
+        }
+        self.replies: dict[Mode, type[BaseModel]] = {
+            "claim": self.pipeline.reply,
+            "question": ModelCheckReply,
+        }
+        self.chain: Runnable[CheckRequest, CheckResult] = (
+            RunnableLambda(self.retrieve, name="retrieve")
+            | RunnableLambda(self.ask, name="ask")
+            | RunnableLambda(self.assemble, name="assemble")
         )
 
     def check(self, claim: str, *, doc_id: str | None = None, k: int | None = None) -> CheckResult:
         """Check one claim; ``doc_id`` restricts retrieval to one document, ``k`` overrides the depth."""
-        return self._run(self.prompt, claim, doc_id=doc_id, k=k)
+        return self.chain.invoke(self.request(claim, "claim", doc_id=doc_id, k=k))
 
     def answer(
         self,
@@ -175,103 +200,129 @@ class Checker:
         ``history`` holds earlier turns (``question``/``answer``) so follow-ups resolve; ``search_text``
         overrides what is sent to the retriever (e.g. the previous question plus the follow-up).
         """
-        return self._run(
-            self.answer_prompt, question, doc_id=doc_id, k=k, history=history or [], search_text=search_text
+        request = self.request(
+            question, "question", doc_id=doc_id, k=k, history=history or [], search=search_text
         )
+        return self.chain.invoke(request)
 
-    def _run(
+    def request(
         self,
-        prompt: Prompt,
         text: str,
+        mode: Mode,
         *,
-        doc_id: str | None,
-        k: int | None,
+        doc_id: str | None = None,
+        k: int | None = None,
         history: list[dict[str, str]] | None = None,
-        search_text: str | None = None,
-    ) -> CheckResult:
+        search: str | None = None,
+    ) -> CheckRequest:
+        """A validated request (an over-long text is refused with a message)."""
         if len(text.strip()) > MAX_CLAIM_CHARS:
             raise InputError(
                 f"the text to check has {len(text.strip())} characters; at most {MAX_CLAIM_CHARS} are "
                 "checked at once: split it into shorter claims"
             )
-        self._docs.clear()  # documents may have been re-ingested since the last call
-        return self.chain.invoke(
-            {
-                "claim": text.strip(),
-                "search": (search_text or text).strip(),
-                "doc_id": doc_id,
-                "k": k or self.retriever.k,
-                "prompt": prompt,
-                "history": history,
-            }
+        return CheckRequest(
+            text=text.strip(),
+            mode=mode,
+            search=(search or text).strip(),
+            doc_id=doc_id,
+            k=k or self.retriever.k,
+            history=tuple(history or ()),
         )
 
-    # ---- stages ---------------------------------------------------------------------------------
+    # ---- the three steps ------------------------------------------------------------------------
 
-    def _retrieve(self, inputs: dict[str, Any]) -> dict[str, Any]:
+    def retrieve(self, request: CheckRequest) -> Retrieval:
+        """The best ``k`` sentences; with the screen, flagged ones are set aside and others fill in."""
         t0 = time.perf_counter()
-        k: int = inputs["k"]
-        want = k
+        want = request.k
         quarantined: list[Quarantined] = []
         for _ in range(SCREEN_ROUNDS + 1):
-            docs = self.retriever.invoke(inputs["search"], k=want, doc_id=inputs["doc_id"])
-            hits = [document_to_hit(d) for d in docs]
+            docs = self.retriever.invoke(
+                request.search, k=want, doc_id=request.doc_id, mode=self.pipeline.retrieval
+            )
+            sentences = [document_to_sentence(d) for d in docs]
             if not self.pipeline.screen:
                 break
-            kept, quarantined = _screen_hits(hits)
+            kept, quarantined = screen_sentences(sentences)
             # More sentences in place of the flagged ones, so the prompt is what the clean text would give.
-            if len(kept) >= k or len(hits) < want:
-                hits = kept
+            if len(kept) >= request.k or len(sentences) < want:
+                sentences = kept
                 break
-            want = k + len(quarantined)
-            hits = kept
-        return {"hits": hits[:k], "quarantined": quarantined, "ms": (time.perf_counter() - t0) * 1000}
+            want = request.k + len(quarantined)
+            sentences = kept
+        return Retrieval(request, sentences[: request.k], quarantined, (time.perf_counter() - t0) * 1000)
 
-    def _judge(self, inputs: dict[str, Any]) -> _Judged:
-        claim: str = inputs["claim"]
-        hits: list[Sentence] = inputs["hits"]["hits"]
-        prompt: Prompt = inputs["prompt"]
-        system, user, shown = self._fit(prompt, claim, hits, inputs["history"])
+    def ask(self, retrieval: Retrieval) -> Asked:
+        """The model's reply to the mode's prompt over the retrieved sentences that fit its context."""
+        request = retrieval.request
+        prompt = self.prompts[request.mode]
+        system, user, shown = self._fit(prompt, request, retrieval.sentences)
         t0 = time.perf_counter()
         reply, usage = self.chat.ask(
-            system, user, ModelCheckReply, prompt_id=prompt.id, max_tokens=REPLY_TOKENS
+            system, user, self.replies[request.mode], prompt_id=prompt.id, max_tokens=REPLY_TOKENS
         )
-        return _Judged(
+        return Asked(
+            retrieval=retrieval,
             prompt_id=prompt.id,
-            claim=claim,
-            hits=hits[:shown],
-            reply=reply,
+            shown=retrieval.sentences[:shown],
+            statements=[draft_statement(st) for st in getattr(reply, "statements")],  # noqa: B009
             usage=usage,
-            is_claim=prompt is self.prompt,
-            timings_ms={"retrieve": inputs["hits"]["ms"], "llm": (time.perf_counter() - t0) * 1000},
-            quarantined=inputs["hits"]["quarantined"],
-            context_dropped=len(hits) - shown,
+            ms=(time.perf_counter() - t0) * 1000,
         )
 
-    def _fit(
-        self,
-        prompt: Prompt,
-        claim: str,
-        hits: list[Sentence],
-        history: list[dict[str, str]] | None,
-    ) -> tuple[str, str, int]:
+    def assemble(self, asked: Asked) -> CheckResult:
+        """Run the pipeline's judge stages on the reply and build the result."""
+        t0 = time.perf_counter()
+        request = asked.retrieval.request
+        draft = Draft(
+            mode=request.mode,
+            text=request.text,
+            shown=asked.shown,
+            statements=asked.statements,
+            quarantined=asked.retrieval.quarantined,
+        )
+        documents: dict[str, StoredDocument | None] = {}  # this check's own: never shared between threads
+
+        def document(doc_id: str) -> StoredDocument | None:
+            if doc_id not in documents:
+                documents[doc_id] = self.store.get_document(doc_id)
+            return documents[doc_id]
+
+        env = StageEnv(
+            embeddings=self.embeddings,
+            document_text=lambda d: doc.text if (doc := document(d)) is not None else None,
+            document_path=lambda d: doc.path if (doc := document(d)) is not None else "",
+        )
+        for stage in self.pipeline.stages:
+            if request.mode in stage.modes:
+                stage.run(draft, env)
+        timings = {
+            "retrieve": asked.retrieval.ms,
+            "llm": asked.ms,
+            "verify": (time.perf_counter() - t0) * 1000,
+        }
+        timings["total"] = sum(timings.values())
+        return result_of(draft, asked, env, model=self.chat.name, pipeline=self.pipeline.id, timings=timings)
+
+    def _fit(self, prompt: Prompt, request: CheckRequest, sentences: list[Sentence]) -> tuple[str, str, int]:
         """The rendered prompt with as many of the best sentences as fit the model's context window.
 
         Source text is escaped (``escape_source``): it cannot leave its line or imitate the prompt's labels
         or the reply's JSON. Lower-ranked sentences are left out first; a claim that does not fit even
         with no sentence is refused.
         """
-        shown = len(hits)
+        shown = len(sentences)
         while True:
             variables: dict[str, Any] = {
-                "claim": claim,
+                "claim": request.text,
                 "sentences": [
-                    {"number": i + 1, "text": escape_source(h.text)} for i, h in enumerate(hits[:shown])
+                    {"number": i + 1, "text": escape_source(s.text)} for i, s in enumerate(sentences[:shown])
                 ],
             }
-            if history is not None:
+            if request.mode == "question":
                 variables["history"] = [
-                    {"question": t["question"], "answer": escape_source(t["answer"])} for t in history
+                    {"question": t["question"], "answer": escape_source(t["answer"])} for t in request.history
                 ]
             system, user = prompt.render(**variables)
             if self.chat.fits(system, user, max_tokens=REPLY_TOKENS):
@@ -283,121 +334,70 @@ class Checker:
                 )
             shown -= 1
 
-    def _assemble(self, judged: _Judged) -> CheckResult:
-        t0 = time.perf_counter()
-        dropped = 0
-        statements: list[Statement] = []
-        set_aside: list[SetAside] = []
-        replied = judged.reply.statements
-        if self.pipeline.scope and judged.is_claim:
-            decisions = scope_statements(
-                judged.claim,
-                [st.text.strip() for st in replied],
-                [h.text for h in judged.hits],
-                self.embeddings,
-            )
-            set_aside = [
-                SetAside(text=st.text.strip(), reason=d.reason or "")
-                for st, d in zip(replied, decisions, strict=True)
-                if not d.keep
-            ]
-            replied = [st for st, d in zip(replied, decisions, strict=True) if d.keep]
-        for st in replied:
-            evidence: list[Evidence] = []
-            for number in st.sentences:
-                ev = self._evidence_for(judged.hits, number)
-                if ev is None:
-                    dropped += 1
-                elif ev not in evidence:
-                    evidence.append(ev)
-            outcome = self.verdicts.apply(
-                StatementView(
-                    text=st.text.strip(),
-                    model_verdict=st.verdict,
-                    model_confidence=min(1.0, max(0.0, st.confidence)),
-                    cited=[e.text for e in evidence],
-                    retrieved=[h.text for h in judged.hits],
-                )
-            )
-            statements.append(
-                Statement(
-                    text=st.text.strip(),
-                    verdict=outcome.verdict,
-                    confidence=round(outcome.confidence, 3),
-                    evidence=evidence,
-                    note=outcome.note,
-                    signals=outcome.signals,
-                )
-            )
-        verdict = aggregate_verdict([s.verdict for s in statements])
-        timings = dict(judged.timings_ms)
-        timings["verify"] = (time.perf_counter() - t0) * 1000
-        timings["total"] = sum(timings.values())
-        return CheckResult(
-            claim=judged.claim,
-            verdict=verdict,
-            confidence=round(self._claim_confidence(statements, verdict, judged.is_claim), 3),
-            statements=statements,
-            retrieved=[
-                Retrieved(
-                    doc_id=h.doc_id,
-                    sentence_id=h.sentence_id,
-                    start=h.start,
-                    end=h.end,
-                    text=h.text,
-                    score=h.score,
-                    copies=len(h.also),
-                    also=[
-                        SentenceLocation(doc_id=a.doc_id, sentence_id=a.sentence_id, start=a.start, end=a.end)
-                        for a in h.also[:MAX_LISTED_COPIES]
-                    ],
-                )
-                for h in judged.hits
-            ],
-            dropped_citations=dropped,
-            set_aside=set_aside,
-            model=self.chat.name,
-            prompt_version=judged.prompt_id,
-            pipeline=self.pipeline.id,
-            timings_ms={k: round(v, 1) for k, v in timings.items()},
-            usage={
-                "prompt_tokens": judged.usage.prompt_tokens,
-                "completion_tokens": judged.usage.completion_tokens,
-                "cached": int(judged.usage.cached),
-            },
-            schema_failures=judged.usage.schema_failures,
-            quarantined=judged.quarantined,
-            context_dropped=judged.context_dropped,
-        )
 
-    def _claim_confidence(self, statements: list[Statement], verdict: Verdict, is_claim: bool) -> float:
-        confidence = aggregate_confidence(statements, verdict)
-        return self.verdicts.calibrate_claim(confidence) if is_claim and statements else confidence
+def evidence_of(span: Sentence, env: StageEnv) -> Evidence:
+    """A verified span as a result's evidence record."""
+    return Evidence(
+        doc_id=span.doc_id,
+        doc_path=env.document_path(span.doc_id),
+        sentence_id=span.sentence_id,
+        start=span.start,
+        end=span.end,
+        text=span.text,
+    )
 
-    def _evidence_for(self, hits: list[Sentence], number: int) -> Evidence | None:
-        if not 1 <= number <= len(hits):
-            return None  # the model cited a sentence it was not shown
-        hit = hits[number - 1]
-        doc = self._document(hit.doc_id)
-        if doc is None:
-            return None
-        span = verify_citation(doc.text, hit)
-        if span is None:
-            return None
-        return Evidence(
-            doc_id=doc.doc_id,
-            doc_path=doc.path,
-            sentence_id=span.sentence_id,
-            start=span.start,
-            end=span.end,
-            text=span.text,
-        )
 
-    def _document(self, doc_id: str) -> StoredDocument | None:
-        # Read the cache once: another thread's check may clear it between two lookups.
-        doc = self._docs.get(doc_id)
-        if doc is None:
-            doc = self.store.get_document(doc_id)
-            if doc is not None:
-                self._docs[doc_id] = doc
-        return doc
+def retrieved_of(s: Sentence) -> Retrieved:
+    """A retrieved sentence as a result's record (a repeated text lists its first other locations)."""
+    return Retrieved(
+        doc_id=s.doc_id,
+        sentence_id=s.sentence_id,
+        start=s.start,
+        end=s.end,
+        text=s.text,
+        score=s.score,
+        copies=len(s.also),
+        also=[
+            SentenceLocation(doc_id=a.doc_id, sentence_id=a.sentence_id, start=a.start, end=a.end)
+            for a in s.also[:MAX_LISTED_COPIES]
+        ],
+    )
+
+
+def result_of(
+    draft: Draft, asked: Asked, env: StageEnv, *, model: str, pipeline: str, timings: dict[str, float]
+) -> CheckResult:
+    """The result of a judged draft (the JSON contract of the README)."""
+    return CheckResult(
+        claim=draft.text,
+        verdict=draft.verdict,
+        confidence=round(draft.confidence, 3),
+        statements=[
+            Statement(
+                text=st.text,
+                verdict=st.verdict,
+                confidence=st.confidence,
+                evidence=[evidence_of(e, env) for e in st.evidence],
+                note=st.note,
+                signals=st.signals,
+                value=st.value,
+                quote=st.quote,
+            )
+            for st in draft.statements
+        ],
+        retrieved=[retrieved_of(s) for s in draft.shown],
+        dropped_citations=draft.dropped_citations,
+        set_aside=draft.set_aside,
+        model=model,
+        prompt_version=asked.prompt_id,
+        pipeline=pipeline,
+        timings_ms={k: round(v, 1) for k, v in timings.items()},
+        usage={
+            "prompt_tokens": asked.usage.prompt_tokens,
+            "completion_tokens": asked.usage.completion_tokens,
+            "cached": int(asked.usage.cached),
+        },
+        schema_failures=asked.usage.schema_failures,
+        quarantined=draft.quarantined,
+        context_dropped=asked.context_dropped,
+    )

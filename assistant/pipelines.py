@@ -1,15 +1,26 @@
-"""Pipeline versions: which prompt, which retrieval and which verdict stage a check runs.
+"""Pipeline versions: which prompt, which retrieval and which judge stages a check runs.
 
 A pipeline is versioned as a whole, so a report can show old and new side by side on the same items and a
-result says which pipeline produced it. Add a version; never change what an existing one does.
+result says which pipeline produced it. Add a version; never change what an existing one does. The stages
+after the model are objects (``assistant/judge/``) run in the order listed: a new stage is one class there
+and one entry here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pydantic import BaseModel
+
 from .errors import ConfigError
+from .judge import Stage
+from .judge.aggregate import Aggregate, CalibrateClaim
+from .judge.citations import Citations, Quotes
+from .judge.classify import Classify
+from .judge.compare import CompareValues
+from .judge.scope import Scope
 from .retrieve import RetrievalMode
+from .schemas import ModelCheckReply, ModelExtractReply
 
 
 @dataclass(frozen=True)
@@ -19,15 +30,29 @@ class Pipeline:
     id: str
     prompt: str
     retrieval: RetrievalMode
-    #: The verdict stage after the model: None keeps the model's verdicts; otherwise the id of a verdict
-    #: classifier (``assistant/verdict_models/<id>.json``) applied with the policy rules.
-    verdict_model: str | None
+    #: The judge stages after the model, in order (the last of the statement stages is followed by
+    #: :class:`Aggregate`, which every pipeline lists).
+    stages: tuple[Stage, ...]
     description: str
-    #: Whether the scope stage sets aside statements that are not part of the claim (``assistant/scope.py``).
-    scope: bool = False
     #: Whether retrieved sentences that address the model or imitate its reply are set aside before the
     #: prompt (``assistant/injection.py``), with more sentences retrieved in their place.
     screen: bool = False
+    #: The JSON the prompt's reply is constrained to.
+    reply: type[BaseModel] = ModelCheckReply
+
+    def __post_init__(self) -> None:
+        if not any(isinstance(s, Aggregate) for s in self.stages):
+            raise ConfigError(f"pipeline {self.id}: its stages must include Aggregate()")
+
+    @property
+    def verdict_model(self) -> str | None:
+        """The id of the verdict classifier this pipeline's :class:`Classify` stage uses, if any."""
+        return next((s.model_id for s in self.stages if isinstance(s, Classify)), None)
+
+
+#: The judge of check.v3 and check.v4: citations verified, then a classifier and the policy rules.
+def _classified(model_id: str) -> tuple[Stage, ...]:
+    return (Citations(), Classify.load(model_id), Aggregate())
 
 
 PIPELINES: dict[str, Pipeline] = {
@@ -37,28 +62,28 @@ PIPELINES: dict[str, Pipeline] = {
             "check.v1",
             prompt="check.v1",
             retrieval="dense",
-            verdict_model=None,
+            stages=(Citations(), Aggregate()),
             description="dense retrieval, one decomposing prompt, the model's verdicts as they are",
         ),
         Pipeline(
             "naive.v1",
             prompt="naive.v1",
             retrieval="dense",
-            verdict_model=None,
+            stages=(Citations(), Aggregate()),
             description="baseline: top sentences and one verdict prompt, no decomposition",
         ),
         Pipeline(
             "check.v2",
             prompt="check.v1",
             retrieval="hybrid",
-            verdict_model=None,
+            stages=(Citations(), Aggregate()),
             description="check.v1 with hybrid retrieval (dense + BM25 over the best documents)",
         ),
         Pipeline(
             "check.v3",
             prompt="check.v1",
             retrieval="hybrid",
-            verdict_model="verdict.v1",
+            stages=_classified("verdict.v1"),
             description="check.v2 with a verdict stage: a classifier over the model's verdict and "
             "measured signals, then the evidence, hedge and year rules",
         ),
@@ -66,7 +91,7 @@ PIPELINES: dict[str, Pipeline] = {
             "check.v4",
             prompt="check.v1",
             retrieval="dense",
-            verdict_model="verdict.v2",
+            stages=_classified("verdict.v2"),
             description="check.v1's dense retrieval with a verdict stage retrained on dense and hybrid "
             "dev replies (verdict.v2), then the same rules",
         ),
@@ -74,8 +99,7 @@ PIPELINES: dict[str, Pipeline] = {
             "check.v5",
             prompt="check.v1",
             retrieval="dense",
-            verdict_model="verdict.v3",
-            scope=True,
+            stages=(Scope(), *_classified("verdict.v3")),
             description="check.v4 with a scope stage that sets aside statements not part of the claim "
             "(copied source sentences, repeats), and the verdict stage retrained on the kept statements "
             "(verdict.v3)",
@@ -84,8 +108,7 @@ PIPELINES: dict[str, Pipeline] = {
             "check.v6",
             prompt="check.v1",
             retrieval="dense",
-            verdict_model="verdict.v4",
-            scope=True,
+            stages=(Scope(), *_classified("verdict.v4"), CalibrateClaim.load("verdict.v4")),
             description="check.v5 with a calibrated claim confidence: verdict.v3's weights plus a Platt "
             "scaling fitted on the dev half's cross-validated claim verdicts (verdict.v4)",
         ),
@@ -93,12 +116,23 @@ PIPELINES: dict[str, Pipeline] = {
             "check.v7",
             prompt="check.v1",
             retrieval="dense",
-            verdict_model="verdict.v4",
-            scope=True,
+            stages=(Scope(), *_classified("verdict.v4"), CalibrateClaim.load("verdict.v4")),
             screen=True,
             description="check.v6 with an injection screen: retrieved sentences that address the model or "
             "imitate its reply or prompt are set aside before the prompt and others retrieved in their "
             "place; identical to check.v6 when no retrieved sentence is flagged",
+        ),
+        Pipeline(
+            "check.v8",
+            prompt="check.v2",
+            retrieval="dense",
+            stages=(Scope(), Citations(), Quotes(), CompareValues(), Aggregate()),
+            screen=True,
+            reply=ModelExtractReply,
+            description="extraction instead of judgement: per statement the model copies the value it "
+            "asserts and the source's words for it (check.v2 prompt, no confidence asked); the quote is "
+            "found verbatim in the source (a sub-sentence evidence span) and its value compared in code; "
+            "the model's verdicts stand, with the comparison as signals",
         ),
     )
 }

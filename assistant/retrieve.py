@@ -34,7 +34,8 @@ class SentenceRetriever(BaseRetriever):
     Scores are cosine similarities in ``dense`` mode and fused RRF scores in ``hybrid`` mode.
 
     Each returned ``Document`` carries ``doc_id``, ``sentence_id``, ``start``, ``end`` and ``score``
-    in its metadata, so spans can be traced back to the source text.
+    in its metadata, so spans can be traced back to the source text. ``k``, ``doc_id`` and ``mode`` may be
+    given per call (``invoke(query, k=8, mode="hybrid")``); the fields are the defaults.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -50,12 +51,13 @@ class SentenceRetriever(BaseRetriever):
     ) -> list[Document]:
         k = int(kwargs.get("k", self.k))
         doc_id = kwargs.get("doc_id", self.doc_id)
+        mode: RetrievalMode = kwargs.get("mode", self.mode)
         vector = self.embeddings.embed_query(query)
-        if self.mode == "hybrid":
+        if mode == "hybrid":
             hits = hybrid_search(self.store, vector, query, k=k, doc_id=doc_id)
         else:
             hits = self.store.search(vector, k=k, doc_id=doc_id)
-        return [hit_to_document(h) for h in hits]
+        return [sentence_to_document(h) for h in hits]
 
 
 def hybrid_search(
@@ -69,7 +71,7 @@ def hybrid_search(
     return reciprocal_rank_fusion([dense, lexical], k)
 
 
-def hit_to_document(hit: Sentence) -> Document:
+def sentence_to_document(hit: Sentence) -> Document:
     """A retrieved sentence as a LangChain ``Document``."""
     return Document(
         page_content=hit.text,
@@ -86,8 +88,8 @@ def hit_to_document(hit: Sentence) -> Document:
     )
 
 
-def document_to_hit(doc: Document) -> Sentence:
-    """The inverse of :func:`hit_to_document`."""
+def document_to_sentence(doc: Document) -> Sentence:
+    """The inverse of :func:`sentence_to_document`."""
     m = doc.metadata
     return Sentence(
         doc_id=m["doc_id"],

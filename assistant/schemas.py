@@ -30,6 +30,28 @@ class ModelCheckReply(BaseModel):
     statements: list[ModelStatement] = Field(min_length=1, max_length=3)
 
 
+class ModelExtraction(BaseModel):
+    """One atomic statement as the extraction prompt gives it: the value it asserts and the source's words.
+
+    No confidence: the model cannot calibrate one, and the program decides from the comparison.
+    """
+
+    text: str = Field(max_length=300)
+    #: The words of the statement that carry what it asserts (a number, date, name, place, body, action).
+    value: str = Field(max_length=200)
+    #: The number of the source sentence that speaks about the same thing (0: none does).
+    sentence: int
+    #: The source sentence's own words for that value, copied verbatim (None: no sentence says).
+    quote: str | None = Field(max_length=300)
+    verdict: Verdict
+
+
+class ModelExtractReply(BaseModel):
+    """The model's whole reply to an extraction prompt."""
+
+    statements: list[ModelExtraction] = Field(min_length=1, max_length=3)
+
+
 # ---- what a check returns -------------------------------------------------------------------
 
 
@@ -55,6 +77,10 @@ class Statement(BaseModel):
     note: str | None = None
     #: The measured signals the verdict stage decided on (pipelines with a verdict classifier).
     signals: dict[str, float] | None = None
+    #: Extraction prompts only (absent otherwise): the value the statement asserts, in its words ...
+    value: str | None = Field(default=None, exclude_if=lambda v: v is None)
+    #: ... and the model's copy of the source words for it; shown as evidence only if found verbatim.
+    quote: str | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class SetAside(BaseModel):

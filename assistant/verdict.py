@@ -1,4 +1,4 @@
-"""The verdict stage after the model: a classifier over signals, then policy rules.
+"""What the verdict stage (:class:`assistant.judge.classify.Classify`) decides with: a classifier, then rules.
 
 A 1.5B model's judgement is weak, so a pipeline version may replace its verdict by a small multinomial
 logistic regression over the model's verdict and the measured signals of :mod:`assistant.signals`,
@@ -31,12 +31,11 @@ from langchain_core.embeddings import Embeddings
 
 from .errors import ConfigError
 from .schemas import Verdict
-from .signals import StatementView, compute, is_hedged, years
+from .signals import is_hedged, years
 
 __all__ = [
-    "StageOutcome",
+    "MemoEmbeddings",
     "VerdictClassifier",
-    "VerdictStage",
     "apply_policy",
     "is_hedged",
     "logit",
@@ -142,16 +141,6 @@ class VerdictClassifier:
         return {c: e / total for c, e in zip(self.classes, exps, strict=True)}
 
 
-@dataclass(frozen=True)
-class StageOutcome:
-    """A statement's final verdict, its confidence, why it differs from the model's, and the signals."""
-
-    verdict: Verdict
-    confidence: float
-    note: str | None
-    signals: dict[str, float] | None
-
-
 class MemoEmbeddings(Embeddings):
     """An embedder that remembers its last ``size`` texts.
 
@@ -181,40 +170,3 @@ class MemoEmbeddings(Embeddings):
     def embed_query(self, text: str) -> list[float]:
         """Queries are not remembered (a statement is embedded as a document)."""
         return self.inner.embed_query(text)
-
-
-class VerdictStage:
-    """Model verdicts in, final verdicts out. Without a classifier the model's verdicts stand unchanged."""
-
-    def __init__(self, classifier: VerdictClassifier | None, embeddings: Embeddings | None) -> None:
-        self.classifier = classifier
-        if embeddings is not None and not isinstance(embeddings, MemoEmbeddings):
-            embeddings = MemoEmbeddings(embeddings)
-        self.embeddings = embeddings
-
-    @classmethod
-    def load(cls, model_id: str | None, embeddings: Embeddings | None) -> VerdictStage:
-        """The stage for a pipeline's ``verdict_model`` (None: keep the model's verdicts)."""
-        return cls(VerdictClassifier.load(model_id) if model_id else None, embeddings)
-
-    def calibrate_claim(self, confidence: float) -> float:
-        """A claim's aggregated confidence, calibrated when the classifier carries a claim calibration."""
-        return self.classifier.calibrate_claim(confidence) if self.classifier is not None else confidence
-
-    def apply(self, view: StatementView) -> StageOutcome:
-        """Decide one statement."""
-        if self.classifier is None or self.embeddings is None:
-            return StageOutcome(view.model_verdict, view.model_confidence, None, None)
-        signals = compute(view, self.embeddings)
-        probs = self.classifier.probabilities(signals)
-        verdict = max(probs, key=lambda c: probs[c])
-        note = None
-        if verdict != view.model_verdict:
-            note = f"model said {view.model_verdict}; the measured signals say {verdict}"
-        outcome = apply_policy(view.text, verdict, list(view.cited))
-        if outcome.verdict != verdict:
-            note = outcome.note
-            verdict = outcome.verdict
-        return StageOutcome(
-            verdict, round(probs.get(verdict, 0.0), 3), note, {k: round(v, 4) for k, v in signals.items()}
-        )

@@ -29,30 +29,44 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 from sklearn.preprocessing import StandardScaler
 
-from assistant.check import aggregate_confidence, aggregate_verdict
 from assistant.config import apply_offline_defaults
 from assistant.embeddings import DEFAULT_EMBEDDER, get_embedder
 from assistant.evaluation.metrics import expected_calibration_error
 from assistant.evaluation.runner import split_of
+from assistant.judge import Stage, StageEnv
+from assistant.judge.aggregate import aggregate_confidence, aggregate_verdict
+from assistant.judge.classify import signals_of
+from assistant.judge.compare import NAMES as COMPARE_NAMES
+from assistant.judge.compare import CompareValues
+from assistant.judge.replay import draft_from_result
+from assistant.judge.scope import Scope
 from assistant.pipelines import get_pipeline
-from assistant.schemas import Verdict
-from assistant.scope import scope_statements
-from assistant.signals import NAMES, StatementView, compute
+from assistant.schemas import VERDICTS, ModelExtractReply, Verdict
+from assistant.signals import NAMES
 from assistant.verdict import MemoEmbeddings, logit, platt
 
-CLASSES: tuple[Verdict, ...] = ("supported", "refuted", "not_enough_info")
+CLASSES: tuple[Verdict, ...] = VERDICTS  # the order a weights file lists its classes in
 
 
 def rows_of(
-    report: dict[str, Any], embeddings: Any, labels: str = "inherit", scope: bool = False
-) -> tuple[list[list[float]], list[str], list[str], list[float]]:
-    """(signals, label, item id, weight) of every trainable statement of the report's dev-split claims.
+    report: dict[str, Any], embeddings: MemoEmbeddings, labels: str = "inherit", scope: bool = False
+) -> tuple[list[list[float]], list[str], list[str], list[float], tuple[str, ...]]:
+    """(signals, label, item id, weight) of every trainable statement of the report's dev-split claims,
+    and the signal names.
 
-    With ``scope``, statements the scope stage sets aside are left out, as the pipeline will leave them out.
+    Each result is replayed through the pipeline's own judge stages (``assistant/judge/``): with ``scope``,
+    the scope stage sets statements aside as the pipeline will; for an extraction prompt the value
+    comparison measures its signals; then the signals are those the Classify stage computes.
     """
     pipeline = get_pipeline(report["config"]["pipeline"])
     if pipeline.verdict_model is not None:
         sys.exit(f"report of {pipeline.id}: train on a pipeline without a verdict stage")
+    extraction = pipeline.reply is ModelExtractReply
+    names = NAMES + (COMPARE_NAMES if extraction else ())
+    stages: list[Stage] = [Scope()] if scope else []
+    if extraction:
+        stages.append(CompareValues())
+    env = StageEnv(embeddings, lambda doc_id: None, lambda doc_id: "")
     X, y, ids, weights = [], [], [], []
     for item in report["items"]:
         result = item.get("result")
@@ -60,29 +74,18 @@ def rows_of(
             continue
         if item.get("source_label") == "partially_supported":
             continue
-        statements = result["statements"]
-        retrieved = [r["text"] for r in result["retrieved"]]
-        if scope:
-            decisions = scope_statements(
-                result["claim"], [st["text"] for st in statements], retrieved, embeddings
-            )
-            statements = [st for st, d in zip(statements, decisions, strict=True) if d.keep]
-        if labels == "strict" and len(statements) > 1 and item["gold"] != "supported":
+        draft = draft_from_result(result)
+        for stage in stages:
+            stage.run(draft, env)
+        if labels == "strict" and len(draft.statements) > 1 and item["gold"] != "supported":
             continue
-        for st in statements:
-            view = StatementView(
-                text=st["text"],
-                model_verdict=st["verdict"],
-                model_confidence=st["confidence"],
-                cited=[e["text"] for e in st["evidence"]],
-                retrieved=retrieved,
-            )
-            signals = compute(view, embeddings)
-            X.append([signals[n] for n in NAMES])
+        for st in draft.statements:
+            signals = signals_of(st, draft, embeddings)
+            X.append([signals[n] for n in names])
             y.append(item["gold"])
             ids.append(item["id"])
-            weights.append(1.0 / len(statements) if labels == "inherit" else 1.0)
-    return X, y, ids, weights
+            weights.append(1.0 / len(draft.statements) if labels == "inherit" else 1.0)
+    return X, y, ids, weights, names
 
 
 @dataclass(frozen=True)
@@ -160,9 +163,13 @@ def main() -> None:
     embeddings = MemoEmbeddings(get_embedder(args.embedder))
 
     X, y, ids, groups, w, sources = [], [], [], [], [], []
+    names: tuple[str, ...] = ()
     for path in args.report:
         report = json.loads(Path(path).read_text("utf-8"))
-        xs, ys, idx, ws = rows_of(report, embeddings, args.labels, args.scope)
+        xs, ys, idx, ws, names_here = rows_of(report, embeddings, args.labels, args.scope)
+        if names and names_here != names:
+            sys.exit(f"{path}: its pipeline's signals differ from the other reports'")
+        names = names_here
         X += xs
         y += ys
         ids += [f"{path}:{i}" for i in idx]  # one claim verdict per report and claim
@@ -193,7 +200,7 @@ def main() -> None:
     if args.calibrate:
         # The claim confidences the cross-validated classifier would have shown, and whether it was right.
         conf, correct, claim_groups = claim_verdicts(
-            cv_proba, ya, ids, groups, Xa[:, NAMES.index("n_evidence")]
+            cv_proba, ya, ids, groups, Xa[:, names.index("n_evidence")]
         )
         mapped = np.zeros(len(conf))  # the Platt map itself judged by grouped CV over claims
         for train, test in GroupKFold(n_splits=5).split(conf, correct, groups=claim_groups):
@@ -217,7 +224,7 @@ def main() -> None:
     weights = {
         "id": args.id or args.out.stem,
         "classes": list(CLASSES),
-        "features": list(NAMES),
+        "features": list(names),
         "mean": scaler.mean_.round(6).tolist(),
         "scale": scaler.scale_.round(6).tolist(),
         "coef": clf.coef_[order].round(6).tolist(),

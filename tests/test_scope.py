@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 
 from assistant.check import Checker
+from assistant.judge.aggregate import Aggregate
+from assistant.judge.citations import Citations
+from assistant.judge.scope import Scope
 from assistant.pipelines import Pipeline
 from assistant.render import render_result
 from assistant.retrieve import SentenceRetriever
@@ -46,8 +49,7 @@ SCOPED = Pipeline(
     "test.scope",
     prompt="check.v1",
     retrieval="dense",
-    verdict_model=None,
-    scope=True,
+    stages=(Scope(), Citations(), Aggregate()),
     description="scope only",
 )
 

@@ -8,10 +8,15 @@ import pytest
 
 from assistant.check import Checker
 from assistant.errors import ConfigError
+from assistant.judge import Draft, DraftStatement, StageEnv
+from assistant.judge.aggregate import Aggregate, CalibrateClaim
+from assistant.judge.classify import Classify
+from assistant.judge.compare import NAMES as COMPARE_NAMES
 from assistant.pipelines import PIPELINES, get_pipeline
+from assistant.records import Sentence
 from assistant.retrieve import SentenceRetriever, hybrid_search
 from assistant.signals import NAMES, StatementView, compute, negated, numbers, salient_tokens
-from assistant.verdict import VerdictClassifier, VerdictStage
+from assistant.verdict import MemoEmbeddings, VerdictClassifier
 
 LAW = "Im Jahr 2023 verabschiedete der US-Kongress eine Gesetzesergänzung."
 
@@ -76,30 +81,50 @@ def test_missing_or_broken_classifier_is_a_config_error(tmp_path):
         VerdictClassifier.from_json(json.loads('{"id": "x"}'))
 
 
-def test_every_pipeline_loads_its_prompt_and_verdict_model(fake_embeddings):
+def test_every_pipeline_loads_its_prompt_and_verdict_model():
     for pipeline in PIPELINES.values():
-        stage = VerdictStage.load(pipeline.verdict_model, fake_embeddings)
-        assert (stage.classifier is None) == (pipeline.verdict_model is None)
-        if stage.classifier is not None:
-            assert stage.classifier.features == NAMES  # weights trained on the current signals
+        classify = [s for s in pipeline.stages if isinstance(s, Classify)]
+        assert (pipeline.verdict_model is None) == (not classify)
+        for stage in classify:
+            # weights trained on the signals that exist: the base signals plus those of earlier stages
+            assert set(stage.model.features) <= set(NAMES) | set(COMPARE_NAMES)
     with pytest.raises(ConfigError, match="known: "):
         get_pipeline("check.v99")
 
 
-def test_stage_without_classifier_keeps_the_model_verdict(fake_embeddings):
-    out = VerdictStage(None, fake_embeddings).apply(StatementView("x", "refuted", 0.7, [], []))
-    assert (out.verdict, out.confidence, out.note, out.signals) == ("refuted", 0.7, None, None)
+def _draft(text: str, verdict, cited: list[str], shown: list[str]) -> Draft:
+    sentences = [Sentence("d", i, 0, len(t), t) for i, t in enumerate(shown)]
+    st = DraftStatement(text=text, model_verdict=verdict, model_confidence=0.8)
+    st.cited_sentences = [s for s in sentences if s.text in cited]
+    st.evidence = list(st.cited_sentences)
+    return Draft(mode="claim", text=text, shown=sentences, statements=[st])
+
+
+def _env(embeddings) -> StageEnv:
+    return StageEnv(MemoEmbeddings(embeddings), lambda d: None, lambda d: "")
+
+
+def test_a_pipeline_without_classifier_keeps_the_model_verdict(fake_embeddings):
+    draft = _draft("x", "refuted", [], [])
+    Aggregate().run(draft, _env(fake_embeddings))
+    st = draft.statements[0]
+    assert (st.verdict, st.confidence, st.note, st.signals) == ("refuted", 0.8, None, None)
+    assert (draft.verdict, draft.confidence) == ("refuted", 0.8)
 
 
 def test_stage_overrides_with_a_note_and_policy_runs_after(fake_embeddings):
     # A classifier that always says supported: with evidence it stands, without evidence the policy
     # turns it into not_enough_info, and each change is explained.
-    stage = VerdictStage(_classifier({}, bias=(3.0, 0.0, 0.0)), fake_embeddings)
-    with_ev = stage.apply(StatementView("Congress passed a law in 2023.", "refuted", 0.8, [LAW], [LAW]))
-    assert with_ev.verdict == "supported" and "model said refuted" in with_ev.note
-    assert 0.0 < with_ev.confidence <= 1.0 and with_ev.signals is not None
-    without = stage.apply(StatementView("Congress passed a law.", "supported", 0.8, [], [LAW]))
-    assert without.verdict == "not_enough_info" and "no verified evidence" in without.note
+    stage = Classify(_classifier({}, bias=(3.0, 0.0, 0.0)))
+    with_ev = _draft("Congress passed a law in 2023.", "refuted", [LAW], [LAW])
+    stage.run(with_ev, _env(fake_embeddings))
+    st = with_ev.statements[0]
+    assert st.verdict == "supported" and "model said refuted" in st.note
+    assert 0.0 < st.confidence <= 1.0 and st.signals is not None
+    without = _draft("Congress passed a law.", "supported", [], [LAW])
+    stage.run(without, _env(fake_embeddings))
+    assert without.statements[0].verdict == "not_enough_info"
+    assert "no verified evidence" in without.statements[0].note
 
 
 def test_hybrid_retrieval_finds_a_lexical_match_and_stays_in_the_filter(seeded_store, fake_embeddings):
@@ -115,7 +140,7 @@ def test_checker_uses_the_pipelines_retrieval_and_reports_the_pipeline(
 ):
     retriever = SentenceRetriever(store=seeded_store, embeddings=fake_embeddings, k=3)
     checker = Checker(seeded_store, retriever, structured_fake, pipeline="check.v2")
-    assert checker.retriever.mode == "hybrid" and retriever.mode == "dense"  # the caller's is untouched
+    assert checker.retriever is retriever and retriever.mode == "dense"  # the mode is given per call
     fake_chat_model.enqueue(
         {"statements": [{"text": "A law.", "sentences": [1], "verdict": "supported", "confidence": 0.8}]}
     )
@@ -188,8 +213,10 @@ def test_claim_calibration_maps_confidence_monotonically_and_is_optional():
     mapped = [shrink.calibrate_claim(c) for c in (0.05, 0.5, 0.95, 1.0)]
     assert mapped == sorted(mapped) and all(0.0 < m < 1.0 for m in mapped)
     assert mapped[2] < 0.95 and mapped[0] > 0.05  # an overconfident aggregate is pulled in
-    assert VerdictStage(shrink, None).calibrate_claim(0.95) == mapped[2]
-    assert VerdictStage(None, None).calibrate_claim(0.95) == 0.95
+    draft = _draft("x", "supported", [], [])
+    draft.confidence = 0.95
+    CalibrateClaim(shrink).run(draft, _env(None))
+    assert draft.confidence == mapped[2]
 
 
 def test_shipped_calibrated_classifier_carries_its_map():

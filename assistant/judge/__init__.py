@@ -1,0 +1,110 @@
+"""The judge: the stages that turn the model's reply into verdicts, one class per stage.
+
+After the model has replied, a check is a :class:`Draft`: the claim, the sentences the model was shown and
+one :class:`DraftStatement` per statement of the reply. A pipeline (``assistant/pipelines.py``) lists the
+stages that run on the draft, in order; each is a small object with a ``run(draft, env)`` method and the
+modes it applies to (a claim to check, a question to answer):
+
+- :class:`~assistant.judge.scope.Scope` sets aside statements that are not part of the claim;
+- :class:`~assistant.judge.citations.Citations` verifies the sentences each statement cites;
+- :class:`~assistant.judge.citations.Quotes` finds each statement's quoted source words in the text;
+- :class:`~assistant.judge.compare.CompareValues` compares the value a statement asserts with the quote's;
+- :class:`~assistant.judge.classify.Classify` decides the verdict from the model's and the measured signals;
+- :class:`~assistant.judge.aggregate.Aggregate` gives the claim its verdict and confidence;
+- :class:`~assistant.judge.aggregate.CalibrateClaim` maps the claim confidence to a calibrated one.
+
+Adding a stage is one class here and one line in a pipeline version; the checker runs whatever is listed.
+The evaluation scripts and ``evals/train_verdict.py`` use these same classes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from ..records import Sentence
+from ..schemas import Quarantined, SetAside, Verdict
+from ..verdict import MemoEmbeddings
+
+Mode = Literal["claim", "question"]
+MODES: frozenset[Mode] = frozenset(("claim", "question"))
+
+
+@dataclass
+class DraftStatement:
+    """One statement of the model's reply on its way to a verdict.
+
+    ``verdict`` and ``confidence`` start as the model's and are what the stages change; ``cited`` holds
+    the sentence numbers the model gave (1-based positions in the prompt), ``evidence`` the verified spans
+    shown as evidence and ``cited_sentences`` the full sentences they stand in (for signals and rules).
+    """
+
+    text: str
+    model_verdict: Verdict
+    #: None when the prompt does not ask the model for a confidence.
+    model_confidence: float | None
+    cited: list[int] = field(default_factory=list)
+    #: What the statement asserts, in its own words (extraction prompts).
+    value: str | None = None
+    #: The model's copy of the source words that give the source's value (None: no sentence says).
+    quote: str | None = None
+    evidence: list[Sentence] = field(default_factory=list)
+    cited_sentences: list[Sentence] = field(default_factory=list)
+    #: The verified span of ``quote`` (None: no quote, or the quote is not in the text verbatim).
+    quote_span: Sentence | None = None
+    verdict: Verdict = "not_enough_info"
+    confidence: float = 0.0
+    note: str | None = None
+    #: Signals measured by stages before the verdict stage (e.g. the value comparison).
+    measured: dict[str, float] = field(default_factory=dict)
+    #: The signals the verdict stage decided on (shown with the result).
+    signals: dict[str, float] | None = None
+
+    def __post_init__(self) -> None:
+        self.verdict = self.model_verdict
+        self.confidence = 0.5 if self.model_confidence is None else self.model_confidence
+
+
+@dataclass
+class Draft:
+    """A check between the model's reply and its result; the stages read and change it."""
+
+    mode: Mode
+    #: The claim (or question) as checked.
+    text: str
+    #: The sentences shown to the model, in prompt order (sentence ``n`` of the prompt is ``shown[n-1]``).
+    shown: list[Sentence]
+    statements: list[DraftStatement]
+    set_aside: list[SetAside] = field(default_factory=list)
+    quarantined: list[Quarantined] = field(default_factory=list)
+    #: Citations not shown as evidence: numbers of sentences the model was not shown, sentences whose text
+    #: does not match the source, quotes not found verbatim in the sentences shown.
+    dropped_citations: int = 0
+    verdict: Verdict = "not_enough_info"
+    confidence: float = 0.0
+
+
+@dataclass
+class StageEnv:
+    """What stages may use besides the draft: the embedder (memoised) and the source documents' text."""
+
+    embeddings: MemoEmbeddings
+    #: The full text of a document by id (None if it is gone); a per-check cache, never shared.
+    document_text: Callable[[str], str | None]
+    #: The path a document was ingested from, by id (for evidence records).
+    document_path: Callable[[str], str]
+
+
+class Stage(Protocol):
+    """A step of the judge: changes the draft in place."""
+
+    #: The modes the stage applies to; it is skipped for the others.
+    modes: frozenset[Mode]
+
+    def run(self, draft: Draft, env: StageEnv) -> None:
+        """Apply the stage to the draft."""
+        ...
+
+
+__all__ = ["MODES", "Draft", "DraftStatement", "Mode", "Stage", "StageEnv"]

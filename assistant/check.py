@@ -274,6 +274,14 @@ class Checker:
     def assemble(self, asked: Asked) -> CheckResult:
         """Run the pipeline's judge stages on the reply and build the result."""
         t0 = time.perf_counter()
+        draft, env = self.judge(asked)
+        verify_ms = (time.perf_counter() - t0) * 1000
+        timings = {"retrieve": asked.retrieval.ms, "llm": asked.ms, "verify": verify_ms}
+        timings["total"] = sum(timings.values())
+        return result_of(draft, asked, env, model=self.chat.name, pipeline=self.pipeline.id, timings=timings)
+
+    def judge(self, asked: Asked) -> tuple[Draft, StageEnv]:
+        """The reply as a draft, decided by the pipeline's judge stages (those of the request's mode)."""
         request = asked.retrieval.request
         draft = Draft(
             mode=request.mode,
@@ -297,13 +305,11 @@ class Checker:
         for stage in self.pipeline.stages:
             if request.mode in stage.modes:
                 stage.run(draft, env)
-        timings = {
-            "retrieve": asked.retrieval.ms,
-            "llm": asked.ms,
-            "verify": (time.perf_counter() - t0) * 1000,
-        }
-        timings["total"] = sum(timings.values())
-        return result_of(draft, asked, env, model=self.chat.name, pipeline=self.pipeline.id, timings=timings)
+        return draft, env
+
+    def draft(self, text: str, mode: Mode = "claim", **request: Any) -> Draft:
+        """The judged draft of a check (what the result is built from), e.g. for training a stage."""
+        return self.judge(self.ask(self.retrieve(self.request(text, mode, **request))))[0]
 
     def _fit(self, prompt: Prompt, request: CheckRequest, sentences: list[Sentence]) -> tuple[str, str, int]:
         """The rendered prompt with as many of the best sentences as fit the model's context window.

@@ -113,8 +113,9 @@ def store(tmp_path: Path):
 @pytest.fixture
 def seeded_store(store, fake_embeddings):
     from assistant.documents import load_document
+    from assistant.ingest import ingest_document
 
-    store.ingest(load_document(SEED), fake_embeddings.embed_documents)
+    ingest_document(store, load_document(SEED), fake_embeddings.embed_documents)
     return store
 
 

@@ -134,10 +134,7 @@ def run(monkeypatch, tmp_path, structured_fake, capsys):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
 
     def fake_app(**flags):
-        app = App(resolve_settings(**flags))
-        app.__dict__["embeddings"] = FakeEmbeddings()
-        app.__dict__["chat"] = structured_fake
-        return app
+        return App(resolve_settings(**flags), embeddings=FakeEmbeddings(), chat=structured_fake)
 
     monkeypatch.setattr(cli, "_app", fake_app)
 

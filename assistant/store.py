@@ -30,6 +30,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlparse
@@ -340,9 +341,7 @@ class SentenceStore:
             offset = 0
             while offset < total:
                 got = self._guard(
-                    lambda offset=offset: legacy.get(
-                        include=["embeddings", "metadatas"], limit=page, offset=offset
-                    )
+                    partial(legacy.get, include=["embeddings", "metadatas"], limit=page, offset=offset)
                 )
                 if not got["ids"]:
                     break
@@ -579,9 +578,7 @@ class SentenceStore:
             raise ValueError("page must be at least 1")
         offset = 0
         while True:
-            got = self._guard(
-                lambda offset=offset: self._vectors.get(include=["embeddings"], limit=page, offset=offset)
-            )
+            got = self._guard(partial(self._vectors.get, include=["embeddings"], limit=page, offset=offset))
             if not got["ids"]:
                 return
             yield list(got["ids"]), np.asarray(got["embeddings"], dtype=np.float32)

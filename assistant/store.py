@@ -10,9 +10,13 @@ Three collections (index format 2):
   the committed locations of that text.
 - ``documents``: one record per document (full text, path, title, language, sha256). Writing this record
   is the commit point of an ingest: vectors and locations are written first under the new content hash,
-  then the document record, then locations of older versions are deleted (and vectors no location uses
-  any more). A reader only trusts locations whose ``doc_sha`` equals the committed hash, so an
+  then the document record, then every other location of that document is deleted (and vectors no
+  location uses any more). A reader only trusts locations whose ``doc_sha`` equals the committed hash, so an
   interrupted ingest never shows a half-written document, and the next ingest of that file cleans up.
+
+What to write is planned by the ingest stage (``assistant/ingest.py``); this module only writes
+(:meth:`SentenceStore.write_vectors`, :meth:`~SentenceStore.write_locations`), commits
+(:meth:`~SentenceStore.commit_documents`) and reads.
 
 An index of format 1 (one ``sentences`` record with a vector per sentence) is migrated on first open,
 under the write lock, reusing its stored vectors: the new collections are written first, the old one is

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import cached_property
 
 from langchain_core.embeddings import Embeddings
@@ -17,15 +16,38 @@ from .retrieve import SentenceRetriever
 from .store import SentenceStore
 
 
-@dataclass
 class App:
-    """Lazily built parts: opening the index does not load the LLM, and vice versa."""
+    """Lazily built parts: opening the index does not load the LLM, and vice versa.
 
-    settings: Settings
-    on_assemble_progress: Callable[[int, int], None] | None = field(default=None, repr=False)
+    ``store``, ``embeddings`` and ``chat`` may be given ready-made (tests, the chat's ``/backend``, which
+    keeps the open index and embedder); the others are built from ``settings`` on first use.
+    """
 
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        store: SentenceStore | None = None,
+        embeddings: Embeddings | None = None,
+        chat: StructuredChat | None = None,
+        on_assemble_progress: Callable[[int, int], None] | None = None,
+    ) -> None:
+        """Wire ``settings``; nothing is opened or loaded until a part is first used."""
         apply_offline_defaults()
+        self.settings = settings
+        self.on_assemble_progress = on_assemble_progress
+        # A given part takes the place of the cached_property's value, so it is never built.
+        for name, part in (("store", store), ("embeddings", embeddings), ("chat", chat)):
+            if part is not None:
+                self.__dict__[name] = part
+
+    def __repr__(self) -> str:
+        return f"App(settings={self.settings!r})"
+
+    @property
+    def chat_loaded(self) -> bool:
+        """True once the chat backend is built (or was given): a running generation can be cancelled."""
+        return "chat" in self.__dict__
 
     @cached_property
     def embeddings(self) -> Embeddings:

@@ -10,9 +10,13 @@ Three collections (index format 2):
   the committed locations of that text.
 - ``documents``: one record per document (full text, path, title, language, sha256). Writing this record
   is the commit point of an ingest: vectors and locations are written first under the new content hash,
-  then the document record, then locations of older versions are deleted (and vectors no location uses
-  any more). A reader only trusts locations whose ``doc_sha`` equals the committed hash, so an
+  then the document record, then every other location of that document is deleted (and vectors no
+  location uses any more). A reader only trusts locations whose ``doc_sha`` equals the committed hash, so an
   interrupted ingest never shows a half-written document, and the next ingest of that file cleans up.
+
+What to write is planned by the ingest stage (``assistant/ingest.py``); this module only writes
+(:meth:`SentenceStore.write_vectors`, :meth:`~SentenceStore.write_locations`), commits
+(:meth:`~SentenceStore.commit_documents`) and reads.
 
 An index of format 1 (one ``sentences`` record with a vector per sentence) is migrated on first open,
 under the write lock, reusing its stored vectors: the new collections are written first, the old one is
@@ -21,27 +25,29 @@ deleted last, so an interrupted migration is simply done again.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-import os
 import sys
+import threading
 import time
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlparse
 
 from filelock import FileLock, Timeout
 
-from .documents import SourceDocument, disambiguated_id
-from .errors import ConfigError, EndpointError, InputError, StoreError
+from .documents import SourceDocument
+from .errors import ConfigError, EndpointError, StoreError
 from .records import Location, Sentence
 from .sentences import SPLITTER_VERSION, split_sentences
+
+if TYPE_CHECKING:
+    from .ingest import IngestOutcome
 
 #: Format 1's collection of sentences with their vectors; read only to migrate it.
 LEGACY_SENTENCES = "sentences"
@@ -54,12 +60,6 @@ INDEX_FORMAT = 2
 HNSW_EF = 128
 #: The documents collection stores no meaningful vector; Chroma requires one, so every record gets this.
 _REGISTRY_VECTOR = [1.0]
-#: Sentences per embedding batch and Chroma write during ingest.
-DEFAULT_BATCH = 512
-#: Documents whose committed records are looked up with one Chroma call during ingest: at most this many,
-#: and at most this many characters of text, so memory stays bounded even for a folder of large files.
-PLAN_GROUP = 64
-PLAN_GROUP_CHARS = 4_000_000
 #: Document texts kept in memory to cut sentence texts from (by content hash).
 TEXT_CACHE = 256
 #: Seconds a Chroma server may take to answer its heartbeat. The Chroma client itself waits forever.
@@ -101,44 +101,62 @@ def normalized_text(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).split())
 
 
-@dataclass(frozen=True)
-class IngestOutcome:
-    """What ingesting one document did: ``added``, ``replaced`` or ``unchanged``."""
-
-    doc_id: str
-    action: str
-    n_sentences: int
+def location_id(doc_id: str, doc_sha: str, sentence_id: int) -> str:
+    """The id of a location record: one per sentence of one version (content hash) of a document."""
+    return f"{doc_id}#{doc_sha[:16]}#{sentence_id}"
 
 
 @dataclass(frozen=True)
-class IngestFailure:
-    """A document that could not be ingested (the others still are)."""
+class CommittedDocument:
+    """What the index holds of a document's committed version, as an ingest needs it."""
+
+    sha256: str
+    n_sentences: int
+    path: str
+
+
+class NewLocation(NamedTuple):
+    """A sentence of a document version to write (:meth:`SentenceStore.write_locations`)."""
 
     doc_id: str
-    message: str
+    doc_sha: str
+    sentence_id: int
+    start: int
+    end: int
+    #: :func:`sentence_key` of the sentence's text: the vector it maps to.
+    key: str
 
 
-@dataclass
-class _PendingDocument:
-    doc: SourceDocument
-    n_sentences: int
-    replaces: bool
-    stale_ids: list[str] = field(default_factory=list)
+class TextCache:
+    """Document texts by content hash, least recently used dropped first; safe to share between threads."""
 
+    def __init__(self, size: int) -> None:
+        self._size = max(0, size)
+        self._texts: OrderedDict[str, str] = OrderedDict()
+        self._lock = threading.Lock()
 
-@dataclass
-class _Chunk:
-    """One embedding batch: sentences of one or more documents, and the documents it completes."""
+    def get_many(self, shas: Iterable[str]) -> dict[str, str]:
+        """The cached texts among ``shas``, each marked as just used."""
+        out: dict[str, str] = {}
+        with self._lock:
+            for sha in shas:
+                text = self._texts.get(sha)
+                if text is not None:
+                    self._texts.move_to_end(sha)
+                    out[sha] = text
+        return out
 
-    rows: list[tuple[_PendingDocument, Sentence, str]] = field(default_factory=list)
-    finished: list[_PendingDocument] = field(default_factory=list)
-    passthrough: list[IngestOutcome | IngestFailure] = field(default_factory=list)
-    #: Distinct texts of the batch whose vector is not stored yet: key -> normalized text.
-    to_embed: dict[str, str] = field(default_factory=dict)
+    def put(self, sha: str, text: str) -> None:
+        """Keep ``text``, dropping the least recently used beyond the size."""
+        with self._lock:
+            self._texts[sha] = text
+            self._texts.move_to_end(sha)
+            while len(self._texts) > self._size:
+                self._texts.popitem(last=False)
 
-    @property
-    def texts(self) -> list[str]:
-        return list(self.to_embed.values())
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._texts)
 
 
 def _settings() -> Any:
@@ -228,15 +246,28 @@ def _one_line(exc: BaseException) -> str:
 class SentenceStore:
     """Sentences and documents of one index, embedded with one embedder."""
 
-    def __init__(self, location: str, embedder_name: str, *, client: Any = None, namespace: str = "") -> None:
+    def __init__(
+        self,
+        location: str,
+        embedder_name: str,
+        *,
+        client: Any = None,
+        namespace: str = "",
+        text_cache: int = TEXT_CACHE,
+    ) -> None:
         """Open (or create) the index at ``location``; ``namespace`` prefixes collection names so several
-        indexes (e.g. evaluation corpora) can share one Chroma server."""
+        indexes (e.g. evaluation corpora) can share one Chroma server. ``text_cache`` is how many document
+        texts are kept in memory to cut sentence texts from.
+
+        One store may be shared by threads (``factcheck batch --concurrency``): it keeps no per-call state,
+        and its text cache has a lock.
+        """
         self.location = location
         self.embedder_name = embedder_name
         self.is_server = location.startswith(("http://", "https://"))
         self._client = client or open_client(location)
         self._lock_path = None if self.is_server else Path(location) / "write.lock"
-        self._texts: OrderedDict[str, str] = OrderedDict()  # sha256 -> document text
+        self._texts = TextCache(text_cache)  # sha256 -> document text
         try:
             # The format-1 collection first: its embedder is checked before anything new is created.
             legacy = self._legacy_collection(f"{namespace}{LEGACY_SENTENCES}")
@@ -276,8 +307,7 @@ class SentenceStore:
 
     def _migrate_page(self, ids: list[str], metas: list[dict[str, Any]], embeddings: Any) -> None:
         """Write one page of format-1 sentence records as locations and (first-seen) vectors."""
-        committed = self._committed_records(sorted({m["doc_id"] for m in metas}))
-        live = {doc_id: sha for doc_id, (sha, _n) in committed.items()}
+        live = self._committed_hashes(sorted({m["doc_id"] for m in metas}))
         texts = self._committed_texts(live)
         loc_ids: list[str] = []
         loc_metas: list[dict[str, Any]] = []
@@ -315,9 +345,7 @@ class SentenceStore:
             offset = 0
             while offset < total:
                 got = self._guard(
-                    lambda offset=offset: legacy.get(
-                        include=["embeddings", "metadatas"], limit=page, offset=offset
-                    )
+                    partial(legacy.get, include=["embeddings", "metadatas"], limit=page, offset=offset)
                 )
                 if not got["ids"]:
                     break
@@ -351,190 +379,100 @@ class SentenceStore:
         doc: SourceDocument,
         embed: Callable[[list[str]], list[list[float]]],
         *,
-        batch_size: int = DEFAULT_BATCH,
+        batch_size: int | None = None,
         on_progress: Callable[[int], None] | None = None,
     ) -> IngestOutcome:
-        """Add or replace one document; a document whose content hash is unchanged is left alone."""
-        for result in self.ingest_many([doc], embed, batch_size=batch_size, on_progress=on_progress):
-            if isinstance(result, IngestFailure):
-                raise InputError(result.message)
-            return result
-        raise AssertionError("ingest_many yields one result per document")
+        """Add or replace one document: kept for older callers; the ingest stage lives in
+        :mod:`assistant.ingest` (call :func:`assistant.ingest.ingest_document`)."""
+        from .ingest import DEFAULT_BATCH, ingest_document
 
-    def ingest_many(
-        self,
-        docs: Iterable[SourceDocument],
-        embed: Callable[[list[str]], list[list[float]]],
-        *,
-        batch_size: int = DEFAULT_BATCH,
-        on_progress: Callable[[int], None] | None = None,
-    ) -> Iterator[IngestOutcome | IngestFailure]:
-        """Add or replace many documents, yielding one result per document as it is committed.
+        return ingest_document(
+            self, doc, embed, batch_size=batch_size or DEFAULT_BATCH, on_progress=on_progress
+        )
 
-        Sentences of consecutive documents share embedding batches and Chroma writes, and the next batch
-        is encoded (in one worker thread) while the current one is written. Each document is still
-        committed on its own terms: its record is written only after all of its sentences, so an
-        interruption leaves no half-written document, only invisible sentences that the next ingest of
-        that file replaces. ``docs`` is read lazily: memory holds one group of documents (``PLAN_GROUP``
-        documents or ``PLAN_GROUP_CHARS`` characters) and two batches, whatever the corpus size.
-        """
-        self._embed = embed
-        chunks = self._plan(docs, max(1, batch_size))
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed") as pool:
-            pending: tuple[_Chunk, Future[list[list[float]]] | None] | None = None
-            for chunk in chunks:
-                future = pool.submit(_embed_or_nothing, embed, chunk.texts) if chunk.rows else None
-                if pending is not None:
-                    yield from self._write(*pending, on_progress)
-                pending = (chunk, future)
-            if pending is not None:
-                yield from self._write(*pending, on_progress)
-
-    def _plan(self, docs: Iterable[SourceDocument], batch_size: int) -> Iterator[_Chunk]:
-        """Split changed documents into sentences and cut the stream into batches of ``batch_size``."""
-        chunk = _Chunk()
-        seen: set[str] = set()
-        for group in _groups(docs, PLAN_GROUP, PLAN_GROUP_CHARS):
-            fresh = self._assign_ids(group, seen, chunk)
-            committed = self._committed_records([d.doc_id for d in fresh])
-            changed = [d for d in fresh if committed.get(d.doc_id, (None, 0))[0] != d.sha256]
-            stored = self._stored_sentence_ids([d.doc_id for d in changed])
-            for doc in fresh:
-                sha, n = committed.get(doc.doc_id, (None, 0))
-                if sha == doc.sha256:
-                    chunk.passthrough.append(IngestOutcome(doc.doc_id, "unchanged", n))
-                    continue
-                sentences = split_sentences(doc.text)
-                if not sentences:
-                    chunk.passthrough.append(IngestFailure(doc.doc_id, f"{doc.path}: no sentences found"))
-                    continue
-                new = _PendingDocument(doc, len(sentences), replaces=sha is not None)
-                new.stale_ids = sorted(
-                    set(stored.get(doc.doc_id, ())) - {self._sentence_id(doc, s) for s in sentences}
-                )
-                for s in sentences:
-                    key = sentence_key(s.text)
-                    chunk.rows.append((new, s, key))
-                    chunk.to_embed.setdefault(key, normalized_text(s.text))
-                    if s is sentences[-1]:
-                        chunk.finished.append(new)
-                    if len(chunk.rows) >= batch_size:
-                        yield self._drop_stored(chunk)
-                        chunk = _Chunk()
-            if chunk.passthrough and not chunk.rows:
-                yield chunk
-                chunk = _Chunk()
-        if chunk.rows or chunk.passthrough:
-            yield self._drop_stored(chunk)
-
-    def _drop_stored(self, chunk: _Chunk) -> _Chunk:
-        """Leave out of the batch's embedding the texts whose vector is already stored (boilerplate)."""
-        if chunk.to_embed:
-            got = self._guard(lambda: self._vectors.get(ids=list(chunk.to_embed), include=[]))
-            for key in got["ids"]:
-                chunk.to_embed.pop(key, None)
-        return chunk
-
-    def _assign_ids(self, group: list[SourceDocument], seen: set[str], chunk: _Chunk) -> list[SourceDocument]:
-        """The group's documents with ids that no other file holds.
-
-        A file whose name-derived id is taken by another file (in this run, or committed from another
-        folder that still holds it) gets :func:`disambiguated_id`. A committed record whose file no longer
-        exists is the same document moved: it is replaced, not duplicated.
-        """
-        paths = self._committed_paths(sorted({d.doc_id for d in group}))
-        out: list[SourceDocument] = []
-        for doc in group:
-            taken = doc.doc_id in seen or _other_file(paths.get(doc.doc_id), doc.path)
-            if taken:
-                new_id = disambiguated_id(doc.doc_id, doc.path)
-                if new_id in seen:
-                    chunk.passthrough.append(
-                        IngestFailure(doc.doc_id, f"{doc.path}: the same file is named twice in this run")
-                    )
-                    continue
-                doc = dataclasses.replace(doc, doc_id=new_id)
-            seen.add(doc.doc_id)
-            out.append(doc)
-        return out
-
-    def _committed_paths(self, doc_ids: list[str]) -> dict[str, str]:
+    def committed(self, doc_ids: Sequence[str]) -> dict[str, CommittedDocument]:
+        """The committed version (hash, sentence count, path) of each of ``doc_ids`` that is indexed."""
         if not doc_ids:
             return {}
-        got = self._guard(lambda: self._documents.get(ids=doc_ids, include=["metadatas"]))
-        return {i: str(m.get("path", "")) for i, m in zip(got["ids"], got["metadatas"], strict=True)}
+        got = self._guard(lambda: self._documents.get(ids=list(doc_ids), include=["metadatas"]))
+        return {
+            i: CommittedDocument(str(m["sha256"]), int(m.get("n_sentences", 0)), str(m.get("path", "")))
+            for i, m in zip(got["ids"], got["metadatas"], strict=True)
+        }
 
-    def _write(
-        self,
-        chunk: _Chunk,
-        future: Future[list[list[float]]] | None,
-        on_progress: Callable[[int], None] | None,
-    ) -> Iterator[IngestOutcome | IngestFailure]:
-        """Store one batch of sentences, then commit the documents it completes."""
-        yield from chunk.passthrough
-        if future is None:
-            return
-        vectors = future.result()
-        if len(vectors) != len(chunk.to_embed):
-            raise StoreError(f"embedder returned {len(vectors)} vectors for {len(chunk.to_embed)} sentences")
-        keys = list(chunk.to_embed)
+    def stored_vector_keys(self, keys: Sequence[str]) -> set[str]:
+        """Those of ``keys`` (:func:`sentence_key` values) that have a stored vector."""
+        if not keys:
+            return set()
+        return set(self._guard(lambda: self._vectors.get(ids=list(keys), include=[]))["ids"])
+
+    def write_vectors(self, keys: Sequence[str], vectors: Sequence[Sequence[float]]) -> None:
+        """Store the vector of each distinct text, keyed by its :func:`sentence_key`.
+
+        Invisible on its own: a vector is found only through a committed location.
+        """
+        if len(keys) != len(vectors):
+            raise StoreError(f"embedder returned {len(vectors)} vectors for {len(keys)} sentences")
         if keys:
-            self._guard(lambda: self._vectors.upsert(ids=keys, embeddings=vectors))
-        # A vector skipped as stored may have been removed since (its last location was replaced by the
-        # batch written meanwhile): embed those now, so no location points at a missing vector.
-        wanted = sorted({key for _, _, key in chunk.rows} - set(keys))
-        if wanted:
-            have = set(self._guard(lambda: self._vectors.get(ids=wanted, include=[]))["ids"])
-            gone = [k for k in wanted if k not in have]
-            if gone:
-                texts = {k: normalized_text(s.text) for _, s, k in chunk.rows if k in gone}
-                again = self._embed_now([texts[k] for k in gone])
-                self._guard(lambda: self._vectors.upsert(ids=gone, embeddings=again))
+            self._guard(lambda: self._vectors.upsert(ids=list(keys), embeddings=[list(v) for v in vectors]))
+
+    def write_locations(self, rows: Sequence[NewLocation]) -> None:
+        """Store the location records of sentences of not-yet-committed document versions.
+
+        They stay invisible until :meth:`commit_documents` commits their document's hash.
+        """
+        if not rows:
+            return
         self._guard(
             lambda: self._locations.upsert(
-                ids=[self._sentence_id(p.doc, s) for p, s, _ in chunk.rows],
-                embeddings=[_REGISTRY_VECTOR] * len(chunk.rows),
+                ids=[location_id(r.doc_id, r.doc_sha, r.sentence_id) for r in rows],
+                embeddings=[_REGISTRY_VECTOR] * len(rows),
                 metadatas=[
                     {
-                        "doc_id": p.doc.doc_id,
-                        "doc_sha": p.doc.sha256,
-                        "sentence_index": s.sentence_id,  # the stored key keeps its format-1 name
-                        "start": s.start,
-                        "end": s.end,
-                        "key": key,
+                        "doc_id": r.doc_id,
+                        "doc_sha": r.doc_sha,
+                        "sentence_index": r.sentence_id,  # the stored key keeps its format-1 name
+                        "start": r.start,
+                        "end": r.end,
+                        "key": r.key,
                     }
-                    for p, s, key in chunk.rows
+                    for r in rows
                 ],
             )
         )
-        if on_progress:
-            on_progress(len(chunk.rows))
-        if not chunk.finished:
+
+    def commit_documents(self, docs: Sequence[tuple[SourceDocument, int]]) -> None:
+        """Commit documents, each with its number of sentences, whose locations are all written.
+
+        Writing the document records is the commit point: from then on readers see the new versions.
+        Then every other location record of these documents (older versions, or leftovers of an
+        interrupted ingest) is deleted, with the vectors no location uses any more.
+        """
+        if not docs:
             return
-        # Commit point: from here on readers see the new versions.
         now = time.time()
         self._guard(
             lambda: self._documents.upsert(
-                ids=[p.doc.doc_id for p in chunk.finished],
-                embeddings=[_REGISTRY_VECTOR] * len(chunk.finished),
-                documents=[p.doc.text for p in chunk.finished],
+                ids=[doc.doc_id for doc, _ in docs],
+                embeddings=[_REGISTRY_VECTOR] * len(docs),
+                documents=[doc.text for doc, _ in docs],
                 metadatas=[
                     {
-                        "path": p.doc.path,
-                        "title": p.doc.title,
-                        "lang": p.doc.lang,
-                        "sha256": p.doc.sha256,
-                        "n_sentences": p.n_sentences,
+                        "path": doc.path,
+                        "title": doc.title,
+                        "lang": doc.lang,
+                        "sha256": doc.sha256,
+                        "n_sentences": n,
                         "splitter": SPLITTER_VERSION,
                         "ingested_at": now,
                     }
-                    for p in chunk.finished
+                    for doc, n in docs
                 ],
             )
         )
-        self._delete_locations([i for p in chunk.finished for i in p.stale_ids])
-        for p in chunk.finished:
-            yield IngestOutcome(p.doc.doc_id, "replaced" if p.replaces else "added", p.n_sentences)
+        current = {location_id(doc.doc_id, doc.sha256, i) for doc, n in docs for i in range(n)}
+        stored = self._stored_sentence_ids([doc.doc_id for doc, _ in docs])
+        self._delete_locations(sorted(i for ids in stored.values() for i in ids if i not in current))
 
     def delete_document(self, doc_id: str) -> bool:
         """Remove a document and its sentences; returns False when it was not indexed."""
@@ -558,18 +496,6 @@ class SentenceStore:
         unused = [k for k in keys if k not in still]
         if unused:
             self._guard(lambda: self._vectors.delete(ids=unused))
-
-    #: Set by ingest_many for the rare re-embedding in _write (see there).
-    _embed: Callable[[list[str]], list[list[float]]] | None = None
-
-    def _embed_now(self, texts: list[str]) -> list[list[float]]:
-        if self._embed is None:
-            raise StoreError("internal: no embedder to re-embed a removed vector")
-        return self._embed(texts)
-
-    @staticmethod
-    def _sentence_id(doc: SourceDocument, s: Sentence) -> str:
-        return f"{doc.doc_id}#{doc.sha256[:16]}#{s.sentence_id}"
 
     # ---- reading -------------------------------------------------------------------------------
 
@@ -656,9 +582,7 @@ class SentenceStore:
             raise ValueError("page must be at least 1")
         offset = 0
         while True:
-            got = self._guard(
-                lambda offset=offset: self._vectors.get(include=["embeddings"], limit=page, offset=offset)
-            )
+            got = self._guard(partial(self._vectors.get, include=["embeddings"], limit=page, offset=offset))
             if not got["ids"]:
                 return
             yield list(got["ids"]), np.asarray(got["embeddings"], dtype=np.float32)
@@ -687,12 +611,12 @@ class SentenceStore:
         return self._committed_locations(got["metadatas"])
 
     def _place_document(self, doc_id: str) -> dict[str, list[tuple[Location, str]]]:
-        meta = self._committed_records([doc_id]).get(doc_id)
-        if meta is None:
+        sha = self._committed_hashes([doc_id]).get(doc_id)
+        if sha is None:
             return {}
         got = self._guard(
             lambda: self._locations.get(
-                where={"$and": [{"doc_id": doc_id}, {"doc_sha": meta[0]}]}, include=["metadatas"]
+                where={"$and": [{"doc_id": doc_id}, {"doc_sha": sha}]}, include=["metadatas"]
             )
         )
         return self._committed_locations(got["metadatas"])
@@ -703,8 +627,7 @@ class SentenceStore:
         Only committed locations count; the text is read only for each key's first location (the others
         hold the same normalized text), so a line repeated in thousands of documents costs one text.
         """
-        committed = self._committed_records(sorted({m["doc_id"] for m in metas}))
-        live = {doc_id: sha for doc_id, (sha, _n) in committed.items()}
+        live = self._committed_hashes(sorted({m["doc_id"] for m in metas}))
         by_key: dict[str, list[Location]] = {}
         shas: dict[str, str] = {}
         for m in metas:
@@ -758,32 +681,20 @@ class SentenceStore:
         """
         if not shas:
             return {}
-        committed = self._committed_records(sorted(shas))
-        live = {i: sha for i, sha in shas.items() if committed.get(i, (None, 0))[0] == sha}
-        out: dict[str, str] = {}
-        for sha in live.values():
-            if sha in self._texts:
-                self._texts.move_to_end(sha)
-                out[sha] = self._texts[sha]
+        committed = self._committed_hashes(sorted(shas))
+        live = {i: sha for i, sha in shas.items() if committed.get(i) == sha}
+        out = self._texts.get_many(live.values())
         missing = sorted(i for i, sha in live.items() if sha not in out)
         if missing:
             got = self._guard(lambda: self._documents.get(ids=missing, include=["metadatas", "documents"]))
             for m, text in zip(got["metadatas"], got["documents"], strict=True):
-                out[m["sha256"]] = text  # returned even when the cache below cannot keep it all
-                self._texts[m["sha256"]] = text
-                while len(self._texts) > TEXT_CACHE:
-                    self._texts.popitem(last=False)
+                out[m["sha256"]] = text  # returned even when the cache cannot keep it all
+                self._texts.put(m["sha256"], text)
         return out
 
-    def _committed_records(self, doc_ids: list[str]) -> dict[str, tuple[str, int]]:
-        """Committed content hash and sentence count of each of ``doc_ids`` that is indexed."""
-        if not doc_ids:
-            return {}
-        got = self._guard(lambda: self._documents.get(ids=doc_ids, include=["metadatas"]))
-        return {
-            i: (str(m["sha256"]), int(m.get("n_sentences", 0)))
-            for i, m in zip(got["ids"], got["metadatas"], strict=True)
-        }
+    def _committed_hashes(self, doc_ids: list[str]) -> dict[str, str]:
+        """Committed content hash of each of ``doc_ids`` that is indexed."""
+        return {doc_id: c.sha256 for doc_id, c in self.committed(doc_ids).items()}
 
     def _stored_sentence_ids(self, doc_ids: list[str]) -> dict[str, list[str]]:
         """Ids of every sentence record (any version) of ``doc_ids``."""
@@ -807,10 +718,6 @@ class SentenceStore:
             raise StoreError(f"index at {self.location}: {_one_line(exc)}") from None
 
 
-def _embed_or_nothing(embed: Callable[[list[str]], list[list[float]]], texts: list[str]) -> list[list[float]]:
-    return embed(texts) if texts else []
-
-
 def _hit(placed: list[tuple[Location, str]], score: float) -> Sentence:
     (first, text), rest = placed[0], placed[1:]
     return Sentence(
@@ -824,16 +731,6 @@ def _hit(placed: list[tuple[Location, str]], score: float) -> Sentence:
     )
 
 
-def _other_file(committed_path: str | None, path: str) -> bool:
-    """True when ``committed_path`` names an existing file other than ``path``."""
-    if not committed_path:
-        return False
-    try:
-        return Path(committed_path).is_file() and not os.path.samefile(committed_path, path)
-    except OSError:
-        return False
-
-
 def _to_document(doc_id: str, meta: dict[str, Any], text: str) -> StoredDocument:
     return StoredDocument(
         doc_id=doc_id,
@@ -844,17 +741,3 @@ def _to_document(doc_id: str, meta: dict[str, Any], text: str) -> StoredDocument
         n_sentences=int(meta.get("n_sentences", 0)),
         text=text,
     )
-
-
-def _groups(items: Iterable[SourceDocument], size: int, chars: int) -> Iterator[list[SourceDocument]]:
-    """Consecutive documents, at most ``size`` of them and (beyond the first) ``chars`` characters."""
-    group: list[SourceDocument] = []
-    held = 0
-    for item in items:
-        group.append(item)
-        held += len(item.text)
-        if len(group) == size or held >= chars:
-            yield group
-            group, held = [], 0
-    if group:
-        yield group

@@ -32,20 +32,30 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from assistant.app import App
+from assistant.batch import ClaimInput, check_many
+from assistant.config import resolve_settings
+from assistant.evaluation.datasets import load_jsonl
+from assistant.evaluation.metrics import percentile
+from assistant.evaluation.runner import split_of
+from assistant.ingest import ingest_paths
+from assistant.llm.model_file import ensure_model
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from assistant.app import App  # noqa: E402
-from assistant.batch import ClaimInput, check_many  # noqa: E402
-from assistant.config import resolve_settings  # noqa: E402
-from assistant.evaluation.datasets import load_jsonl  # noqa: E402
-from assistant.evaluation.metrics import percentile  # noqa: E402
-from assistant.evaluation.runner import split_of  # noqa: E402
-from assistant.ingest import ingest_paths  # noqa: E402
-from assistant.llm.model_file import ensure_model  # noqa: E402
-from tests.servers import LlamaServer  # noqa: E402
-
 SEED = ROOT / "seeds" / "musk-nato.de.txt"
+
+
+def _llama_server_class() -> Any:
+    """``tests/servers.py``'s LlamaServer, loaded from its file: ``tests`` is no installed package, and
+    the benchmark runs the server exactly as the tests do."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("factcheck_test_servers", ROOT / "tests" / "servers.py")
+    if spec is None or spec.loader is None:
+        raise RuntimeError(f"cannot load {ROOT / 'tests' / 'servers.py'}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.LlamaServer
 
 
 def seed_claims(n: int) -> list[ClaimInput]:
@@ -121,7 +131,9 @@ def main() -> int:
             results["settings"]["embedded"] = run_setting(app, claims, 1, folder / "embedded.jsonl")
             del app  # frees the in-process model before the server loads its own copy
         model = ensure_model(base.model_dir)
-        server = LlamaServer(model, n_threads=args.server_threads, log_path=folder / "llama-server.log")
+        server = _llama_server_class()(
+            model, n_threads=args.server_threads, log_path=folder / "llama-server.log"
+        )
         with server:
             settings = replace(
                 base, backend="openai", base_url=server.base_url, model=server.model_alias, api_key="none"

@@ -20,23 +20,21 @@ import json
 import os
 import platform
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from assistant.app import App
+from assistant.check import Checker
+from assistant.config import resolve_settings
+from assistant.evaluation.datasets import load_check_covid, load_jsonl
+from assistant.evaluation.metrics import percentile
+from assistant.ingest import ingest_paths
+from assistant.pipelines import DEFAULT_PIPELINE
+from assistant.sentences import split_sentences
 
-from assistant.app import App  # noqa: E402
-from assistant.check import Checker  # noqa: E402
-from assistant.config import resolve_settings  # noqa: E402
-from assistant.evaluation.datasets import load_check_covid, load_jsonl  # noqa: E402
-from assistant.evaluation.metrics import percentile  # noqa: E402
-from assistant.ingest import ingest_paths  # noqa: E402
-from assistant.pipelines import DEFAULT_PIPELINE  # noqa: E402
-from assistant.sentences import split_sentences  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 SHARED = ROOT.parent / "shared" / "data"
 

@@ -27,19 +27,18 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from assistant.app import App
+from assistant.config import resolve_settings
+from assistant.evaluation.datasets import load_jsonl
+from assistant.evaluation.metrics import percentile
+from assistant.evaluation.runner import select_split
+from assistant.ingest import ingest_paths
+from assistant.llm.local import N_CTX
+from assistant.llm.model_file import ensure_model
+from assistant.prompts_loader import load_prompt
+from assistant.schemas import ModelCheckReply, reply_schema
 
-from assistant.app import App  # noqa: E402
-from assistant.config import resolve_settings  # noqa: E402
-from assistant.evaluation.datasets import load_jsonl  # noqa: E402
-from assistant.evaluation.metrics import percentile  # noqa: E402
-from assistant.evaluation.runner import select_split  # noqa: E402
-from assistant.ingest import ingest_paths  # noqa: E402
-from assistant.llm.local import N_CTX  # noqa: E402
-from assistant.llm.model_file import ensure_model  # noqa: E402
-from assistant.prompts_loader import load_prompt  # noqa: E402
-from assistant.schemas import ModelCheckReply, reply_schema  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 SEED = ROOT / "seeds" / "musk-nato.de.txt"
 

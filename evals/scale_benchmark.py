@@ -19,7 +19,7 @@ repeats a line itself).
 For the embedded store (a ``PersistentClient`` in a temp dir) and, with ``--server``, a real Chroma server
 that this script starts on 127.0.0.1 (and stops at the end, also on error), at each size:
 
-- ingest: sentences/s through the product's path (``SourceDocument`` -> ``SentenceStore.ingest_many`` with
+- ingest: sentences/s through the product's path (``SourceDocument`` -> ``assistant.ingest.ingest_many`` with
   the embedder's ``embed_documents``, batched across documents and encoded in a worker thread while the
   previous batch is written, as ``factcheck ingest`` does), next to the embedder's raw encode rate
   measured just before and just after on a sample of the same sentences (``--raw-sample``; the mean of
@@ -40,7 +40,7 @@ embedded store only. Embedding 1M sentences takes hours on a small CPU, so that 
 it holds copies of the largest ingested index's documents (ids ``<doc_id>#m<c>``, each sentence tagged
 ``[m<c>] ``), and each copied sentence's vector is the stored vector of its source sentence
 (``SentenceStore.iter_vectors``) with small random noise (``--noise``, then re-normalised). They are
-written through ``SentenceStore.ingest_many`` with that lookup in place of the embedder, so vectors,
+written through ``assistant.ingest.ingest_many`` with that lookup in place of the embedder, so vectors,
 locations and document records are exactly what an ingest writes. Its ingest rate is therefore not
 measured (``insert_per_s`` is the store's write rate alone); the output says "built from vectors". It is
 skipped with a message when free memory (5x the float32 vectors' size, ~10 GiB for 1M) or temp disk space
@@ -75,19 +75,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from assistant.documents import SourceDocument, guess_lang, guess_title
+from assistant.embeddings import DEFAULT_EMBEDDER, get_embedder
+from assistant.embeddings.use import MultilingualUSEEmbeddings
+from assistant.evaluation.datasets import load_check_covid, load_wice
+from assistant.evaluation.metrics import percentile
+from assistant.ingest import ingest_many
+from assistant.records import Sentence
+from assistant.retrieve import hybrid_search
+from assistant.sentences import split_sentences
+from assistant.store import SentenceStore, StoredDocument, search_fetch_size, sentence_key
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import numpy as np  # noqa: E402
-
-from assistant.documents import SourceDocument, guess_lang, guess_title  # noqa: E402
-from assistant.embeddings import DEFAULT_EMBEDDER, get_embedder  # noqa: E402
-from assistant.embeddings.use import MultilingualUSEEmbeddings  # noqa: E402
-from assistant.evaluation.datasets import load_check_covid, load_wice  # noqa: E402
-from assistant.evaluation.metrics import percentile  # noqa: E402
-from assistant.retrieve import hybrid_search  # noqa: E402
-from assistant.sentences import Sentence, split_sentences  # noqa: E402
-from assistant.store import SentenceStore, StoredDocument, search_fetch_size, sentence_key  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 K = 5
@@ -341,13 +342,14 @@ def bench_raw_encode(embeddings: Any, sentences: list[str], sample: int) -> dict
 
 
 def bench_ingest(store: SentenceStore, embeddings: Any, docs: list[SourceDocument], n: int) -> dict[str, Any]:
-    """Ingest ``docs`` (``n`` sentences) with ``SentenceStore.ingest_many``; rate overall and per quarter."""
+    """Ingest ``docs`` (``n`` sentences) with ``assistant.ingest.ingest_many``; rate overall and per
+    quarter."""
     embed = TimedEmbed(embeddings.embed_documents)
     marks: list[tuple[float, int]] = [(0.0, 0)]
     done = 0
     t0 = time.perf_counter()
     with store.write_lock():
-        for outcome in store.ingest_many(docs, embed):
+        for outcome in ingest_many(store, docs, embed):
             done += getattr(outcome, "n_sentences", 0)
             marks.append((time.perf_counter() - t0, done))
     seconds = time.perf_counter() - t0
@@ -529,7 +531,7 @@ def build_from_vectors(
     """Fill ``store`` with ``n`` sentences: tagged copies of ``source``'s documents whose vectors are the
     source vectors with Gaussian noise of norm ~``noise`` (:class:`CopiedVectors`).
 
-    They are written by the product's own path, ``SentenceStore.ingest_many``, with that lookup in place
+    They are written by the product's own path, ``assistant.ingest.ingest_many``, with that lookup in place
     of the embedder: vectors, locations and committed document records exactly as an ingest writes them,
     so ``store.search`` and ``hybrid_search`` treat the copies like ingested documents.
     """
@@ -537,7 +539,7 @@ def build_from_vectors(
     documents = 0
     t0 = time.perf_counter()
     with store.write_lock():
-        for outcome in store.ingest_many(copied_documents(source["documents"], n), embed):
+        for outcome in ingest_many(store, copied_documents(source["documents"], n), embed):
             if getattr(outcome, "action", "") not in ("added", "replaced"):
                 raise RuntimeError(f"building from vectors: {outcome}")
             documents += 1

@@ -113,8 +113,9 @@ def store(tmp_path: Path):
 @pytest.fixture
 def seeded_store(store, fake_embeddings):
     from assistant.documents import load_document
+    from assistant.ingest import ingest_document
 
-    store.ingest(load_document(SEED), fake_embeddings.embed_documents)
+    ingest_document(store, load_document(SEED), fake_embeddings.embed_documents)
     return store
 
 
@@ -133,10 +134,7 @@ def run(monkeypatch, tmp_path, structured_fake, capsys):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
 
     def fake_app(**flags):
-        app = App(resolve_settings(**flags))
-        app.__dict__["embeddings"] = FakeEmbeddings()
-        app.__dict__["chat"] = structured_fake
-        return app
+        return App(resolve_settings(**flags), embeddings=FakeEmbeddings(), chat=structured_fake)
 
     monkeypatch.setattr(cli, "_app", fake_app)
 

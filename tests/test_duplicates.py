@@ -7,6 +7,7 @@ import hashlib
 import numpy as np
 
 from assistant.documents import SourceDocument, load_document
+from assistant.ingest import ingest_many
 from assistant.sentences import split_sentences
 from assistant.store import LEGACY_SENTENCES, SentenceStore
 
@@ -24,7 +25,7 @@ def _doc(i: int, extra: str = "") -> SourceDocument:
 
 def _corpus(store: SentenceStore, n: int = 300) -> None:
     embed = FakeEmbeddings().embed_documents
-    list(store.ingest_many([load_document(SEED), *(_doc(i) for i in range(n))], embed))
+    list(ingest_many(store, [load_document(SEED), *(_doc(i) for i in range(n))], embed))
 
 
 def test_a_repeated_line_is_one_vector_with_all_its_locations(store):
@@ -65,7 +66,7 @@ def test_removing_documents_keeps_shared_vectors_until_the_last_copy_goes(store)
 def test_replacing_a_document_keeps_the_copies_of_others(store):
     embed = FakeEmbeddings().embed_documents
     _corpus(store, n=2)
-    list(store.ingest_many([_doc(0, extra=" geändert")], embed))
+    list(ingest_many(store, [_doc(0, extra=" geändert")], embed))
     vector = FakeEmbeddings().embed_query("Alle Rechte vorbehalten.")
     assert {loc.doc_id for loc in store.search(vector, k=1)[0].locations} == {"a000.txt", "a001.txt"}
 

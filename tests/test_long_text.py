@@ -77,6 +77,7 @@ def test_any_text_splits_with_exact_offsets(text):
 def test_any_text_ingests_with_exact_offsets_and_unique_ids(tmp_path_factory, texts):
     import hashlib
 
+    from assistant.ingest import ingest_many
     from assistant.store import SentenceStore
 
     from .conftest import FakeEmbeddings
@@ -87,7 +88,7 @@ def test_any_text_ingests_with_exact_offsets_and_unique_ids(tmp_path_factory, te
         SourceDocument(f"d{i}.txt", f"d{i}.txt", "t", "und", t, hashlib.sha256(t.encode()).hexdigest())
         for i, t in enumerate(texts)
     ]
-    results = list(store.ingest_many(docs, embed))
+    results = list(ingest_many(store, docs, embed))
     assert len({r.doc_id for r in results}) == len(docs)
     for doc in docs:
         stored = store.get_document(doc.doc_id)

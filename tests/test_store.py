@@ -7,6 +7,7 @@ import pytest
 
 from assistant.documents import load_document
 from assistant.errors import StoreError
+from assistant.ingest import ingest_document, ingest_many
 from assistant.store import SentenceStore
 
 from .conftest import SEED
@@ -26,16 +27,20 @@ class StoreContract:
 
     def test_ingest_is_idempotent(self, new_store, fake_embeddings):
         doc = load_document(SEED)
-        first = new_store.ingest(doc, fake_embeddings.embed_documents)
-        again = new_store.ingest(doc, fake_embeddings.embed_documents)
+        first = ingest_document(new_store, doc, fake_embeddings.embed_documents)
+        again = ingest_document(new_store, doc, fake_embeddings.embed_documents)
         assert (first.action, again.action) == ("added", "unchanged")
         assert first.n_sentences == 43
         assert new_store.count_sentences() == 43
 
     def test_changed_file_replaces_old_sentences(self, new_store, fake_embeddings, tmp_path):
-        new_store.ingest(self._doc(tmp_path, "Alte Fassung. Zweiter Satz."), fake_embeddings.embed_documents)
-        out = new_store.ingest(
-            self._doc(tmp_path, "Neue Fassung hier. Nur das. Und drei."), fake_embeddings.embed_documents
+        ingest_document(
+            new_store, self._doc(tmp_path, "Alte Fassung. Zweiter Satz."), fake_embeddings.embed_documents
+        )
+        out = ingest_document(
+            new_store,
+            self._doc(tmp_path, "Neue Fassung hier. Nur das. Und drei."),
+            fake_embeddings.embed_documents,
         )
         assert out.action == "replaced"
         assert new_store.count_sentences() == 3
@@ -47,8 +52,9 @@ class StoreContract:
 
     def test_search_returns_exact_offsets_and_filters(self, new_store, fake_embeddings, tmp_path):
         seed = load_document(SEED)
-        new_store.ingest(seed, fake_embeddings.embed_documents)
-        new_store.ingest(
+        ingest_document(new_store, seed, fake_embeddings.embed_documents)
+        ingest_document(
+            new_store,
             self._doc(tmp_path, "Der Kongress tagte in Washington. Es regnete."),
             fake_embeddings.embed_documents,
         )
@@ -66,7 +72,7 @@ class StoreContract:
         import assistant.store as store_module
 
         doc = load_document(SEED)
-        new_store.ingest(doc, fake_embeddings.embed_documents)
+        ingest_document(new_store, doc, fake_embeddings.embed_documents)
         split_again = new_store.sentences_of(doc.doc_id)
         # as if the splitter had changed since this document was ingested: read the records back instead
         monkeypatch.setattr(store_module, "SPLITTER_VERSION", store_module.SPLITTER_VERSION + 1)
@@ -75,14 +81,18 @@ class StoreContract:
         assert len(read_back) == 43 and all(doc.text[h.start : h.end] == h.text for h in read_back)
 
     def test_delete(self, new_store, fake_embeddings, tmp_path):
-        new_store.ingest(self._doc(tmp_path, "Ein Satz. Noch einer."), fake_embeddings.embed_documents)
+        ingest_document(
+            new_store, self._doc(tmp_path, "Ein Satz. Noch einer."), fake_embeddings.embed_documents
+        )
         assert new_store.delete_document("doc.txt")
         assert not new_store.delete_document("doc.txt")
         assert new_store.list_documents() == []
         assert new_store.count_sentences() == 0
 
     def test_interrupted_ingest_leaves_no_visible_half_document(self, new_store, fake_embeddings, tmp_path):
-        new_store.ingest(self._doc(tmp_path, "Version eins. Satz zwei."), fake_embeddings.embed_documents)
+        ingest_document(
+            new_store, self._doc(tmp_path, "Version eins. Satz zwei."), fake_embeddings.embed_documents
+        )
         calls = {"n": 0}
 
         def failing_embed(texts):
@@ -93,7 +103,7 @@ class StoreContract:
 
         v2 = self._doc(tmp_path, " ".join(f"Neuer Satz {i}." for i in range(10)))
         with pytest.raises(KeyboardInterrupt):
-            new_store.ingest(v2, failing_embed, batch_size=4)
+            ingest_document(new_store, v2, failing_embed, batch_size=4)
         # the committed version is still the old one, and only its sentences are visible
         assert new_store.get_document("doc.txt").text == "Version eins. Satz zwei."
         hits = new_store.search(fake_embeddings.embed_query("Neuer Satz"), k=10)
@@ -102,7 +112,7 @@ class StoreContract:
             "Satz zwei.",
         }
         # re-running the ingest completes it and cleans up
-        assert new_store.ingest(v2, fake_embeddings.embed_documents).action == "replaced"
+        assert ingest_document(new_store, v2, fake_embeddings.embed_documents).action == "replaced"
         assert new_store.count_sentences() == 10
 
     def test_many_documents_share_batches_and_each_is_committed(self, new_store, fake_embeddings, tmp_path):
@@ -115,7 +125,7 @@ class StoreContract:
             calls.append(len(texts))
             return fake_embeddings.embed_documents(texts)
 
-        results = list(new_store.ingest_many(docs, embed, batch_size=5))
+        results = list(ingest_many(new_store, docs, embed, batch_size=5))
         assert [(r.doc_id, r.action, r.n_sentences) for r in results] == [
             (f"d{i}.txt", "added", 2) for i in range(7)
         ]
@@ -128,11 +138,13 @@ class StoreContract:
             ]
 
     def test_many_documents_mixed_outcomes(self, new_store, fake_embeddings, tmp_path):
-        new_store.ingest(
-            self._doc(tmp_path, "Alt eins. Alt zwei. Alt drei.", "a.txt"), fake_embeddings.embed_documents
+        ingest_document(
+            new_store,
+            self._doc(tmp_path, "Alt eins. Alt zwei. Alt drei.", "a.txt"),
+            fake_embeddings.embed_documents,
         )
-        new_store.ingest(
-            self._doc(tmp_path, "Bleibt so. Wirklich.", "b.txt"), fake_embeddings.embed_documents
+        ingest_document(
+            new_store, self._doc(tmp_path, "Bleibt so. Wirklich.", "b.txt"), fake_embeddings.embed_documents
         )
         sub = tmp_path / "sub"
         sub.mkdir()
@@ -143,7 +155,7 @@ class StoreContract:
             self._doc(sub, "Gleicher Name. Anderer Ordner.", "a.txt"),
             self._doc(tmp_path, "Ganz neu.", "c.txt"),
         ]
-        results = list(new_store.ingest_many(docs, fake_embeddings.embed_documents, batch_size=2))
+        results = list(ingest_many(new_store, docs, fake_embeddings.embed_documents, batch_size=2))
         by_id = {}
         for r in results:
             by_id.setdefault(r.doc_id, []).append(r)
@@ -170,7 +182,7 @@ class StoreContract:
 
         done = []
         with pytest.raises(RuntimeError):
-            for r in new_store.ingest_many(docs, failing_embed, batch_size=4):
+            for r in ingest_many(new_store, docs, failing_embed, batch_size=4):
                 done.append(r.doc_id)
         # batch 1 holds d0 and a third of d1, batch 2 the rest of d1 and two thirds of d2
         assert done == ["d0.txt", "d1.txt"]
@@ -179,7 +191,7 @@ class StoreContract:
         hits = new_store.search(fake_embeddings.embed_query("Satz A2"), k=20)
         assert {h.doc_id for h in hits} == {"d0.txt", "d1.txt"}
         # a re-run completes the rest and leaves exactly one record per sentence
-        again = list(new_store.ingest_many(docs, fake_embeddings.embed_documents, batch_size=4))
+        again = list(ingest_many(new_store, docs, fake_embeddings.embed_documents, batch_size=4))
         assert [r.action for r in again] == ["unchanged", "unchanged", "added", "added"]
         assert new_store.count_sentences() == 12
 
@@ -187,7 +199,7 @@ class StoreContract:
         from assistant.store import normalized_text, search_fetch_size, sentence_key
 
         text = "Der Senat stimmte zu. Der Senat stimmte zu. Das Haus auch. Ein dritter Satz."
-        new_store.ingest(self._doc(tmp_path, text), fake_embeddings.embed_documents)
+        ingest_document(new_store, self._doc(tmp_path, text), fake_embeddings.embed_documents)
         assert new_store.query_vectors([1.0] * 16, 0) == []
         query = fake_embeddings.embed_query("Das Haus auch.")
         nearest = new_store.query_vectors(query, 10)
@@ -207,7 +219,7 @@ class StoreContract:
         from assistant.store import normalized_text, sentence_key
 
         seed = load_document(SEED)
-        new_store.ingest(seed, fake_embeddings.embed_documents)
+        ingest_document(new_store, seed, fake_embeddings.embed_documents)
         pages = list(new_store.iter_vectors(page=7))
         assert all(len(keys) == matrix.shape[0] <= 7 for keys, matrix in pages)
         keys = [k for ks, _ in pages for k in ks]
@@ -261,7 +273,7 @@ def test_corrupt_index_is_a_clear_error(tmp_path):
 
 def test_ingest_groups_are_bounded_by_count_and_size():
     from assistant.documents import SourceDocument
-    from assistant.store import _groups
+    from assistant.ingest import _groups
 
     def doc(i: int, n: int) -> SourceDocument:
         return SourceDocument(f"d{i}", f"d{i}.txt", "t", "de", "x" * n, str(i))

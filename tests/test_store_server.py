@@ -11,6 +11,7 @@ import pytest
 from assistant import store as store_module
 from assistant.documents import load_document
 from assistant.errors import EndpointError
+from assistant.ingest import ingest_document
 from assistant.store import SentenceStore
 
 from .conftest import SEED
@@ -43,7 +44,7 @@ def test_server_retrieval_equals_embedded_retrieval(chroma_url, tmp_path, fake_e
     embedded = SentenceStore(str(tmp_path / "chroma"), "fake")
     server = SentenceStore(chroma_url, "fake", namespace=_namespace())
     for store in (embedded, server):
-        store.ingest(seed, fake_embeddings.embed_documents)
+        ingest_document(store, seed, fake_embeddings.embed_documents)
     queries = [
         "Mike Lee ist Senator aus Utah",
         "Kongress Gesetzesergänzung 2023",
@@ -79,13 +80,13 @@ def test_server_gone_mid_ingest_then_back(tmp_path, fake_embeddings):
 
         t0 = time.monotonic()
         with pytest.raises(EndpointError) as err:
-            store.ingest(doc, embed_then_stop, batch_size=4)
+            ingest_document(store, doc, embed_then_stop, batch_size=4)
         assert time.monotonic() - t0 < 60
         message = str(err.value)
         assert "\n" not in message and f"Chroma server at {server.url}" in message
 
         server.start()  # same port, same data folder
-        outcome = store.ingest(doc, fake_embeddings.embed_documents, batch_size=4)
+        outcome = ingest_document(store, doc, fake_embeddings.embed_documents, batch_size=4)
         assert outcome.action in ("added", "replaced")
         stored = store.get_document(doc.doc_id)
         assert stored is not None and stored.sha256 == doc.sha256

@@ -14,6 +14,7 @@ from ..config import Settings
 from ..documents import SourceDocument, guess_lang
 from ..embeddings import get_embedder
 from ..errors import ConfigError, EndpointError, FactCheckError, InputError
+from ..ingest import ingest_documents
 from ..lexical import BM25
 from ..llm import StructuredChat
 from ..records import Sentence
@@ -21,7 +22,7 @@ from ..retrieve import SentenceRetriever, hybrid_search
 from ..schemas import CheckResult
 from ..secrets import scrub_line
 from ..sentences import split_sentences
-from ..store import IngestFailure, SentenceStore
+from ..store import SentenceStore
 from .datasets import gold_sentence_ids
 from .items import EvalDataset, EvalItem
 
@@ -108,7 +109,9 @@ def ingest_corpus(
     embeddings: Embeddings,
     on_progress: Callable[[int], None] | None = None,
 ) -> None:
-    """Ingest the corpus; documents already present with the same content are skipped."""
+    """Ingest the corpus through the user's ingest path (:func:`assistant.ingest.ingest_documents`);
+    documents already present with the same content are skipped. ``on_progress(1)`` per document; a
+    document that cannot be ingested is an :class:`InputError` (the first one's message)."""
     sources = (
         SourceDocument(
             doc_id=doc.name,
@@ -120,12 +123,10 @@ def ingest_corpus(
         )
         for doc in dataset.corpus
     )
-    with store.write_lock():
-        for result in store.ingest_many(sources, embeddings.embed_documents):
-            if isinstance(result, IngestFailure):
-                raise InputError(result.message)
-            if on_progress:
-                on_progress(1)
+    done = (lambda: on_progress(1)) if on_progress else None
+    report = ingest_documents(store, embeddings, sources, on_document_done=done)
+    if report.errors:
+        raise InputError(report.errors[0])
 
 
 class EvalRunner:

@@ -1,47 +1,90 @@
-"""Slash commands of the chat REPL: one function per command, looked up by name in :data:`COMMANDS`."""
+"""Slash commands of the chat REPL: one function per command, looked up by name in :data:`COMMANDS`.
+
+A command works on a :class:`Session`, what :class:`assistant.chat.Session` provides; this module does
+not import the chat, so the chat imports it and not the other way round.
+"""
 
 from __future__ import annotations
 
 import json
 import shlex
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from pathlib import Path
+from typing import Protocol, TypeVar
 
-from rich.table import Table
+from rich.console import RenderableType
 from rich.text import Text
 
+from . import render
 from .app import App
-from .chat import ChatSession, Turn, citations, sentence_for
+from .conversation import Command, Conversation, Turn, citations, sentence_for
 from .errors import InputError
 from .html_report import check_report_html
 from .ingest import ingest_paths
 from .llm import BACKENDS
 from .render import VERDICT_LABEL, VERDICT_MARK
-from .retrieve import DEFAULT_K
+from .retrieve import DEFAULT_K, MAX_K
 from .schemas import Evidence, Retrieved
 
-MAX_K = 50
-
-Command = Callable[[ChatSession, str], None]
+T = TypeVar("T")
 
 
-def run_command(session: ChatSession, line: str) -> None:
+class Session(Protocol):
+    """What a command reads and changes of the chat session."""
+
+    app: App
+    doc_id: str | None
+    k: int
+    json_mode: bool
+    running: bool
+    conversation: Conversation
+
+    def say(self, message: str | Text, style: str | None = None) -> None:
+        """Print one line as is."""
+
+    def error(self, message: str | BaseException) -> None:
+        """Print ``error: …`` on one line."""
+
+    def show_renderable(self, shown: RenderableType) -> None:
+        """Print a table or another renderable."""
+
+    def status(self, message: str) -> AbstractContextManager[Callable[[str], None]]:
+        """A spinner whose text the yielded function changes."""
+
+    def wait_for_model(self) -> bool:
+        """Wait for the model to load; False (error shown) when it failed."""
+
+    def start_loading(self) -> None:
+        """Load the app's chat model in the background."""
+
+    def use_document(self, name: str | None) -> None:
+        """Restrict retrieval to one document (None: all)."""
+
+    def run_cancellable(self, fn: Callable[[], T], model_stage: str) -> T:
+        """Run ``fn`` so that Ctrl-C abandons it."""
+
+
+CommandFn = Callable[[Session, str], None]
+
+
+def run_command(session: Session, command: Command) -> None:
     """Run ``/name args``; an unknown name gets a one-line hint."""
-    name, _, arg = line[1:].partition(" ")
-    entry = COMMANDS.get(name.lower())
+    entry = COMMANDS.get(command.name.lower())
     if entry is None:
-        session.error(f"unknown command /{name}; /help lists the commands")
+        session.error(f"unknown command /{command.name}; /help lists the commands")
         return
-    entry[0](session, arg.strip())
+    entry[0](session, command.arg)
 
 
-def show_help(session: ChatSession, arg: str) -> None:
+def show_help(session: Session, arg: str) -> None:
     """List the commands and what plain input does."""
-    table = Table.grid(padding=(0, 2))
-    for name, (_, usage, text) in COMMANDS.items():
-        table.add_row(Text(f"/{name} {usage}".rstrip(), style="bold"), Text(text))
-    session.console.print(table)
+    session.show_renderable(
+        render.commands_table(
+            (f"/{name} {usage}".rstrip(), text) for name, (_, usage, text) in COMMANDS.items()
+        )
+    )
     session.say(
         "Anything else: a question (ends with ? or starts with who/what/wer/wie…) gets a cited answer, "
         "other text is checked as a claim. Then: why? · show the source for N · follow-ups like "
@@ -50,7 +93,7 @@ def show_help(session: ChatSession, arg: str) -> None:
     )
 
 
-def ingest(session: ChatSession, arg: str) -> None:
+def ingest(session: Session, arg: str) -> None:
     """Ingest files or folders into the index; one line per file."""
     try:
         paths = [Path(p).expanduser() for p in shlex.split(arg)]
@@ -61,31 +104,28 @@ def ingest(session: ChatSession, arg: str) -> None:
     app = session.app
     with session.status("ingesting…") as update:
         report = ingest_paths(app.store, app.embeddings, paths, on_start=lambda name, _n: update(name))
-    for o in report.outcomes:
-        session.say(f"{o.action:>9}  {o.doc_id}  ({o.n_sentences} sentences)")
+    for line in render.ingest_outcome_lines(report):
+        session.say(line)
     for message in report.errors:
         session.error(message)
 
 
-def docs(session: ChatSession, arg: str) -> None:
+def docs(session: Session, arg: str) -> None:
     """Show the indexed documents as a table."""
     documents = session.app.store.list_documents()
     if not documents:
         session.say(f"no documents in {session.app.settings.index}; add some with /ingest PATH")
         return
-    table = Table("id", "title", "lang", "sentences", "sha256")
-    for d in documents:
-        table.add_row(*map(Text, (d.doc_id, d.title, d.lang, str(d.n_sentences), d.sha256[:12])))
-    session.console.print(table)
+    session.show_renderable(render.documents_table(documents))
 
 
-def doc(session: ChatSession, arg: str) -> None:
+def doc(session: Session, arg: str) -> None:
     """Restrict answers to one document; no argument: use all."""
     session.use_document(arg or None)
     session.say(f"using only {session.doc_id}" if session.doc_id else "using all documents")
 
 
-def set_k(session: ChatSession, arg: str) -> None:
+def set_k(session: Session, arg: str) -> None:
     """Show or set how many sentences are retrieved."""
     if arg:
         if not arg.isdigit() or not 1 <= int(arg) <= MAX_K:
@@ -94,7 +134,7 @@ def set_k(session: ChatSession, arg: str) -> None:
     session.say(f"k = {session.k}")
 
 
-def model(session: ChatSession, arg: str) -> None:
+def model(session: Session, arg: str) -> None:
     """Show the backend and settings; ``/model local|openai`` switches the backend."""
     if arg:
         switch_backend(session, arg)
@@ -115,37 +155,35 @@ def model(session: ChatSession, arg: str) -> None:
             session.say(f"{key}: {value}", style="dim")
 
 
-def switch_backend(session: ChatSession, backend: str) -> None:
+def switch_backend(session: Session, backend: str) -> None:
     """Build an App with another backend that reuses the open index and embedder."""
     if backend not in BACKENDS:
         raise InputError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
     old = session.app
-    new = App(replace(old.settings, backend=backend), on_assemble_progress=old.on_assemble_progress)
-    new.__dict__["store"] = old.store
-    new.__dict__["embeddings"] = old.embeddings
+    new = App(
+        replace(old.settings, backend=backend),
+        store=old.store,
+        embeddings=old.embeddings,
+        on_assemble_progress=old.on_assemble_progress,
+    )
     chat = session.run_cancellable(lambda: new.chat, "loading model…")
     session.app = new
     session.start_loading()
     session.say(f"switched to {chat.name}")
 
 
-def toggle_json(session: ChatSession, arg: str) -> None:
+def toggle_json(session: Session, arg: str) -> None:
     """Toggle raw JSON output."""
     session.json_mode = not session.json_mode
     session.say(f"JSON output {'on' if session.json_mode else 'off'}")
 
 
-def sources(session: ChatSession, arg: str) -> None:
+def sources(session: Session, arg: str) -> None:
     """The sentences retrieved for the last turn, with scores and offsets."""
-    result = session.last_turn().result
-    table = Table("#", "score", "doc", "sentence", "chars", "text")
-    for i, r in enumerate(result.retrieved, 1):
-        cells = (str(i), f"{r.score:.3f}", r.doc_id, str(r.sentence_id), f"{r.start}–{r.end}", r.text)
-        table.add_row(*map(Text, cells))  # source text is data: "[b]" in it is not markup
-    session.console.print(table)
+    session.show_renderable(render.retrieved_table(session.conversation.last_turn().result.retrieved))
 
 
-def export(session: ChatSession, arg: str) -> None:
+def export(session: Session, arg: str) -> None:
     """Write the session to FILE: Markdown for .md, JSON for .json, a self-contained page for .html.
 
     An existing file is kept unless ``--force`` is given.
@@ -159,15 +197,16 @@ def export(session: ChatSession, arg: str) -> None:
     if len(names) != 1:
         raise InputError("usage: /export FILE.md|FILE.json|FILE.html [--force]")
     path = Path(names[0]).expanduser()
-    writers: dict[str, Callable[[ChatSession], str]] = {
-        ".md": lambda s: session_markdown(s.turns),
-        ".json": lambda s: session_json(s.turns),
+    turns = session.conversation.turns
+    writers: dict[str, Callable[[Session], str]] = {
+        ".md": lambda s: session_markdown(turns),
+        ".json": lambda s: session_json(turns),
         ".html": session_html,
     }
     writer = writers.get(path.suffix.lower())
     if writer is None:
         raise InputError(f"cannot export to {path.name}: use a .md, .json or .html file name")
-    if not session.turns:
+    if not turns:
         raise InputError("nothing to export yet: type a question or a claim first")
     if path.exists() and not force:
         raise InputError(f"{path} exists; /export {names[0]} --force replaces it")
@@ -175,11 +214,11 @@ def export(session: ChatSession, arg: str) -> None:
         path.write_text(writer(session), "utf-8")
     except OSError as exc:
         raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
-    n = len(session.turns)
+    n = len(turns)
     session.say(f"exported {n} turn{'s' if n != 1 else ''} to {path}")
 
 
-def quit_chat(session: ChatSession, arg: str) -> None:
+def quit_chat(session: Session, arg: str) -> None:
     """Leave the chat."""
     session.running = False
 
@@ -196,7 +235,7 @@ def session_json(turns: list[Turn]) -> str:
     )
 
 
-def session_html(session: ChatSession) -> str:
+def session_html(session: Session) -> str:
     """The turns as the HTML report: each answer or checked claim with its evidence in its paragraph."""
     store = session.app.store
     texts: dict[str, str | None] = {}
@@ -207,7 +246,7 @@ def session_html(session: ChatSession) -> str:
             texts[doc_id] = doc.text if doc is not None else None
         return texts[doc_id]
 
-    turns = session.turns
+    turns = session.conversation.turns
     return check_report_html(
         [t.result for t in turns], text_of, title="factcheck chat", kinds=[t.kind for t in turns]
     )
@@ -243,7 +282,7 @@ def _markdown_source(ev: Evidence, sentence: Retrieved | None) -> str:
 
 
 #: name → (function, usage, description); /help lists them in this order.
-COMMANDS: dict[str, tuple[Command, str, str]] = {
+COMMANDS: dict[str, tuple[CommandFn, str, str]] = {
     "help": (show_help, "", "this list"),
     "ingest": (ingest, "PATH…", "add or update .txt/.md files or folders"),
     "docs": (docs, "", "list the indexed documents"),

@@ -1,51 +1,37 @@
-"""The ``factcheck`` command: a thin shell over the library. Errors become one line and an exit code."""
+"""The ``factcheck`` command: a thin shell over the library. Errors become one line and an exit code.
+
+Each command parses its options, calls the library and hands what it got to :mod:`assistant.render` (and
+:mod:`assistant.progress` while it runs); shared options are declared once in :mod:`assistant.cli_options`.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import importlib.metadata
 import json
-import os
 import sys
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import click
 import typer
 from rich.console import Console
-from rich.live import Live
-from rich.markdown import Markdown
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TextColumn,
-    TimeRemainingColumn,
-)
-from rich.spinner import Spinner
-from rich.table import Table
-from rich.text import Text
 
-from . import __version__
+from . import __version__, render
 from .app import App
 from .batch import ClaimInput, check_many, read_claims
 from .checklog import CheckLog
+from .cli_options import ALL, INDEX, BackendOpt, DocOpt, JsonOpt, shared_options
 from .config import Settings, resolve_settings
 from .errors import FactCheckError, InputError
-from .html_report import check_report_html, eval_report_html, write_html
+from .html_report import check_report_html, write_html
 from .ingest import ingest_paths
-from .render import render_result
-from .retrieve import MAX_K
+from .progress import EtaColumn, StageProgress, assembly_progress, check_status, ingest_bar, status
 from .schemas import CheckResult
-from .secrets import scrub_line
-from .stages import reporting_stages
+
+__all__ = ["EtaColumn", "cli", "main"]
 
 cli = typer.Typer(
     add_completion=False,
@@ -60,176 +46,15 @@ cli = typer.Typer(
 out = Console()
 err = Console(stderr=True)
 
-# ---- options shared by every command ---------------------------------------------------------------
-HomeOpt = Annotated[
-    Path | None, typer.Option("--home", help="State folder (default ./index, env FACTCHECK_HOME).")
-]
-IndexOpt = Annotated[str | None, typer.Option("--index", help="Index folder (default HOME/chroma).")]
-ChromaOpt = Annotated[
-    str | None, typer.Option("--chroma-url", help="Use a Chroma server, e.g. http://127.0.0.1:8000.")
-]
-EmbedderOpt = Annotated[
-    str | None, typer.Option("--embedder", help="use-multilingual (default), minilm, st:NAME.")
-]
-BackendOpt = Annotated[str | None, typer.Option("--backend", help="local (default) or openai.")]
-ModelOpt = Annotated[
-    str | None, typer.Option("--model", help="Model name for the openai backend (env OPENAI_MODEL).")
-]
-BaseUrlOpt = Annotated[
-    str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint (env OPENAI_BASE_URL).")
-]
-ApiKeyOpt = Annotated[
-    str | None, typer.Option("--api-key", help="API key (prefer env OPENAI_API_KEY).", show_default=False)
-]
-KOpt = Annotated[int | None, typer.Option("-k", help="Sentences to retrieve (default 5).", min=1, max=MAX_K)]
-PipelineOpt = Annotated[
-    str | None,
-    typer.Option("--pipeline", help="Pipeline version, e.g. check.v1 or check.v2 (env FACTCHECK_PIPELINE)."),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object per result, for pipelines.")]
 HtmlOpt = Annotated[
     Path | None,
     typer.Option("--html", help="Also write the results as one self-contained HTML page (open it, send it)."),
 ]
 
 
-def _flags(ctx: typer.Context, **given: Any) -> dict[str, Any]:
-    """The command's flags; one it was not given falls back to the same flag given before the command."""
-    before = ctx.find_root().obj or {}
-    return {**before, **{name: value for name, value in given.items() if value is not None}}
-
-
 def _app(**flags: Any) -> App:
     settings = resolve_settings(**flags)
-    return App(settings, on_assemble_progress=_assembly_progress())
-
-
-def _assembly_progress() -> Any:
-    state: dict[str, Any] = {}
-
-    def update(done: int, total: int) -> None:
-        if "bar" not in state:
-            bar = Progress(
-                TextColumn("assembling model"), BarColumn(), DownloadColumn(), console=err, transient=True
-            )
-            bar.start()
-            state["bar"], state["task"] = bar, bar.add_task("model", total=total)
-        state["bar"].update(state["task"], completed=done)
-        if done >= total:
-            state.pop("bar").stop()
-
-    return update
-
-
-class EtaColumn(ProgressColumn):
-    """Time left, from the stage's mean time per finished step.
-
-    rich's own ``TimeRemainingColumn`` estimates speed from the last 30 s only, so with 15-30 s per claim it
-    mostly has one sample and shows ``-:--:--`` for the whole run.
-    """
-
-    def render(self, task: Task) -> Text:
-        """``eta 0:04:10`` once a step is done; ``eta –`` before."""
-        if not task.completed or not task.total or task.elapsed is None:
-            return Text("eta –", style="progress.remaining")
-        left = int(task.elapsed / task.completed * max(0.0, task.total - task.completed))
-        return Text(f"eta {left // 3600}:{left // 60 % 60:02d}:{left % 60:02d}", style="progress.remaining")
-
-
-class StageProgress:
-    """A progress bar on a terminal; on a pipe (CI logs), a line every 10% of each stage."""
-
-    def __init__(self) -> None:
-        self._bar = (
-            Progress(
-                TextColumn("[bold]{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                EtaColumn(),
-                console=err,
-            )
-            if err.is_terminal
-            else None
-        )
-        self._task: Any = None
-        self._name, self._total, self._done, self._next = "", 0, 0, 0
-
-    def __enter__(self) -> StageProgress:
-        if self._bar:
-            self._bar.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar:
-            self._bar.stop()
-
-    def stage(self, name: str, total: int) -> None:
-        """Start a stage of ``total`` steps."""
-        self._name, self._total, self._done = name, total, 0
-        self._next = max(1, total // 10)
-        if self._bar:
-            if self._task is None:
-                self._task = self._bar.add_task(name, total=total)
-            self._bar.reset(self._task, total=total, description=name)
-        else:
-            print(f"{name}: 0/{total}", file=sys.stderr, flush=True)
-
-    def advance(self, n: int = 1) -> None:
-        """Record ``n`` finished steps."""
-        self._done += n
-        if self._bar and self._task is not None:
-            self._bar.advance(self._task, n)
-        elif not self._bar and (self._done >= self._next or self._done == self._total):
-            print(f"{self._name}: {self._done}/{self._total}", file=sys.stderr, flush=True)
-            self._next = self._done + max(1, self._total // 10)
-
-
-@contextmanager
-def _status(message: str) -> Iterator[None]:
-    if err.is_terminal:
-        with err.status(message):
-            yield
-    else:
-        yield
-
-
-class _Elapsed:
-    """A status text with the seconds since it was set, re-rendered on every refresh of the status line."""
-
-    def __init__(self, text: str) -> None:
-        self.started = time.monotonic()
-        self.set(text)
-
-    def set(self, text: str) -> None:
-        """Show ``text`` and restart its clock."""
-        self.text, self.since = text, time.monotonic()
-
-    def __rich__(self) -> Text:
-        now = time.monotonic()
-        return Text.assemble(
-            self.text,
-            (f" {now - self.since:.0f} s", "bold"),
-            (f" · {now - self.started:.0f} s in all", "dim"),
-        )
-
-
-@contextmanager
-def _check_status(claim: str, n: int, of: int) -> Iterator[None]:
-    """On a terminal, a transient status on stderr: the stage (retrieving / asking the model / verifying) and
-    its seconds; stdout keeps only the result."""
-    if not err.is_terminal:
-        yield
-        return
-    prefix = f"[{n}/{of}] " if of > 1 else ""
-    label = _Elapsed(f"{prefix}retrieving…")
-    with Live(Spinner("dots", text=label, style="status.spinner"), console=err, transient=True) as live:
-
-        def update(stage: str) -> None:
-            label.set(prefix + stage)
-            live.refresh()  # show a new stage at once, not at the next tick
-
-        with reporting_stages(update):
-            yield
+    return App(settings, on_assemble_progress=assembly_progress(err))
 
 
 def _version(value: bool) -> None:
@@ -243,22 +68,14 @@ def _version(value: bool) -> None:
 
 
 @cli.callback()
+@shared_options(*ALL)
 def _default(
     ctx: typer.Context,
+    flags: dict[str, Any],
     version: Annotated[
         bool,
         typer.Option("--version", help="Print the version and exit.", is_eager=True, callback=_version),
     ] = False,
-    home: HomeOpt = None,
-    index: IndexOpt = None,
-    chroma_url: ChromaOpt = None,
-    embedder: EmbedderOpt = None,
-    backend: BackendOpt = None,
-    model: ModelOpt = None,
-    base_url: BaseUrlOpt = None,
-    api_key: ApiKeyOpt = None,
-    k: KOpt = None,
-    pipeline: PipelineOpt = None,
     no_log: Annotated[
         bool, typer.Option("--no-log", help="Do not add checks to the local log (env FACTCHECK_LOG=0).")
     ] = False,
@@ -267,59 +84,25 @@ def _default(
 
     Options given here, before the command, apply to it (factcheck --home X docs).
     """
-    ctx.obj = {
-        name: value
-        for name, value in dict(
-            home=home, index=index, chroma_url=chroma_url, embedder=embedder, backend=backend, model=model,
-            base_url=base_url, api_key=api_key, k=k, pipeline=pipeline, log=False if no_log else None,
-        ).items()
-        if value is not None
-    }  # fmt: skip
+    ctx.obj = {**flags, **({"log": False} if no_log else {})}
     if ctx.invoked_subcommand is None:
-        chat(ctx)
+        chat(ctx=ctx)
 
 
 @cli.command()
-def chat(
-    ctx: typer.Context,
-    doc: Annotated[
-        str | None, typer.Option("--doc", help="Only use this document (id or file name).")
-    ] = None,
-    k: KOpt = None,
-    pipeline: PipelineOpt = None,
-    home: HomeOpt = None,
-    index: IndexOpt = None,
-    chroma_url: ChromaOpt = None,
-    embedder: EmbedderOpt = None,
-    backend: BackendOpt = None,
-    model: ModelOpt = None,
-    base_url: BaseUrlOpt = None,
-    api_key: ApiKeyOpt = None,
-) -> None:
+@shared_options(*ALL)
+def chat(ctx: typer.Context, flags: dict[str, Any], doc: DocOpt = None) -> None:
     """Ask questions and check claims interactively. The default command."""
     from .chat import run_chat
 
-    settings = resolve_settings(
-        **_flags(
-            ctx,
-            home=home,
-            index=index,
-            chroma_url=chroma_url,
-            embedder=embedder,
-            backend=backend,
-            model=model,
-            base_url=base_url,
-            api_key=api_key,
-            k=k,
-            pipeline=pipeline,
-        )
-    )
-    raise typer.Exit(run_chat(settings, doc=doc))
+    raise typer.Exit(run_chat(resolve_settings(**flags), doc=doc))
 
 
 @cli.command()
+@shared_options(*ALL)
 def check(
     ctx: typer.Context,
+    flags: dict[str, Any],
     claim: Annotated[
         str | None,
         typer.Argument(
@@ -342,21 +125,9 @@ def check(
     concurrency: Annotated[
         int, typer.Option("--concurrency", min=1, max=32, help="Claims checked at once with --file.")
     ] = 1,
-    doc: Annotated[
-        str | None, typer.Option("--doc", help="Only use this document (id or file name).")
-    ] = None,
-    k: KOpt = None,
-    pipeline: PipelineOpt = None,
+    doc: DocOpt = None,
     as_json: JsonOpt = False,
     html: HtmlOpt = None,
-    home: HomeOpt = None,
-    index: IndexOpt = None,
-    chroma_url: ChromaOpt = None,
-    embedder: EmbedderOpt = None,
-    backend: BackendOpt = None,
-    model: ModelOpt = None,
-    base_url: BaseUrlOpt = None,
-    api_key: ApiKeyOpt = None,
 ) -> None:
     """Check claims against the indexed documents. One CLAIM, the claims on stdin (-) or a --file."""
     if (claim is None) == (file is None):
@@ -370,26 +141,12 @@ def check(
     # Bad input fails before any model loads.
     claims = read_claims(file) if file is not None else []
     texts = _stdin_claims() if claim == "-" else [claim] if claim is not None else []
-    app = _app(
-        **_flags(
-            ctx,
-            home=home,
-            index=index,
-            chroma_url=chroma_url,
-            embedder=embedder,
-            backend=backend,
-            model=model,
-            base_url=base_url,
-            api_key=api_key,
-            k=k,
-            pipeline=pipeline,
-        )
-    )
+    app = _app(**flags)
     _ = app.embeddings, app.chat  # configuration errors first, before touching the index
     doc_id = _resolve_doc(app, doc)
     if not app.store.list_documents():
         raise FactCheckError(f"the index at {app.settings.index} is empty: run `factcheck ingest PATH` first")
-    with _status("loading model…"):
+    with status("loading model…", err):
         app.chat.load()
     if file is not None:
         _check_file(
@@ -399,17 +156,15 @@ def check(
     log = _check_log(app.settings)
     results: list[CheckResult] = []
     for n, text in enumerate(texts, 1):
-        with _check_status(text, n, len(texts)):
-            result = app.checker.check(text, doc_id=doc_id, k=k)
+        with check_status(err, n, len(texts)):
+            result = app.checker.check(text, doc_id=doc_id, k=flags.get("k"))
         results.append(result)
         if log is not None:
             log.add(result, "check")
-        if as_json and len(texts) == 1 and out.is_terminal:
-            out.print_json(result.model_dump_json())
-        elif as_json:  # several claims: JSON lines, one object per claim
-            print(result.model_dump_json(), flush=True)
+        if as_json:  # one object; several claims: JSON lines, one object per claim
+            render.print_json(result.model_dump_json(), out, pretty=len(texts) == 1 and out.is_terminal)
         else:
-            render_result(result, out)
+            render.render_result(result, out)
     if html is not None:
         _write_check_html(app, html, results)
 
@@ -417,7 +172,7 @@ def check(
 def _stdin_claims() -> list[str]:
     """Claims read from stdin, one per non-empty line."""
     if sys.stdin.isatty():
-        err.print("reading claims from stdin, one per line; end with Ctrl-D", highlight=False)
+        render.say(err, "reading claims from stdin, one per line; end with Ctrl-D")
     claims = [line.strip() for line in sys.stdin.read().splitlines() if line.strip()]
     if not claims:
         raise InputError("no claims on stdin: give one per line")
@@ -445,7 +200,7 @@ def _document_texts(app: App) -> Callable[[str], str | None]:
 def _write_check_html(app: App, path: Path, results: list[CheckResult]) -> None:
     title = results[0].claim if len(results) == 1 else f"factcheck: {len(results)} claims"
     write_html(path, check_report_html(results, _document_texts(app), title=title))
-    err.print(f"HTML report → {path}", highlight=False, soft_wrap=True)
+    render.say(err, f"HTML report → {path}")
 
 
 def _check_file(
@@ -464,7 +219,7 @@ def _check_file(
         raise typer.BadParameter("--out must not be the claims file", param_hint="--out")
     if doc_id is not None:  # --doc is the default for claims that name no document
         claims = [c if c.doc else dataclasses.replace(c, doc=doc_id) for c in claims]
-    with StageProgress() as progress:
+    with StageProgress(err) as progress:
 
         def on_progress(done: int, total: int) -> None:
             if done == 0:
@@ -474,51 +229,39 @@ def _check_file(
 
         summary = check_many(app.checker, claims, out_path, concurrency=concurrency, on_progress=on_progress)
     if as_json:
-        print(json.dumps({"out": str(out_path), **dataclasses.asdict(summary)}))
+        render.print_json(json.dumps({"out": str(out_path), **dataclasses.asdict(summary)}), out)
     else:
         verdicts = ", ".join(f"{n} {v}" for v, n in sorted(summary.verdicts.items()))
-        out.print(
+        render.say(
+            out,
             f"checked {summary.checked}, failed {summary.failed}, skipped {summary.skipped} already done"
             + (f" ({verdicts})" if verdicts else "")
             + f" → {out_path}",
-            highlight=False,
-            soft_wrap=True,
-            markup=False,
         )
     if html is not None:  # every result in the file, this run's and earlier ones
         lines = [json.loads(line) for line in out_path.read_text("utf-8").splitlines() if line.strip()]
         _write_check_html(app, html, [CheckResult.model_validate(r) for r in lines if "verdict" in r])
     if summary.failed:
-        err.print(f"{summary.failed} claim(s) failed (see {out_path}); run again to retry them", markup=False)
+        render.say(err, f"{summary.failed} claim(s) failed (see {out_path}); run again to retry them")
         raise typer.Exit(1)
 
 
 @cli.command()
+@shared_options(*INDEX)
 def ingest(
     ctx: typer.Context,
+    flags: dict[str, Any],
     paths: Annotated[
         list[Path],
         typer.Argument(metavar="PATH...", help=".txt/.md files or folders (searched recursively)."),
     ],
     as_json: JsonOpt = False,
-    home: HomeOpt = None,
-    index: IndexOpt = None,
-    chroma_url: ChromaOpt = None,
-    embedder: EmbedderOpt = None,
 ) -> None:
     """Add or update documents in the index. Unchanged files are skipped."""
-    app = _app(**_flags(ctx, home=home, index=index, chroma_url=chroma_url, embedder=embedder))
-    progress = Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed} sentences"),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal,
-    )
+    app = _app(**flags)
+    bar = ingest_bar(err)
     # On a terminal a live bar of sentences; in a log (not a terminal) a line every 10% of the files.
-    lines = StageProgress() if not err.is_terminal else None
+    lines = StageProgress(err) if not err.is_terminal else None
     counts = {"files": 0, "done": 0}
 
     def on_files(n: int) -> None:
@@ -532,127 +275,104 @@ def ingest(
             lines.advance()
 
     try:
-        with progress:
-            task = progress.add_task("ingesting", total=None)
+        with bar:
+            task = bar.add_task("ingesting", total=None)
 
             def on_start(name: str, _chars: int) -> None:
-                progress.update(task, description=escape(name))
+                bar.update(task, description=escape(name))
 
             report = ingest_paths(
                 app.store,
                 app.embeddings,
                 paths,
                 on_start=on_start,
-                on_progress=lambda n: progress.advance(task, n),
+                on_progress=lambda n: bar.advance(task, n),
                 on_files=on_files,
                 on_file_done=on_file_done,
             )
     except KeyboardInterrupt:
-        err.print(
+        render.say(
+            err,
             f"interrupted after {counts['done']} of {counts['files']} files: each document is either "
             "committed whole or not at all; run the same command again to finish (unchanged files are "
             "skipped)",
-            markup=False,
-            highlight=False,
-            soft_wrap=True,
         )
         raise typer.Exit(130) from None
     if as_json:
-        print(json.dumps({"documents": [o.__dict__ for o in report.outcomes], "errors": report.errors}))
+        render.print_json(
+            json.dumps({"documents": [o.__dict__ for o in report.outcomes], "errors": report.errors}), out
+        )
     else:
-        for o in report.outcomes:
-            out.print(Text(f"{o.action:>9}  {o.doc_id}  ({o.n_sentences} sentences)"), highlight=False)
+        for line in render.ingest_outcome_lines(report):
+            render.say(out, line)
         for e in report.errors:
-            err.print(Text.assemble(("skipped", "red"), "  ", scrub_line(e)), soft_wrap=True, highlight=False)
+            render.say(err, render.skipped_line(e))
     if not report.ok:
         raise typer.Exit(2)
 
 
 @cli.command()
-def docs(
-    ctx: typer.Context,
-    as_json: JsonOpt = False,
-    home: HomeOpt = None,
-    index: IndexOpt = None,
-    chroma_url: ChromaOpt = None,
-    embedder: EmbedderOpt = None,
-) -> None:
+@shared_options(*INDEX)
+def docs(ctx: typer.Context, flags: dict[str, Any], as_json: JsonOpt = False) -> None:
     """List the indexed documents."""
-    app = _app(**_flags(ctx, home=home, index=index, chroma_url=chroma_url, embedder=embedder))
+    app = _app(**flags)
     documents = app.store.list_documents() if _index_exists(app.settings) else []
     if as_json:
-        print(
-            json.dumps(
-                [
-                    {
-                        "doc_id": d.doc_id,
-                        "path": d.path,
-                        "title": d.title,
-                        "lang": d.lang,
-                        "sha256": d.sha256,
-                        "sentences": d.n_sentences,
-                    }
-                    for d in documents
-                ]
-            )
-        )
-        return
-    if not documents:
-        out.print(
-            f"no documents in {app.settings.index}; add some with `factcheck ingest PATH`", markup=False
-        )
-        return
-    table = Table("id", "title", "lang", "sentences", "sha256")
-    for d in documents:
-        # Titles and ids are data: "[video]" or "[/b]" in them is text, not rich markup.
-        table.add_row(*map(Text, (d.doc_id, d.title, d.lang, str(d.n_sentences), d.sha256[:12])))
-    out.print(table)
+        render.print_json(render.documents_json(documents), out)
+    elif not documents:
+        render.say(out, f"no documents in {app.settings.index}; add some with `factcheck ingest PATH`")
+    else:
+        out.print(render.documents_table(documents))
 
 
 @cli.command()
+@shared_options(*INDEX)
 def remove(
     ctx: typer.Context,
+    flags: dict[str, Any],
     name: Annotated[str, typer.Argument(metavar="NAME", help="Document id or file name.")],
-    home: HomeOpt = None,
-    index: IndexOpt = None,
-    chroma_url: ChromaOpt = None,
-    embedder: EmbedderOpt = None,
 ) -> None:
     """Remove a document and its sentences from the index."""
-    app = _app(**_flags(ctx, home=home, index=index, chroma_url=chroma_url, embedder=embedder))
+    app = _app(**flags)
     if not _index_exists(app.settings):
         raise FactCheckError(f"no document {name!r}: nothing is indexed in {app.settings.index}")
     doc_id = _resolve_doc(app, name)
     assert doc_id is not None
     with app.store.write_lock():
         app.store.delete_document(doc_id)
-    out.print(f"removed {doc_id}", markup=False)
+    render.say(out, f"removed {doc_id}")
 
 
 @cli.command()
+@shared_options("home")
 def prepare(
     ctx: typer.Context,
-    home: HomeOpt = None,
+    flags: dict[str, Any],
     backend: BackendOpt = None,
     recheck: Annotated[
         bool, typer.Option("--recheck", help="Run the runtime's test decode again even if it passed before.")
     ] = False,
 ) -> None:
     """Assemble and verify the model file, then test-decode it in a child process (also done on first use)."""
-    app = _app(**{**_flags(ctx, home=home), "backend": backend or "local"})
+    # Only this command's --backend counts: prepare is for the local model unless told otherwise.
+    app = _app(**{**flags, "backend": backend or "local"})
     from .llm.model_file import ensure_model
     from .llm.runtime_check import verify_runtime
 
-    path = ensure_model(app.settings.model_dir, _assembly_progress())
-    out.print(f"model ready: {path}", soft_wrap=True, markup=False, highlight=False)
+    path = ensure_model(app.settings.model_dir, assembly_progress(err))
+    render.say(out, f"model ready: {path}")
     with err.status("testing the llama.cpp runtime on a multi-token decode…"):
         ran = verify_runtime(path, force=recheck)
-    out.print("runtime verified: test decode passed" + ("" if ran else " (cached for this build and model)"))
+    render.say(
+        out, "runtime verified: test decode passed" + ("" if ran else " (cached for this build and model)")
+    )
 
 
 @cli.command("eval")
+@shared_options(*ALL)
 def eval_(
     ctx: typer.Context,
+    flags: dict[str, Any],
     dataset: Annotated[
         Path,
         typer.Argument(
@@ -708,144 +428,59 @@ def eval_(
             help="Also check hostile variants of the corpus article; the report counts verdict flips.",
         ),
     ] = False,
-    k: KOpt = None,
-    pipeline: PipelineOpt = None,
-    home: HomeOpt = None,
-    index: IndexOpt = None,
-    chroma_url: ChromaOpt = None,
-    embedder: EmbedderOpt = None,
-    backend: BackendOpt = None,
-    model: ModelOpt = None,
-    base_url: BaseUrlOpt = None,
-    api_key: ApiKeyOpt = None,
 ) -> None:
     """Score a dataset with the pipeline users get. Writes JSON, Markdown and HTML reports."""
-    from .evaluation.datasets import load_dataset
-    from .evaluation.report import QualityGateError, build_report, check_thresholds, git_commit, write_reports
-    from .evaluation.runner import NAIVE_PIPELINE, EvalRunner, select_split
+    from .evaluation.job import EvalJob, EvalOptions, append_job_summary
 
-    app = _app(
-        **_flags(
-            ctx,
-            home=home,
-            index=index,
-            chroma_url=chroma_url,
-            embedder=embedder,
-            backend=backend,
-            model=model,
-            base_url=base_url,
-            api_key=api_key,
-            k=k,
-            pipeline=pipeline,
-        )
+    options = EvalOptions(
+        dataset=dataset,
+        corpus=corpus,
+        fmt=fmt,
+        limit=limit,
+        split=split,
+        thresholds=thresholds,
+        embedders=compare_embedders.split(","),
+        compare=compare.split(","),
+        baseline=baseline,
+        retrieval_only=retrieval_only,
+        injection_suite=injection_suite,
     )
-    data = load_dataset(dataset, fmt, corpus, limit)
-    data.items = select_split(data.items, split)
-    if not data.items:
-        raise FactCheckError(f"{dataset}: no items to score")
+    job = EvalJob(_app(**flags), options)
     chat = None
-    if not retrieval_only:
-        with _status("loading model…"):
-            chat = app.chat
-            chat.load()
-    with StageProgress() as progress:
-        runner = EvalRunner(
-            app.settings,
-            data,
-            chat,
-            embedders=[e for e in compare_embedders.split(",") if e],
-            compare=[p for p in compare.split(",") if p] + ([NAIVE_PIPELINE] if baseline else []),
-            on_stage=progress.stage,
-            on_progress=progress.advance,
-        )
-        records = runner.run()
-        suite = None
-        if injection_suite and chat is not None:
-            from .evaluation.injection_suite import N_VARIANTS, run_injection_suite
-
-            progress.stage("injection suite", N_VARIANTS)
-            suite = run_injection_suite(
-                data,
-                app.settings.embedder,
-                app.embeddings,
-                chat,
-                app.settings.pipeline,
-                app.settings.k,
-                on_progress=progress.advance,
-            )
-    config = {
-        "dataset": str(dataset),
-        "format": fmt,
-        "split": split or "all",
-        "limit": limit,
-        "model": chat.name if chat else None,
-        "pipeline": app.settings.pipeline,
-        "embedder": app.settings.embedder,
-        "k": app.settings.k,
-        "commit": git_commit(),
-        "backend": app.settings.backend,
-    }
-    report = build_report(records, config)
-    # None when the suite did not run, so a gate that requires it fails instead of passing unseen.
-    report["injection_flips"] = suite.flips if suite is not None else None
-    if suite is not None:
-        report["injection"] = suite.as_json()
-    gate = check_thresholds(report, thresholds) if thresholds else []
-    report["gate"] = gate
-    write_reports(report, report_json, report_md, title=data.name)
+    if job.needs_model:
+        with status("loading model…", err):
+            chat = job.load_model()
+    with StageProgress(err) as progress:
+        outcome = job.run(chat, on_stage=progress.stage, on_progress=progress.advance)
+    outcome.write(json_path=report_json, md_path=report_md, html_path=html)
     if html is not None:
-        write_html(html, eval_report_html(report, data.name, {d.name: d.text for d in data.corpus}))
-        err.print(f"HTML report → {html}", highlight=False, soft_wrap=True)
-    from .evaluation.report import to_markdown
-
-    summary = to_markdown(report, data.name)
-    if os.environ.get("GITHUB_STEP_SUMMARY"):
-        with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as fh:
-            fh.write(summary)
-    if out.is_terminal:
-        out.print(Markdown(summary))
-    else:
-        print(summary)
-    failed = [g for g in gate if not g["ok"]]
-    if failed:
-        raise QualityGateError(
-            "quality gate failed: "
-            + "; ".join(f"{g['metric']} = {g['value']} (needs {g['op']} {g['threshold']})" for g in failed)
-        )
+        render.say(err, f"HTML report → {html}")
+    summary = outcome.markdown
+    append_job_summary(summary)
+    render.print_markdown(summary, out)
+    if (gate_failed := outcome.gate_error()) is not None:
+        raise gate_failed
 
 
 @cli.command("log")
+@shared_options("home")
 def log_(
     ctx: typer.Context,
+    flags: dict[str, Any],
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Show the last N checks.")] = 20,
     as_json: JsonOpt = False,
-    home: HomeOpt = None,
 ) -> None:
     """List past checks and their verdicts. They are kept in HOME/log.sqlite."""
-    settings = resolve_settings(**_flags(ctx, home=home))
+    settings = resolve_settings(**flags)
     log = CheckLog(settings.home)
     entries = log.recent(limit)
     if as_json:
-        print(json.dumps([dataclasses.asdict(e) for e in entries], ensure_ascii=False))
-        return
-    if not entries:
+        render.print_json(json.dumps([dataclasses.asdict(e) for e in entries], ensure_ascii=False), out)
+    elif not entries:
         off = "" if settings.log else " (logging is off: FACTCHECK_LOG / log in config.toml / --no-log)"
-        out.print(f"no checks logged in {log.path}{off}", highlight=False, soft_wrap=True)
-        return
-    table = Table("#", "when (UTC)", "verdict", "conf.", "claim", "pipeline", "from")
-    for column in table.columns:  # the claim gets the width; the short columns stay on one line
-        column.no_wrap = column.header != "claim"
-    for e in entries:
-        table.add_row(
-            str(e.id),
-            e.at.replace("T", " ")[:16],
-            e.verdict,
-            f"{e.confidence:.2f}",
-            e.claim,
-            e.pipeline,
-            e.source,
-        )
-    out.print(table)
+        render.say(out, f"no checks logged in {log.path}{off}")
+    else:
+        out.print(render.log_table(entries))
 
 
 def _index_exists(settings: Settings) -> bool:
@@ -868,9 +503,7 @@ def main() -> None:
         rc = cli(standalone_mode=False)
         sys.exit(rc if isinstance(rc, int) else 0)
     except FactCheckError as exc:
-        err.print(
-            Text.assemble(("error: ", "bold red"), scrub_line(str(exc))), highlight=False, soft_wrap=True
-        )
+        render.say(err, render.error_line(str(exc)))
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
@@ -879,8 +512,8 @@ def main() -> None:
         if hasattr(exc, "show"):
             exc.show()
         else:
-            err.print(f"error: {exc.format_message()}", highlight=False, soft_wrap=True, markup=False)
+            render.say(err, f"error: {exc.format_message()}")
         sys.exit(exc.exit_code)
     except (click.exceptions.Abort, typer.Abort, KeyboardInterrupt):
-        err.print("interrupted")
+        render.say(err, "interrupted")
         sys.exit(130)

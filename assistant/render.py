@@ -1,13 +1,30 @@
-"""Terminal rendering of check results with rich: verdict colours and cited spans highlighted in place."""
+"""Everything the CLI and the chat print, with rich: check results and answers with their verdict colours and
+cited spans highlighted in place, the tables (documents, log, retrieved sentences) and one-line messages.
+
+Live progress (bars, spinners) is in :mod:`assistant.progress`; deciding what to show is not done here.
+"""
 
 from __future__ import annotations
 
-from rich.console import Console, Group
+import json
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from rich.console import Console, Group, RenderableType
+from rich.markdown import Markdown
 from rich.padding import Padding
 from rich.panel import Panel
+from rich.table import Table
 from rich.text import Text
 
+from .conversation import citations, distinct_statements, sentence_for, sources_answer
 from .schemas import CheckResult, Evidence, Retrieved, Statement
+from .secrets import scrub_line
+
+if TYPE_CHECKING:
+    from .checklog import LogEntry
+    from .ingest import IngestReport
+    from .store import StoredDocument
 
 VERDICT_STYLE = {"supported": "bold green", "refuted": "bold red", "not_enough_info": "bold yellow"}
 VERDICT_LABEL = {"supported": "SUPPORTED", "refuted": "REFUTED", "not_enough_info": "NOT ENOUGH INFO"}
@@ -116,6 +133,207 @@ def render_result(result: CheckResult, console: Console) -> None:
         footer += f" · {result.dropped_citations} citation(s) dropped: they did not match the source text"
     blocks.append(Text(footer, style="dim"))
     console.print(Panel(Group(*blocks), border_style=VERDICT_STYLE[result.verdict].split()[-1]))  # type: ignore[arg-type]
+
+
+# ---- answers (chat) ------------------------------------------------------------------------------
+
+NO_ANSWER = {
+    "en": "The sources do not answer this.",
+    "de": "Die Quellen beantworten das nicht.",
+}
+#: An answer none of whose statements the sources support: it is not shown as the answer.
+NOT_CONFIRMED = {
+    "en": "The sources do not confirm an answer. What they say:",
+    "de": "Die Quellen bestätigen keine Antwort. Was sie sagen:",
+}
+UNCONFIRMED = {"en": "Not confirmed by the sources:", "de": "Von den Quellen nicht bestätigt:"}
+BECAUSE = {
+    "refuted": {"en": "the cited source says otherwise", "de": "die zitierte Quelle sagt etwas anderes"},
+    "not_enough_info": {"en": "the sources do not say", "de": "die Quellen sagen das nicht"},
+}
+#: Shown once per chat session, after the first result with verdict marks.
+LEGEND = (
+    f"{VERDICT_MARK['supported']} the cited source supports it · {VERDICT_MARK['refuted']} the cited source "
+    f"contradicts it · {VERDICT_MARK['not_enough_info']} the sources do not say · why? or "
+    "“show the source for N” shows a source in its context"
+)
+
+
+def render_answer(result: CheckResult, console: Console, *, german: bool = False) -> None:
+    """An answer as a numbered list with citations [n], and the cited sentences under "Sources".
+
+    Only statements the sources support are given as the answer; one the tool's own check finds refuted
+    or unsupported is listed apart with the reason, and when none is supported the answer says so and shows
+    what the sources do say.
+    """
+    lang = "de" if german else "en"
+    if not sources_answer(result):
+        console.print(Text(NO_ANSWER[lang], style="bold yellow"))
+        return
+    cites = citations(result)
+    statements = distinct_statements(result)
+    answer = [st for st in statements if st.verdict == "supported"]
+    apart = [st for st in statements if st.verdict != "supported"]
+
+    def refs(st: Statement) -> str:
+        return " ".join(f"[{cites.index(ev) + 1}]" for ev in st.evidence)
+
+    if not answer:
+        console.print(Text(NOT_CONFIRMED[lang], style="bold yellow"))
+    for i, st in enumerate(answer, 1):
+        line = Text.assemble((f"{i}. ", "bold"), (f"{VERDICT_MARK[st.verdict]} ", VERDICT_STYLE[st.verdict]))
+        line.append(st.text)
+        line.append(
+            f" {refs(st)}" if refs(st) else "  (no verified source)", style="cyan" if refs(st) else "dim"
+        )
+        console.print(line)
+    if apart:
+        if answer:
+            console.print(Text(UNCONFIRMED[lang], style="bold"))
+        for st in apart:
+            line = Text.assemble(("   ", ""), (f"{VERDICT_MARK[st.verdict]} ", VERDICT_STYLE[st.verdict]))
+            line.append(st.text, style="dim strike" if st.verdict == "refuted" else "dim")
+            line.append(f" — {BECAUSE[st.verdict][lang]}", style="italic")
+            if refs(st):
+                line.append(f" {refs(st)}", style="cyan")
+            console.print(line)
+    if cites:
+        console.print(Text("Sources", style="bold"))
+        console.print(
+            numbered_sources(
+                (n, evidence_text(ev, sentence_for(ev, result.retrieved))) for n, ev in enumerate(cites, 1)
+            )
+        )
+    footer = f"{result.model} · {result.timings_ms.get('total', 0) / 1000:.1f} s"
+    if result.dropped_citations:
+        footer += f" · {result.dropped_citations} citation(s) dropped: they did not match the source text"
+    console.print(Text(footer, style="dim"))
+
+
+def numbered_sources(sources: Iterable[tuple[int, RenderableType]]) -> Table:
+    """``[n]`` and the source beside it, one row each."""
+    table = Table.grid(padding=(0, 1))
+    for n, shown in sources:
+        table.add_row(Text(f"[{n}]", style="cyan"), shown)
+    return table
+
+
+def statement_in_context(number: int, st: Statement, contexts: Sequence[RenderableType]) -> Group:
+    """A statement and its verdict (and why it differs from the model's), each cited sentence in context."""
+    parts: list[RenderableType] = [
+        Text.assemble((f"{number}. ", "bold"), verdict_text(st.verdict, st.confidence), "\n   ", st.text)
+    ]
+    if st.note:
+        parts.append(Text(f"   {st.note}", style="dim italic"))
+    if not st.evidence:
+        parts.append(Text("      no verified evidence", style="dim italic"))
+    parts.extend(Padding(shown, (0, 0, 0, 6)) for shown in contexts)
+    return Group(*parts)
+
+
+def why_header(asked: str) -> Text:
+    """The first line of "why?": what was asked."""
+    return Text.assemble(("Why: ", "bold"), asked)
+
+
+# ---- tables and lines ------------------------------------------------------------------------------
+
+
+def documents_table(documents: Iterable[StoredDocument]) -> Table:
+    """The indexed documents: id, title, language, sentences and the start of the SHA-256."""
+    table = Table("id", "title", "lang", "sentences", "sha256")
+    for d in documents:
+        # Titles and ids are data: "[video]" or "[/b]" in them is text, not rich markup.
+        table.add_row(*map(Text, (d.doc_id, d.title, d.lang, str(d.n_sentences), d.sha256[:12])))
+    return table
+
+
+def documents_json(documents: Iterable[StoredDocument]) -> str:
+    """The indexed documents as one JSON list (``factcheck docs --json``)."""
+    return json.dumps(
+        [
+            {
+                "doc_id": d.doc_id,
+                "path": d.path,
+                "title": d.title,
+                "lang": d.lang,
+                "sha256": d.sha256,
+                "sentences": d.n_sentences,
+            }
+            for d in documents
+        ]
+    )
+
+
+def log_table(entries: Iterable[LogEntry]) -> Table:
+    """Past checks, newest last; the claim column takes the width."""
+    table = Table("#", "when (UTC)", "verdict", "conf.", "claim", "pipeline", "from")
+    for column in table.columns:  # the short columns stay on one line
+        column.no_wrap = column.header != "claim"
+    for e in entries:
+        table.add_row(
+            str(e.id),
+            e.at.replace("T", " ")[:16],
+            e.verdict,
+            f"{e.confidence:.2f}",
+            e.claim,
+            e.pipeline,
+            e.source,
+        )
+    return table
+
+
+def retrieved_table(retrieved: Iterable[Retrieved]) -> Table:
+    """The sentences retrieved for a turn, with scores and character offsets."""
+    table = Table("#", "score", "doc", "sentence", "chars", "text")
+    for i, r in enumerate(retrieved, 1):
+        cells = (str(i), f"{r.score:.3f}", r.doc_id, str(r.sentence_id), f"{r.start}–{r.end}", r.text)
+        table.add_row(*map(Text, cells))  # source text is data: "[b]" in it is not markup
+    return table
+
+
+def commands_table(commands: Iterable[tuple[str, str]]) -> Table:
+    """Usage and description of each chat command."""
+    table = Table.grid(padding=(0, 2))
+    for usage, text in commands:
+        table.add_row(Text(usage, style="bold"), Text(text))
+    return table
+
+
+def ingest_outcome_lines(report: IngestReport) -> list[Text]:
+    """One line per ingested file: what was done to it (added, replaced, unchanged) and its sentences."""
+    return [Text(f"{o.action:>9}  {o.doc_id}  ({o.n_sentences} sentences)") for o in report.outcomes]
+
+
+def skipped_line(message: str) -> Text:
+    """A file ingest skipped, and why (any key masked)."""
+    return Text.assemble(("skipped", "red"), "  ", scrub_line(message))
+
+
+def error_line(message: str, label: str = "error: ") -> Text:
+    """``error: …`` on one line, any key masked."""
+    return Text.assemble((label, "bold red"), scrub_line(message))
+
+
+def say(console: Console, message: str | Text, style: str | None = None) -> None:
+    """Print one line as it is: no markup, no highlighting, no wrapping of long paths."""
+    console.print(message, style=style, markup=False, highlight=False, soft_wrap=True)
+
+
+def print_markdown(text: str, console: Console) -> None:
+    """Markdown formatted on a terminal; the text as it is on a pipe (CI logs, files)."""
+    if console.is_terminal:
+        console.print(Markdown(text))
+    else:
+        print(text)
+
+
+def print_json(text: str, console: Console, *, pretty: bool = False) -> None:
+    """A JSON text as it is, for pipelines; indented and coloured with ``pretty``."""
+    if pretty:
+        console.print_json(text)
+    else:
+        print(text, flush=True)
 
 
 def _basename(path: str) -> str:

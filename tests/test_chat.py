@@ -18,8 +18,22 @@ from prompt_toolkit.output import DummyOutput
 from rich.console import Console
 
 from assistant.app import App
-from assistant.chat import ChatSession, classify, is_german, looks_like_followup, plain_reader, run_chat
+from assistant.chat import ChatSession, plain_reader, run_chat
 from assistant.config import Settings, resolve_settings
+from assistant.conversation import (
+    Ask,
+    Command,
+    Conversation,
+    ShowSource,
+    Turn,
+    Why,
+    classify,
+    is_german,
+    looks_like_followup,
+    read_line,
+)
+from assistant.errors import InputError
+from assistant.schemas import CheckResult
 
 from .conftest import SEED, FakeChatModel
 
@@ -52,9 +66,7 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def app(settings, structured_fake, fake_embeddings, seeded_store) -> App:
-    app = App(settings)
-    app.__dict__.update(chat=structured_fake, embeddings=fake_embeddings, store=seeded_store)
-    return app
+    return App(settings, chat=structured_fake, embeddings=fake_embeddings, store=seeded_store)
 
 
 class Chat:
@@ -122,6 +134,55 @@ def test_language_and_followup_heuristics():
     assert looks_like_followup("and when?") and looks_like_followup("Und was sagt Lee?")
     assert looks_like_followup("What did he say?") and looks_like_followup("what about the UN?")
     assert not looks_like_followup("Who is the new head of NATO?")
+
+
+@pytest.mark.parametrize(
+    ("line", "intent"),
+    [
+        ("   ", None),
+        ("/K 3 ", Command("K", "3")),
+        ("/export a b.md --force", Command("export", "a b.md --force")),
+        ("why?", Why()),
+        ("Warum", Why()),
+        ("show me the source for 2.", ShowSource(2)),
+        ("zeige die Quelle für 3", ShowSource(3)),
+        ("source #1", ShowSource(1)),
+        ("Why does Musk want to leave NATO?", Ask("Why does Musk want to leave NATO?", "question")),
+        ("  Musk wants to leave NATO. ", Ask("Musk wants to leave NATO.", "claim")),
+    ],
+)
+def test_what_a_line_means_is_decided_without_a_terminal(line, intent):
+    assert read_line(line) == intent
+
+
+def _result(statements: list[dict]) -> CheckResult:
+    return CheckResult.model_validate(
+        {"claim": "c", "verdict": "supported", "confidence": 0.9, "statements": statements, "model": "fake",
+         "prompt_version": "v", "retrieved": [], "timings_ms": {}, "dropped_citations": 0}
+    )  # fmt: skip
+
+
+def test_conversation_resolves_followups_and_sources_without_a_terminal():
+    ev = {"doc_id": "d", "doc_path": "d.txt", "sentence_id": 0, "start": 0, "end": 4, "text": "Musk"}
+    st = {"text": "Musk.", "verdict": "supported", "confidence": 0.9, "evidence": [ev, ev]}
+    talk = Conversation()
+    with pytest.raises(InputError, match="nothing asked yet"):
+        talk.last_turn()
+    assert talk.context_for("and when?") == (None, None)
+    talk.add(Turn("Who wants to leave NATO?", "question", _result([st, st])))
+    assert talk.context_for("Who is Rutte?") == (None, None)  # not a follow-up
+    assert talk.context_for("and when?") == (
+        [{"question": "Who wants to leave NATO?", "answer": "Musk. Musk."}],
+        "Who wants to leave NATO? and when?",
+    )
+    assert talk.source(1).text == "Musk"  # a question: citation 1 (the same span once)
+    with pytest.raises(InputError, match=r"no source \[2\]: the last answer cites 1"):
+        talk.source(2)
+    assert [s.text for s in talk.why()[1]] == ["Musk."]  # the repeated statement once
+    talk.add(Turn("Musk wants out.", "claim", _result([st])))
+    assert talk.source(1).text == "Musk."  # a claim: statement 1
+    with pytest.raises(InputError, match="no statement 2: the last check has 1"):
+        talk.source(2)
 
 
 # ---- turns ---------------------------------------------------------------------------------------
@@ -338,8 +399,7 @@ def test_model_loads_in_the_background_and_a_turn_waits_for_it(chat, structured_
 
 
 def test_model_load_error_is_one_line_when_first_needed(settings, seeded_store, fake_embeddings):
-    app = App(replace(settings, backend="openai"))
-    app.__dict__.update(embeddings=fake_embeddings, store=seeded_store)
+    app = App(replace(settings, backend="openai"), embeddings=fake_embeddings, store=seeded_store)
     chat = Chat(settings, app)
     out = chat.run("/docs", "Musk wants to leave NATO", "/k 4")
     lines = out.splitlines()
@@ -483,8 +543,7 @@ def test_model_shows_and_switches_backend(chat, settings):
 
 def test_model_switch_reuses_the_index_and_embedder(settings, structured_fake, fake_embeddings, seeded_store):
     settings = replace(settings, model="m", base_url="http://127.0.0.1:9")
-    app = App(settings)
-    app.__dict__.update(chat=structured_fake, embeddings=fake_embeddings, store=seeded_store)
+    app = App(settings, chat=structured_fake, embeddings=fake_embeddings, store=seeded_store)
     chat = Chat(settings, app)
     out = chat.run("/model openai", "/model")
     assert "switched to m (openai @ http://127.0.0.1:9)" in out.splitlines()

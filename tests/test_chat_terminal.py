@@ -46,8 +46,7 @@ settings = Settings(home=tmp / "home", index=str(tmp / "chroma"), embedder="fake
 store = SentenceStore(settings.index, "fake")
 store.ingest(load_document(SEED), FakeEmbeddings().embed_documents)
 chat = StructuredChat(chat_model=FakeChatModel(), name="fake", schema_kwargs=lambda s: {}, load_hook=load)
-app = App(settings)
-app.__dict__.update(chat=chat, embeddings=FakeEmbeddings(), store=store)
+app = App(settings, chat=chat, embeddings=FakeEmbeddings(), store=store)
 sys.exit(run_chat(settings, app=app))
 """
 

@@ -134,9 +134,7 @@ def test_unreachable_endpoint_is_one_line_and_hides_the_key(run, monkeypatch):
     run("ingest", str(SEED))
 
     def app_with_real_chat(**flags):
-        app = App(resolve_settings(**flags))
-        app.__dict__["embeddings"] = FakeEmbeddings()
-        return app
+        return App(resolve_settings(**flags), embeddings=FakeEmbeddings())
 
     monkeypatch.setattr(cli, "_app", app_with_real_chat)
     monkeypatch.setattr("assistant.llm.openai_compat.MAX_RETRIES", 0)
@@ -318,11 +316,13 @@ def test_check_and_check_file_write_an_html_report(run, fake_chat_model, tmp_pat
 def test_eta_comes_from_the_mean_time_per_step():
     from rich.progress import Task
 
+    from assistant.progress import EtaColumn
+
     clock = iter([0.0, 100.0])
     task = Task(0, "scoring", total=10, completed=0, _get_time=lambda: next(clock, 100.0))
-    assert cli.EtaColumn().render(task).plain == "eta –"
+    assert EtaColumn().render(task).plain == "eta –"
     task.start_time, task.completed = 0.0, 4  # 4 of 10 items in 100 s: 150 s left
-    assert cli.EtaColumn().render(task).plain == "eta 0:02:30"
+    assert EtaColumn().render(task).plain == "eta 0:02:30"
 
 
 def test_readme_documents_every_command_option_and_environment_variable():

@@ -86,6 +86,7 @@ demo: setup
 
 test: setup
 	$(BIN)/ruff check assistant tests evals
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 unit: $(STAMP)
@@ -93,6 +94,7 @@ unit: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check assistant tests evals
+	$(BIN)/mypy
 
 eval: setup
 	$(BIN)/factcheck eval evals/seed_claims.jsonl --corpus seeds/ \

@@ -242,7 +242,7 @@ class ChatSession:
             except KeyboardInterrupt:
                 # Stop the abandoned generation too, or it keeps the CPU and the next turn waits for it.
                 # Only a chat model already built (cached on the app) can be running.
-                if "chat" in self.app.__dict__:
+                if self.app.chat_loaded:
                     self.app.chat.cancel()
                 raise
 

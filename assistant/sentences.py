@@ -89,7 +89,7 @@ def _is_abbreviation(line: str, term_pos: int) -> bool:
     # "1. Januar" (a German date) continues; "Satz 3. Neuer Satz" or a year ends a sentence.
     if word.isdigit() and len(word) <= 2:
         next_word = re.match(r"\s*(\w+)", line[term_pos + 1 : term_pos + 1 + _WORD_WINDOW])
-        return bool(next_word) and next_word.group(1).lower() in _MONTHS
+        return next_word is not None and next_word.group(1).lower() in _MONTHS
     return False
 
 

@@ -47,7 +47,7 @@ from .records import Location, Sentence
 from .sentences import SPLITTER_VERSION, split_sentences
 
 if TYPE_CHECKING:
-    from .ingest import IngestOutcome
+    pass
 
 #: Format 1's collection of sentences with their vectors; read only to migrate it.
 LEGACY_SENTENCES = "sentences"
@@ -373,22 +373,6 @@ class SentenceStore:
             yield
         finally:
             lock.release()
-
-    def ingest(
-        self,
-        doc: SourceDocument,
-        embed: Callable[[list[str]], list[list[float]]],
-        *,
-        batch_size: int | None = None,
-        on_progress: Callable[[int], None] | None = None,
-    ) -> IngestOutcome:
-        """Add or replace one document: kept for older callers; the ingest stage lives in
-        :mod:`assistant.ingest` (call :func:`assistant.ingest.ingest_document`)."""
-        from .ingest import DEFAULT_BATCH, ingest_document
-
-        return ingest_document(
-            self, doc, embed, batch_size=batch_size or DEFAULT_BATCH, on_progress=on_progress
-        )
 
     def committed(self, doc_ids: Sequence[str]) -> dict[str, CommittedDocument]:
         """The committed version (hash, sentence count, path) of each of ``doc_ids`` that is indexed."""

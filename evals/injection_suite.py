@@ -12,16 +12,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from assistant.app import App  # noqa: E402
-from assistant.config import resolve_settings  # noqa: E402
-from assistant.evaluation.datasets import load_dataset  # noqa: E402
-from assistant.evaluation.injection_suite import run_injection_suite  # noqa: E402
-from assistant.evaluation.runner import select_split  # noqa: E402
+from assistant.app import App
+from assistant.config import resolve_settings
+from assistant.evaluation.datasets import load_dataset
+from assistant.evaluation.injection_suite import run_injection_suite
+from assistant.evaluation.runner import select_split
 
 
 def main() -> None:

@@ -22,6 +22,7 @@ CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[=>]|[\x08\r]")
 
 CHILD = r"""
 import sys, time, pathlib
+from assistant.ingest import ingest_document
 from assistant.app import App
 from assistant.chat import run_chat
 from assistant.config import Settings
@@ -44,7 +45,7 @@ def load():
 settings = Settings(home=tmp / "home", index=str(tmp / "chroma"), embedder="fake", backend="local",
                     model_dir=tmp / "models", k=5, pipeline="check.v1")
 store = SentenceStore(settings.index, "fake")
-store.ingest(load_document(SEED), FakeEmbeddings().embed_documents)
+ingest_document(store, load_document(SEED), FakeEmbeddings().embed_documents)
 chat = StructuredChat(chat_model=FakeChatModel(), name="fake", schema_kwargs=lambda s: {}, load_hook=load)
 app = App(settings, chat=chat, embeddings=FakeEmbeddings(), store=store)
 sys.exit(run_chat(settings, app=app))

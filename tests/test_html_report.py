@@ -16,6 +16,7 @@ from assistant.documents import load_document
 from assistant.evaluation.report import build_report
 from assistant.evaluation.runner import ItemRecord
 from assistant.html_report import check_report_html, eval_report_html, passage
+from assistant.ingest import ingest_document
 from assistant.retrieve import SentenceRetriever
 
 from .conftest import ROOT, SEED
@@ -76,7 +77,7 @@ def _st(text, sentences, verdict="supported", confidence=0.9):
 def results(seeded_store, fake_embeddings, structured_fake, fake_chat_model, tmp_path):
     evil = tmp_path / "evil.txt"
     evil.write_text(EVIL, encoding="utf-8")
-    seeded_store.ingest(load_document(evil), fake_embeddings.embed_documents)
+    ingest_document(seeded_store, load_document(evil), fake_embeddings.embed_documents)
     retriever = SentenceRetriever(store=seeded_store, embeddings=fake_embeddings, k=5)
     checker = Checker(seeded_store, retriever, structured_fake, pipeline="check.v1")
     fake_chat_model.enqueue(

@@ -45,8 +45,7 @@ def _app(tmp_path: Path, base_url: str, *, api_key: str | None = None) -> App:
         base_url=base_url,
         api_key=api_key,
     )
-    app = App(settings)
-    app.__dict__["embeddings"] = FakeEmbeddings()
+    app = App(settings, embeddings=FakeEmbeddings())
     report = ingest_paths(app.store, app.embeddings, [SEED])
     assert report.ok and report.outcomes[0].n_sentences > 0
     return app
@@ -368,9 +367,7 @@ def test_a_planted_key_appears_in_no_output_and_nowhere_in_the_state_folder(tmp_
     monkeypatch.setattr(openai_compat, "MAX_RETRIES", 0)
 
     def app_with_fake_embeddings(**flags):
-        app = App(resolve_settings(**flags))
-        app.__dict__["embeddings"] = FakeEmbeddings()
-        return app
+        return App(resolve_settings(**flags), embeddings=FakeEmbeddings())
 
     monkeypatch.setattr(cli, "_app", app_with_fake_embeddings)
     claims = tmp_path / "claims.txt"

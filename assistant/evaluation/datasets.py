@@ -245,7 +245,7 @@ def load_wice(path: Path, limit: int | None = None) -> EvalDataset:
     docs: dict[str, CorpusDocument] = {}
     for n, (where, rec) in enumerate(_read_records(path)):
         _require(rec, where, {"claim": str, "label": str, "evidence": list, "supporting_sentences": list})
-        meta = rec.get("meta") if isinstance(rec.get("meta"), dict) else {}
+        meta = rec["meta"] if isinstance(rec.get("meta"), dict) else {}
         raw_id = str(meta.get("id") or rec.get("id") or f"wice-{n}")
         if rec["label"] not in WICE_LABELS:
             raise InputError(f"{where}: item {raw_id}: unknown label {rec['label']!r}")

@@ -25,6 +25,7 @@ from langchain_core.embeddings import Embeddings
 
 from ..check import Checker
 from ..documents import SourceDocument, guess_lang
+from ..ingest import ingest_document
 from ..llm import StructuredChat
 from ..retrieve import SentenceRetriever
 from ..store import SentenceStore
@@ -245,7 +246,9 @@ def _checker(
     k: int,
 ) -> Checker:
     sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    store.ingest(SourceDocument(name, name, name, guess_lang(text), text, sha), embeddings.embed_documents)
+    ingest_document(
+        store, SourceDocument(name, name, name, guess_lang(text), text, sha), embeddings.embed_documents
+    )
     retriever = SentenceRetriever(store=store, embeddings=embeddings, k=k)
     return Checker(store, retriever, chat, pipeline=pipeline)
 

@@ -99,8 +99,10 @@ class StageEnv:
 class Stage(Protocol):
     """A step of the judge: changes the draft in place."""
 
-    #: The modes the stage applies to; it is skipped for the others.
-    modes: frozenset[Mode]
+    @property
+    def modes(self) -> frozenset[Mode]:
+        """The modes the stage applies to; it is skipped for the others."""
+        ...
 
     def run(self, draft: Draft, env: StageEnv) -> None:
         """Apply the stage to the draft."""

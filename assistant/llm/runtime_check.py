@@ -26,6 +26,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ..errors import ModelError
 
@@ -203,8 +204,8 @@ def decode_probe(model_path: str, n_threads: int | None = None) -> dict[str, int
             f"probe prompt has only {n_prompt} tokens; expected at least {PROBE_MIN_PROMPT_TOKENS}"
         )
     # One completion: the prompt is decoded in batches of n_batch (here one batch), then tokens are sampled.
-    out = llm.create_completion(prompt, max_tokens=PROBE_GENERATE, temperature=0.0, seed=0)
-    usage = out.get("usage") or {}
+    out = llm.create_completion(prompt, max_tokens=PROBE_GENERATE, temperature=0.0, seed=0, stream=False)
+    usage: dict[str, Any] = dict(out.get("usage") or {}) if isinstance(out, dict) else {}
     return {
         "prompt_tokens": int(usage.get("prompt_tokens", n_prompt)),
         "generated": int(usage.get("completion_tokens", 0)),

@@ -174,6 +174,7 @@ EVAL_METRICS = (
     ("macro-F1", "macro_f1"),
     ("balanced accuracy", "balanced_accuracy"),
     ("not_enough_info recall", "nei_recall"),
+    ("refuted recall", "refuted_recall"),
     ("recall@5 (gold evidence retrieved)", "recall_at_5"),
     ("MRR", "mrr"),
     ("evidence F1 (sentences)", "evidence_f1"),
@@ -183,6 +184,8 @@ EVAL_METRICS = (
     ("ECE", "ece"),
     ("Brier", "brier"),
     ("confidence AUROC", "confidence_auroc"),
+    ("selective accuracy, 50% most confident", "selective_accuracy_50"),
+    ("selective accuracy, 80% most confident", "selective_accuracy_80"),
     ("schema failure rate", "schema_failure_rate"),
     ("latency p50 (s)", "latency_p50_s"),
 )

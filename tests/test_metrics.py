@@ -342,3 +342,16 @@ def test_confidence_auroc_ranks_right_above_wrong():
     assert confidence_auroc([0.6] * 5, [True, True, True, False, False]) == 0.5
     assert expected_calibration_error([0.6] * 5, [True, True, True, False, False]) < 1e-9
     assert confidence_auroc([0.7, 0.8], [True, True]) is None
+
+
+def test_selective_accuracy_rewards_a_confidence_that_ranks():
+    from assistant.evaluation.metrics import selective_accuracy
+
+    correct = [True, True, False, False]
+    assert selective_accuracy([0.9, 0.8, 0.2, 0.1], correct, 0.5) == 1.0  # the confident half is right
+    assert selective_accuracy([0.1, 0.2, 0.8, 0.9], correct, 0.5) == 0.0  # the confident half is wrong
+    assert selective_accuracy([0.5] * 4, [False, False, True, True], 0.5) == 0.0  # ties: no optimistic pick
+    assert selective_accuracy([0.9, 0.8, 0.2, 0.1], correct, 1.0) == 0.5  # full coverage = accuracy
+    assert selective_accuracy([], [], 0.8) is None
+    with pytest.raises(ValueError):
+        selective_accuracy([0.5], [True], 0.0)

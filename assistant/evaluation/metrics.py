@@ -6,6 +6,7 @@ alternative sets: covering any one set completely counts as complete evidence. E
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -244,6 +245,26 @@ def confidence_auroc(confidences: Sequence[float], correct: Sequence[bool]) -> f
     from sklearn.metrics import roc_auc_score
 
     return float(roc_auc_score(np.asarray(correct, dtype=int), np.asarray(confidences, dtype=float)))
+
+
+def selective_accuracy(
+    confidences: Sequence[float], correct: Sequence[bool], coverage: float
+) -> float | None:
+    """Accuracy of the ``coverage`` share (0–1] of verdicts with the highest confidence; None without items.
+
+    What a reader gets who trusts only the most confident verdicts: a confidence that ranks well makes this
+    rise above plain accuracy as coverage shrinks. Ties at the cut keep their input order (a stable sort),
+    so a constant confidence gives the accuracy of the first items, not an optimistic pick.
+    """
+    if len(confidences) != len(correct):
+        raise ValueError(f"confidences and correct differ in length: {len(confidences)} != {len(correct)}")
+    if not 0 < coverage <= 1:
+        raise ValueError(f"coverage must be in (0, 1], got {coverage}")
+    if not confidences:
+        return None
+    n = max(1, math.ceil(coverage * len(confidences)))
+    order = sorted(range(len(confidences)), key=lambda i: -confidences[i])[:n]
+    return sum(bool(correct[i]) for i in order) / n
 
 
 # --- Other ---------------------------------------------------------------------------------------------

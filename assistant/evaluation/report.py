@@ -44,6 +44,16 @@ def _nei_recall(cls: dict[str, Any]) -> float | None:
     return nei["recall"] if nei["support"] else None
 
 
+def _refuted_recall(cls: dict[str, Any]) -> float | None:
+    """refuted recall; None (n/a) when no gold item is refuted."""
+    refuted = cls["per_class"]["refuted"]
+    return refuted["recall"] if refuted["support"] else None
+
+
+def _selective(conf: list[float], correct: list[bool], coverage: float) -> float | None:
+    return _r(M.selective_accuracy(conf, correct, coverage))
+
+
 def _verdict_row(gold: list[str], pred: list[str], conf: list[float]) -> dict[str, float | None]:
     cls = M.classification_report(gold, pred)
     correct = [g == p for g, p in zip(gold, pred, strict=True)]
@@ -52,7 +62,10 @@ def _verdict_row(gold: list[str], pred: list[str], conf: list[float]) -> dict[st
         "macro_f1": cls["macro_f1"],
         "balanced_accuracy": cls["balanced_accuracy"],
         "nei_recall": _nei_recall(cls),
+        "refuted_recall": _refuted_recall(cls),
         "ece": _r(M.expected_calibration_error(conf, correct)),
+        "confidence_auroc": _r(M.confidence_auroc(conf, correct)),
+        "selective_accuracy_50": _selective(conf, correct, 0.5),
     }
 
 
@@ -114,6 +127,7 @@ def build_report(records: list[ItemRecord], config: dict[str, Any]) -> dict[str,
         "macro_f1": cls["macro_f1"],
         "balanced_accuracy": cls["balanced_accuracy"],
         "nei_recall": _nei_recall(cls),
+        "refuted_recall": _refuted_recall(cls),
         # Supported vs everything else (WiCE's supported / not_supported task).
         "supported_vs_rest_balanced_accuracy": _supported_vs_rest(gold, pred),
         "recall_at_1": retrieval["recall_at_1"],
@@ -132,6 +146,9 @@ def build_report(records: list[ItemRecord], config: dict[str, Any]) -> dict[str,
         "ece": _r(M.expected_calibration_error(conf, correct)),
         "brier": _r(M.brier_score(conf, correct)),
         "confidence_auroc": _r(M.confidence_auroc(conf, correct)),
+        # Accuracy of the 50% / 80% most confident verdicts: what trusting only confident verdicts buys.
+        "selective_accuracy_50": _selective(conf, correct, 0.5),
+        "selective_accuracy_80": _selective(conf, correct, 0.8),
         "schema_failure_rate": _r(schema_fail / max(1, len(answered) + schema_fail)),
         "dropped_citations": sum(r.dropped_citations for r in records),
         "set_aside_statements": sum(r.set_aside for r in records),
@@ -174,11 +191,14 @@ def build_report(records: list[ItemRecord], config: dict[str, Any]) -> dict[str,
             "macro_f1",
             "balanced_accuracy",
             "nei_recall",
+            "refuted_recall",
             "supported_vs_rest_balanced_accuracy",
             "strict_score",
             "ece",
             "brier",
             "confidence_auroc",
+            "selective_accuracy_50",
+            "selective_accuracy_80",
             "latency_p50_s",
             "latency_p95_s",
         ):
@@ -284,6 +304,7 @@ def to_markdown(report: dict[str, Any], title: str) -> str:
         f"| macro-F1 | {f(report['macro_f1'])} (95% CI {f(ci['macro_f1'][0])}–{f(ci['macro_f1'][1])}) |",
         f"| balanced accuracy | {f(report['balanced_accuracy'])} |",
         f"| not_enough_info recall | {f(report['nei_recall'])} |",
+        f"| refuted recall | {f(report.get('refuted_recall'))} |",
         f"| supported vs rest, balanced accuracy | {f(report['supported_vs_rest_balanced_accuracy'])} |",
         f"| recall@1 / @3 / @5 / @10 | {f(report['recall_at_1'])} / {f(report['recall_at_3'])} / "
         f"{f(report['recall_at_5'])} / {f(report['recall_at_10'])} (@5 95% CI {f(ci['recall_at_5'][0])}–"
@@ -296,6 +317,8 @@ def to_markdown(report: dict[str, Any], title: str) -> str:
         f"| strict score | {f(report['strict_score'])} |",
         f"| ECE / Brier | {f(report['ece'])} / {f(report['brier'])} |",
         f"| confidence AUROC (right vs wrong verdicts) | {f(report.get('confidence_auroc'))} |",
+        f"| selective accuracy: the 50% / 80% most confident verdicts | "
+        f"{f(report.get('selective_accuracy_50'))} / {f(report.get('selective_accuracy_80'))} |",
         f"| schema failure rate | {f(report['schema_failure_rate'])} |",
         f"| dropped citations / item errors | {report['dropped_citations']} / {report['errors']} |",
         f"| statements set aside (off-claim or repeats) | {report.get('set_aside_statements', 0)} |",
@@ -353,13 +376,15 @@ def to_markdown(report: dict[str, Any], title: str) -> str:
             "",
             f"### Pipelines side by side ({b['n_items']} claims, same items; main: {b['main']})",
             "",
-            "| pipeline | accuracy | macro-F1 | balanced accuracy | NEI recall | ECE |",
-            "|---|---|---|---|---|---|",
+            "| pipeline | accuracy | macro-F1 | balanced accuracy | NEI recall | refuted recall | ECE "
+            "| AUROC | selective acc. @50% |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
         for name, m in b["rows"].items():
             lines.append(
                 f"| {name} | {f(m['accuracy'])} | {f(m['macro_f1'])} | {f(m['balanced_accuracy'])} "
-                f"| {f(m['nei_recall'])} | {f(m['ece'])} |"
+                f"| {f(m['nei_recall'])} | {f(m.get('refuted_recall'))} | {f(m['ece'])} "
+                f"| {f(m.get('confidence_auroc'))} | {f(m.get('selective_accuracy_50'))} |"
             )
     if "partially_supported" in report:
         p = report["partially_supported"]

@@ -49,10 +49,15 @@ CLASSES: tuple[Verdict, ...] = VERDICTS  # the order a weights file lists its cl
 
 
 def rows_of(
-    report: dict[str, Any], embeddings: MemoEmbeddings, labels: str = "inherit", scope: bool = False
+    report: dict[str, Any],
+    embeddings: MemoEmbeddings,
+    labels: str = "inherit",
+    scope: bool = False,
+    every_item: bool = False,
 ) -> tuple[list[list[float]], list[str], list[str], list[float], tuple[str, ...]]:
     """(signals, label, item id, weight) of every trainable statement of the report's dev-split claims,
-    and the signal names.
+    and the signal names. ``every_item``: the report's dataset is a training split (Check-COVID's
+    train.json), so every item is training data, not only the dev half.
 
     Each result is replayed through the pipeline's own judge stages (``assistant/judge/``): with ``scope``,
     the scope stage sets statements aside as the pipeline will; for an extraction prompt the value
@@ -70,7 +75,8 @@ def rows_of(
     X, y, ids, weights = [], [], [], []
     for item in report["items"]:
         result = item.get("result")
-        if split_of(item["id"]) != "dev" or item["kind"] != "claim" or not item["gold"] or not result:
+        usable = every_item or split_of(item["id"]) == "dev"
+        if not usable or item["kind"] != "claim" or not item["gold"] or not result:
             continue
         if item.get("source_label") == "partially_supported":
             continue
@@ -142,7 +148,18 @@ def claim_accuracy(pred: np.ndarray, y: np.ndarray, ids: list[str]) -> float:
 def main() -> None:
     """Train and write the weights."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--report", action="append", required=True, help="eval JSON report (repeatable)")
+    ap.add_argument(
+        "--report",
+        action="append",
+        default=[],
+        help="eval JSON report; its dev-split items train (repeatable)",
+    )
+    ap.add_argument(
+        "--train-report",
+        action="append",
+        default=[],
+        help="eval JSON report of a training split (Check-COVID train.json): every item trains (repeatable)",
+    )
     ap.add_argument("--out", required=True, type=Path, help="weights file to write")
     ap.add_argument("--id", default=None, help="classifier id (default: the file stem)")
     ap.add_argument("--embedder", default=DEFAULT_EMBEDDER)
@@ -164,9 +181,14 @@ def main() -> None:
 
     X, y, ids, groups, w, sources = [], [], [], [], [], []
     names: tuple[str, ...] = ()
-    for path in args.report:
+    if not args.report and not args.train_report:
+        sys.exit("give at least one --report or --train-report")
+    for path, every_item in [(p, False) for p in args.report] + [(p, True) for p in args.train_report]:
         report = json.loads(Path(path).read_text("utf-8"))
-        xs, ys, idx, ws, names_here = rows_of(report, embeddings, args.labels, args.scope)
+        dataset = str(report["config"].get("dataset", ""))
+        if every_item and not Path(dataset).name.startswith("train"):
+            sys.exit(f"{path}: --train-report is for a training split's report, not {dataset!r}")
+        xs, ys, idx, ws, names_here = rows_of(report, embeddings, args.labels, args.scope, every_item)
         if names and names_here != names:
             sys.exit(f"{path}: its pipeline's signals differ from the other reports'")
         names = names_here
@@ -175,7 +197,8 @@ def main() -> None:
         ids += [f"{path}:{i}" for i in idx]  # one claim verdict per report and claim
         groups += idx  # the same claim in two reports stays on one side of every fold
         w += ws
-        sources.append({"report": path, "dataset": report["config"].get("dataset"), "statements": len(ys)})
+        source = {"report": path, "dataset": report["config"].get("dataset"), "statements": len(ys)}
+        sources.append({**source, "items": "all"} if every_item else source)
     if len(set(y)) < 3:
         sys.exit(f"need all three labels in the dev statements, got {sorted(set(y))}")
     Xa, ya, wa = np.array(X), np.array(y), np.array(w)

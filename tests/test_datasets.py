@@ -475,3 +475,18 @@ def test_real_seed_claims_validate() -> None:
     assert len(ds.items) >= 20 and {d.name for d in ds.corpus} >= {"musk-nato.de.txt"}
     assert {i.kind for i in ds.items} <= {"claim", "question"}
     check_spans(ds)
+
+
+def test_check_covid_split_files_name_their_split(tmp_path):
+    from assistant.evaluation.datasets import infer_format, load_dataset
+
+    corpus = {"cord_id": "c1", "title": "t", "abstract": ["Masks reduce spread.", "Trials were small."]}
+    (tmp_path / "corpus.json").write_text(json.dumps(corpus) + "\n")
+    claim = {"id": "x1", "claim": "Masks reduce spread.", "cord_id": "c1", "label": "SUPPORT",
+             "evidence_set": [{"sent_index": 0, "type": "PRIMARY"}]}  # fmt: skip
+    (tmp_path / "train.json").write_text(json.dumps(claim) + "\n")
+    assert infer_format(tmp_path / "train.json") == "check-covid"
+    data = load_dataset(tmp_path / "train.json", None, None, None)
+    assert data.name == "check-covid train" and [i.id for i in data.items] == ["x1"]
+    with pytest.raises(InputError, match="no dev.json"):
+        load_dataset(tmp_path, None, None, None)  # the folder means its dev split, which is absent

@@ -18,6 +18,8 @@ from ..schemas import VERDICTS, Verdict
 from .items import CorpusDocument, EvalDataset, EvalItem, GoldSpan
 
 FORMATS = ("jsonl", "wice", "check-covid")
+#: The Check-COVID split files a dataset path may name (each with its ``_nei`` file beside it).
+COVID_SPLIT_FILES = ("dev.json", "train.json")
 WICE_LABELS: dict[str, Verdict] = {
     "supported": "supported",
     "partially_supported": "not_enough_info",  # scored separately through source_label
@@ -270,14 +272,15 @@ def load_wice(path: Path, limit: int | None = None) -> EvalDataset:
 # ---- Check-COVID ------------------------------------------------------------------------------
 
 
-def _covid_records(folder: Path) -> list[Record]:
-    """dev.json, with each NOTENOUGHINFO item replaced by its dev_nei.json version (a different abstract).
+def _covid_records(folder: Path, part: str = "dev") -> list[Record]:
+    """``<part>.json``, with each NOTENOUGHINFO item replaced by its ``<part>_nei.json`` version (a different
+    abstract).
 
-    Both files hold the whole dev set under the same ids; dev.json's NEI claims reuse the SUPPORT/REFUTE
-    abstract, dev_nei.json pairs them with another one. NEI items only in dev_nei.json are appended.
+    Both files hold the whole split under the same ids; dev.json's NEI claims reuse the SUPPORT/REFUTE
+    abstract, dev_nei.json pairs them with another one. NEI items only in the _nei file are appended.
     """
-    records = _read_records(folder / "dev.json")
-    nei_path = folder / "dev_nei.json"
+    records = _read_records(folder / f"{part}.json")
+    nei_path = folder / f"{part}_nei.json"
     if not nei_path.exists():
         return records
     nei = {r.get("id"): (w, r) for w, r in _read_records(nei_path) if r.get("label") == "NOTENOUGHINFO"}
@@ -286,15 +289,18 @@ def _covid_records(folder: Path) -> list[Record]:
     return merged + list(nei.values())
 
 
-def load_check_covid(folder: Path, limit: int | None = None) -> EvalDataset:
-    """Check-COVID claims from ``folder`` (dev.json, dev_nei.json, corpus.json), each with its abstract."""
+def load_check_covid(folder: Path, limit: int | None = None, part: str = "dev") -> EvalDataset:
+    """Check-COVID claims of one split from ``folder`` (``<part>.json``, ``<part>_nei.json``, corpus.json),
+    each with its abstract. ``part`` is ``dev`` (for reporting) or ``train`` (for training only)."""
     abstracts: dict[str, tuple[str, list[tuple[int, int]]]] = {}
     for where, rec in _read_records(folder / "corpus.json"):
         _require(rec, where, {"cord_id": str, "abstract": list})
         abstracts[rec["cord_id"]] = _page(rec["abstract"], where)
+    if not (folder / f"{part}.json").is_file():
+        raise InputError(f"{folder}: no {part}.json: a Check-COVID folder holds dev.json (and train.json)")
     items: list[EvalItem] = []
     skipped = 0
-    for where, rec in _covid_records(folder):
+    for where, rec in _covid_records(folder, part):
         _require(rec, where, {"id": str, "claim": str, "cord_id": str, "label": str, "evidence_set": list})
         here = f"{where}: item {rec['id']}"
         if rec["label"] not in COVID_LABELS:
@@ -319,7 +325,8 @@ def load_check_covid(folder: Path, limit: int | None = None) -> EvalDataset:
     items = _interleave(items, limit)
     cords = {f"cord-{_safe(c)}.txt": page[0] for c, page in abstracts.items()}
     names = list(dict.fromkeys(i.doc for i in items if i.doc))
-    label = f"check-covid ({skipped} items skipped: abstract missing)" if skipped else "check-covid"
+    label = "check-covid" if part == "dev" else f"check-covid {part}"
+    label += f" ({skipped} items skipped: abstract missing)" if skipped else ""
     return EvalDataset(name=label, items=items, corpus=[CorpusDocument(name=n, text=cords[n]) for n in names])
 
 
@@ -344,6 +351,8 @@ def infer_format(path: Path) -> str:
         if (path / "corpus.json").is_file():
             return "check-covid"
         raise InputError(f"{path}: a dataset folder must be Check-COVID's, but it holds no corpus.json")
+    if path.name in COVID_SPLIT_FILES and (path.parent / "corpus.json").is_file():
+        return "check-covid"
     if "claim" in path.name and path.suffix == ".jsonl" and "supporting_sentences" in _first_record(path):
         return "wice"
     return "jsonl"
@@ -363,7 +372,12 @@ def load_dataset(path: Path, fmt: str | None, corpus: Path | None, limit: int | 
     if fmt == "wice":
         return load_wice(path, limit)
     if fmt == "check-covid":
-        return load_check_covid(path, limit)
+        # A folder is its dev split; dev.json or train.json (beside corpus.json) names the split.
+        if path.is_dir():
+            return load_check_covid(path, limit)
+        if path.name not in COVID_SPLIT_FILES:
+            raise InputError(f"{path}: give a Check-COVID folder, or its {' or '.join(COVID_SPLIT_FILES)}")
+        return load_check_covid(path.parent, limit, part=path.stem)
     if corpus is None:
         corpus = path.parent.parent / "seeds"
         if not corpus.is_dir():

@@ -73,7 +73,7 @@ def main() -> None:
     before, after = (stripped(json.loads(p.read_text("utf-8"))) for p in (args.before, args.after))
     found = differences(before, after)
     items = len(before.get("items", []))
-    pipelines = 1 + len(before.get("pipelines_compared", {}).get("rows", {})) - 1
+    pipelines = len(before.get("pipelines_compared", {}).get("rows", {})) or 1
     if found:
         print(f"{len(found)} differences:")
         print("\n".join(found[:50]))

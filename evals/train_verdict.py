@@ -164,6 +164,11 @@ def main() -> None:
     ap.add_argument("--id", default=None, help="classifier id (default: the file stem)")
     ap.add_argument("--embedder", default=DEFAULT_EMBEDDER)
     ap.add_argument("--C", type=float, default=1.0, help="inverse regularisation strength")
+    ap.add_argument(
+        "--features",
+        default="",
+        help="comma-separated signal names to train on (default: every signal of the report's pipeline)",
+    )
     ap.add_argument("--labels", choices=("inherit", "strict"), default="inherit")
     ap.add_argument(
         "--scope",
@@ -199,6 +204,19 @@ def main() -> None:
         w += ws
         source = {"report": path, "dataset": report["config"].get("dataset"), "statements": len(ys)}
         sources.append({**source, "items": "all"} if every_item else source)
+    # The model's own verdict and the evidence count of every row, whatever the features trained on.
+    own = np.array(
+        [[row[names.index(n)] for n in ("model_supported", "model_refuted", "model_nei")] for row in X]
+    )
+    n_evidence = np.array([row[names.index("n_evidence")] for row in X])
+    if args.features:
+        wanted = [f for f in args.features.split(",") if f]
+        unknown = sorted(set(wanted) - set(names))
+        if unknown:
+            sys.exit(f"unknown signals {unknown}; known: {', '.join(names)}")
+        keep = [names.index(f) for f in wanted]
+        X = [[row[i] for i in keep] for row in X]
+        names = tuple(wanted)
     if len(set(y)) < 3:
         sys.exit(f"need all three labels in the dev statements, got {sorted(set(y))}")
     Xa, ya, wa = np.array(X), np.array(y), np.array(w)
@@ -214,7 +232,7 @@ def main() -> None:
         fold.fit(Xs[train], ya[train], sample_weight=wa[train])
         cv[test] = fold.predict(Xs[test])
         cv_proba[test] = fold.predict_proba(Xs[test])[:, [list(fold.classes_).index(c) for c in CLASSES]]
-    model_only = np.array([CLASSES[int(np.argmax(row[:3]))] for row in Xa])
+    model_only = np.array([CLASSES[int(np.argmax(row))] for row in own])
     counts = {str(k): int(v) for k, v in zip(*np.unique(ya, return_counts=True), strict=True)}
     print(f"dev statements: {len(ya)} {counts} from {len(set(ids))} claims (labels: {args.labels})")
     print(f"claim accuracy of the model's own verdicts: {claim_accuracy(model_only, ya, ids):.3f}")
@@ -222,9 +240,7 @@ def main() -> None:
     calibration = None
     if args.calibrate:
         # The claim confidences the cross-validated classifier would have shown, and whether it was right.
-        conf, correct, claim_groups = claim_verdicts(
-            cv_proba, ya, ids, groups, Xa[:, names.index("n_evidence")]
-        )
+        conf, correct, claim_groups = claim_verdicts(cv_proba, ya, ids, groups, n_evidence)
         mapped = np.zeros(len(conf))  # the Platt map itself judged by grouped CV over claims
         for train, test in GroupKFold(n_splits=5).split(conf, correct, groups=claim_groups):
             a, b = fit_platt(conf[train], correct[train])

@@ -406,4 +406,5 @@ def result_of(
         schema_failures=asked.usage.schema_failures,
         quarantined=draft.quarantined,
         context_dropped=asked.context_dropped,
+        uncertain=draft.uncertain,
     )

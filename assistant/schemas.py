@@ -153,6 +153,9 @@ class CheckResult(BaseModel):
     quarantined: list[Quarantined] = Field(default_factory=list)
     #: Retrieved sentences left out of the prompt, lowest-ranked first, so it fits the model's context.
     context_dropped: int = 0
+    #: Why the verdict should not be relied on: its calibrated confidence is low (pipelines that mark it;
+    #: absent otherwise). The verdict itself is unchanged.
+    uncertain: str | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:

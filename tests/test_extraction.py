@@ -123,3 +123,32 @@ def test_quantities_and_months_are_canonical():
     assert quantities("zwei Dritteln der Senatoren") == {"0.6667"}
     assert quantities("ein Gesetz") == set()  # an article is not a count
     assert months("am 5. März") == months("on March 5") == {"month:3"}
+
+
+def test_a_low_confidence_claim_is_marked_uncertain_with_the_most_specific_reason():
+    from assistant.judge import Draft, DraftStatement
+    from assistant.judge.uncertain import MarkUncertain
+    from assistant.records import Sentence
+
+    def draft(confidence, **st_fields):
+        st = DraftStatement(text="A law passed in 2021.", model_verdict="supported", model_confidence=None)
+        for k, v in st_fields.items():
+            setattr(st, k, v)
+        d = Draft(mode="claim", text=st.text, shown=[], statements=[st])
+        d.confidence = confidence
+        return d
+
+    env = None
+    sure = draft(0.9, measured={"extraction_disagrees": 1.0})
+    MarkUncertain(0.6).run(sure, env)
+    assert sure.uncertain is None  # confident enough: no mark, whatever the signals
+    disagree = draft(0.4, measured={"extraction_disagrees": 1.0})
+    MarkUncertain(0.6).run(disagree, env)
+    assert "compare the other way" in disagree.uncertain
+    missing = draft(0.4, quote="In 2021 Congress")
+    MarkUncertain(0.6).run(missing, env)
+    assert "not in the source" in missing.uncertain
+    span = Sentence("d", 0, 0, 4, "2023")
+    plain = draft(0.5, evidence=[span])
+    MarkUncertain(0.6).run(plain, env)
+    assert plain.uncertain.startswith("confidence 0.50 is below 0.60")

@@ -11,7 +11,8 @@ modes it applies to (a claim to check, a question to answer):
 - :class:`~assistant.judge.compare.CompareValues` compares the value a statement asserts with the quote's;
 - :class:`~assistant.judge.classify.Classify` decides the verdict from the model's and the measured signals;
 - :class:`~assistant.judge.aggregate.Aggregate` gives the claim its verdict and confidence;
-- :class:`~assistant.judge.aggregate.CalibrateClaim` maps the claim confidence to a calibrated one.
+- :class:`~assistant.judge.aggregate.CalibrateClaim` maps the claim confidence to a calibrated one;
+- :class:`~assistant.judge.uncertain.MarkUncertain` marks a low-confidence claim verdict, with the reason.
 
 Adding a stage is one class here and one line in a pipeline version; the checker runs whatever is listed.
 The evaluation scripts and ``evals/train_verdict.py`` use these same classes.
@@ -83,6 +84,8 @@ class Draft:
     dropped_citations: int = 0
     verdict: Verdict = "not_enough_info"
     confidence: float = 0.0
+    #: Why the claim verdict should not be relied on (set by MarkUncertain below its threshold).
+    uncertain: str | None = None
 
 
 @dataclass

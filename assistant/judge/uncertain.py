@@ -1,0 +1,46 @@
+"""Stage: mark a claim verdict the reader should not rely on, and say why.
+
+With a 1.5B model many verdicts are guesses; a calibrated confidence says how often a verdict like this one is
+right (on the dev data it was fitted on). Below ``threshold`` the claim is marked uncertain, with the most
+specific reason the draft offers: the model and the code's value comparison disagree, a quote the model gave
+is not in the source, or plainly the confidence. The verdict itself is unchanged (the JSON keeps it);
+``uncertain`` carries the mark, and the terminal shows it beside the verdict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import Draft, Mode, StageEnv
+
+
+@dataclass(frozen=True)
+class MarkUncertain:
+    """Sets ``draft.uncertain`` when the claim confidence is below ``threshold``."""
+
+    threshold: float
+    modes: frozenset[Mode] = field(default=frozenset(("claim",)))
+
+    def run(self, draft: Draft, env: StageEnv) -> None:
+        """Mark the draft (after :class:`~assistant.judge.aggregate.Aggregate` and any calibration)."""
+        if draft.confidence >= self.threshold:
+            return
+        draft.uncertain = self.reason(draft)
+
+    def reason(self, draft: Draft) -> str:
+        """The most specific reason the draft gives for its low confidence."""
+        for st in draft.statements:
+            if st.measured.get("extraction_disagrees"):
+                return (
+                    f"the model says {st.verdict.replace('_', ' ')} for “{st.text}”, but its own quote "
+                    "and the claim's value compare the other way"
+                )
+        for st in draft.statements:
+            if st.quote is not None and st.quote_span is None:
+                return f"the source words the model quoted for “{st.text}” are not in the source"
+        if not any(st.evidence for st in draft.statements):
+            return "no source sentence was cited for this claim"
+        return (
+            f"confidence {draft.confidence:.2f} is below {self.threshold:.2f}: on held-out claims, verdicts "
+            "this confident were often wrong"
+        )

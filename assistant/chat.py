@@ -35,9 +35,10 @@ from .checklog import CheckLog
 from .config import Settings
 from .conversation import Ask, Command, Conversation, ShowSource, Turn, Why, is_german, read_line
 from .errors import FactCheckError, InputError
+from .progress import live_check
 from .schemas import Evidence, Retrieved, Statement
 from .secrets import scrub_line
-from .stages import RETRIEVING, STAGE_HANDLER, StageHandler, register_stage_hook
+from .stages import STAGE_HANDLER, StageHandler, register_stage_hook
 
 T = TypeVar("T")
 
@@ -232,11 +233,21 @@ class ChatSession:
             CheckLog(s.home, secrets=[s.api_key]).add(result, "chat")
         self.show(turn)
 
+    @contextmanager
+    def progress(self, model_stage: str) -> Iterator[BaseCallbackHandler]:
+        """On a terminal, the live display of a turn (the sentences retrieved, the statements as the model
+        writes them, the stage); yields the handler that feeds it. Nothing shown otherwise."""
+        if not self.console.is_terminal:
+            yield StageHandler(lambda _stage: None, model_stage)
+            return
+        with live_check(self.console) as shown:
+            yield shown.handler(model_stage)
+
     def run_cancellable(self, fn: Callable[[], T], model_stage: str) -> T:
-        """Run a turn in a worker thread with a stage spinner; Ctrl-C abandons it (KeyboardInterrupt)."""
+        """Run a turn in a worker thread with its live progress; Ctrl-C abandons it (KeyboardInterrupt)."""
         register_stage_hook()
-        with self.status(RETRIEVING) as update:
-            future = in_thread(fn, handler=StageHandler(update, model_stage))
+        with self.progress(model_stage) as handler:
+            future = in_thread(fn, handler=handler)
             try:
                 return future.result()
             except KeyboardInterrupt:

@@ -1,7 +1,8 @@
-"""Live progress on stderr: bars for long runs, a status line with the stage of a check, the model assembly.
+"""Live progress on stderr: bars for long runs, what a check is doing (its stage, the sentences it retrieved,
+the statements the model has written so far), the model assembly.
 
 On a terminal these are rich's live displays; on a pipe (CI logs) a long run prints a line every 10% and a
-status shows nothing, so a log keeps only what a reader needs.
+check shows nothing, so a log keeps only what a reader needs.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
+from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.progress import (
     BarColumn,
@@ -27,7 +28,14 @@ from rich.progress import (
 from rich.spinner import Spinner
 from rich.text import Text
 
-from .stages import reporting_stages
+from . import render
+from .stages import ASKING, RETRIEVING, ProgressHandler, StreamedStatement, reporting_stages
+
+if TYPE_CHECKING:
+    from .records import Sentence
+
+#: Retrieved sentences listed while a check runs (k may be up to 50); the rest are counted.
+SHOWN_RETRIEVED = 8
 
 
 def assembly_progress(console: Console) -> Callable[[int, int], None]:
@@ -154,20 +162,79 @@ class Elapsed:
         )
 
 
+class CheckProgress:
+    """What a running check shows: the sentences retrieved, each statement the model has written so far
+    (provisional, before its citations are verified) and a spinner with the stage and its seconds.
+
+    ``refresh`` redraws at once; the handler's events come from the thread that runs the check.
+    """
+
+    def __init__(self, prefix: str = "", refresh: Callable[[], None] = lambda: None) -> None:
+        self.prefix = prefix
+        self.refresh = refresh
+        self.label = Elapsed(prefix + RETRIEVING)
+        self.retrieved: list[Sentence] = []
+        self.statements: list[StreamedStatement] = []
+        self._spinner = Spinner("dots", text=self.label, style="status.spinner")
+
+    def handler(self, model_stage: str = ASKING) -> ProgressHandler:
+        """The LangChain handler that feeds this display."""
+        return ProgressHandler(
+            self.stage,
+            model_stage,
+            on_evidence=self.evidence,
+            on_statement=self.statement,
+            on_reply=self.reply,
+        )
+
+    def stage(self, stage: str) -> None:
+        """The check entered ``stage``."""
+        self.label.set(self.prefix + stage)
+        self.refresh()  # show a new stage at once, not at the next tick
+
+    def evidence(self, sentences: list[Sentence]) -> None:
+        """Retrieval returned ``sentences``."""
+        self.retrieved = list(sentences)
+        self.refresh()
+
+    def reply(self) -> None:
+        """A model call started: statements of an earlier (malformed) reply are dropped."""
+        self.statements = []
+        self.refresh()
+
+    def statement(self, st: StreamedStatement) -> None:
+        """The model finished writing a statement."""
+        self.statements = [*self.statements, st]
+        self.refresh()
+
+    def __rich__(self) -> Group:
+        retrieved, statements = self.retrieved, self.statements  # replaced, never changed in place
+        lines: list[RenderableType] = [render.retrieved_line(s) for s in retrieved[:SHOWN_RETRIEVED]]
+        if len(retrieved) > SHOWN_RETRIEVED:
+            lines.append(Text(f"… and {len(retrieved) - SHOWN_RETRIEVED} more", style="dim"))
+        lines.extend(render.provisional_line(st) for st in statements)
+        return Group(*lines, self._spinner)
+
+
+@contextmanager
+def live_check(console: Console, prefix: str = "") -> Iterator[CheckProgress]:
+    """A transient :class:`CheckProgress` on a terminal console, fed by its :meth:`~CheckProgress.handler`."""
+    progress = CheckProgress(prefix)
+    with Live(progress, console=console, transient=True) as live:
+        progress.refresh = live.refresh
+        yield progress
+
+
 @contextmanager
 def check_status(console: Console, n: int, of: int) -> Iterator[None]:
-    """On a terminal, a transient status: the stage (retrieving / asking the model / verifying) of claim
-    ``n`` of ``of`` and its seconds; stdout keeps only the result."""
+    """On a terminal, a transient display of claim ``n`` of ``of``: the sentences retrieved, the statements as
+    the model writes them and the stage with its seconds; it vanishes when the result is printed. Nothing on
+    a pipe, so stdout keeps only the result."""
     if not console.is_terminal:
         yield
         return
-    prefix = f"[{n}/{of}] " if of > 1 else ""
-    label = Elapsed(f"{prefix}retrieving…")
-    with Live(Spinner("dots", text=label, style="status.spinner"), console=console, transient=True) as live:
-
-        def update(stage: str) -> None:
-            label.set(prefix + stage)
-            live.refresh()  # show a new stage at once, not at the next tick
-
-        with reporting_stages(update):
-            yield
+    with (
+        live_check(console, f"[{n}/{of}] " if of > 1 else "") as progress,
+        reporting_stages(progress.handler()),
+    ):
+        yield

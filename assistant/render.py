@@ -24,6 +24,8 @@ from .secrets import scrub_line
 if TYPE_CHECKING:
     from .checklog import LogEntry
     from .ingest import IngestReport
+    from .records import Sentence
+    from .stages import StreamedStatement
     from .store import StoredDocument
 
 VERDICT_STYLE = {"supported": "bold green", "refuted": "bold red", "not_enough_info": "bold yellow"}
@@ -290,6 +292,31 @@ def retrieved_table(retrieved: Iterable[Retrieved]) -> Table:
         cells = (str(i), f"{r.score:.3f}", r.doc_id, str(r.sentence_id), f"{r.start}–{r.end}", r.text)
         table.add_row(*map(Text, cells))  # source text is data: "[b]" in it is not markup
     return table
+
+
+# ---- while a check runs (shown by assistant.progress, replaced by the result) ----------------------------
+
+
+def retrieved_line(s: Sentence) -> Text:
+    """A retrieved sentence on one line: score, document, sentence number and the start of its text."""
+    line = Text.assemble(
+        (f"{s.score:.3f}  ", "dim"), (f"{s.doc_id} #{s.sentence_id}  ", "cyan"), " ".join(s.text.split())
+    )
+    line.no_wrap, line.overflow = True, "ellipsis"
+    return line
+
+
+def provisional_line(st: StreamedStatement) -> Text:
+    """A statement as the model wrote it, not yet verified: ``model: … — refuted, deciding…``."""
+    verdict = st.verdict if st.verdict in VERDICT_STYLE else "not_enough_info"
+    line = Text.assemble(
+        ("model: ", "bold"),
+        st.text,
+        " — ",
+        (st.verdict or "?", VERDICT_STYLE[verdict].removeprefix("bold ")),
+        (", deciding…", "dim italic"),
+    )
+    return line
 
 
 def commands_table(commands: Iterable[tuple[str, str]]) -> Table:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.messages.ai import UsageMetadata
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict, PrivateAttr
 
 from ..errors import ModelError
@@ -26,7 +28,9 @@ class LlamaCppChatModel(BaseChatModel):
     """A LangChain chat model over ``llama_cpp.Llama`` that passes ``response_format`` through.
 
     llama.cpp compiles a JSON schema in ``response_format`` into a grammar, so replies always parse.
-    Consecutive calls that share a prompt prefix reuse its KV cache.
+    Consecutive calls that share a prompt prefix reuse its KV cache. ``invoke`` streams the reply (LangChain
+    calls :meth:`_stream` and reports each piece to ``on_llm_new_token``) when a handler of the run takes a
+    stream; the streamed call decodes with the same grammar and parameters, so the reply is the same text.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -100,46 +104,129 @@ class LlamaCppChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        from llama_cpp import LogitsProcessorList
+        llm, number = self.load(), self._number()
+        with self._lock:  # one llama context cannot serve two calls at once
+            out = self._complete(llm, number, messages, stop, kwargs, self._cancel_check(number))
+        choice = out["choices"][0]
+        usage = out.get("usage") or {}
+        message = AIMessage(
+            content=choice["message"].get("content") or "",
+            usage_metadata=_usage(int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0))),
+            response_metadata={"finish_reason": choice.get("finish_reason")},
+        )
+        return ChatResult(generations=[ChatGeneration(message=message)])
 
-        llm = self.load()
-        payload = [{"role": _ROLES.get(m.type, "user"), "content": str(m.content)} for m in messages]
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        """The reply piece by piece, then an empty piece with the token counts and the finish reason.
+
+        llama-cpp-python's stream carries no token counts; they are counted where llama.cpp samples (the
+        cancel check runs once per sampled token): the first sampling sees the whole prompt, and every
+        sampled token but the end-of-generation one is part of the reply.
+        """
+        # llama-cpp-python's stream holds back text that could begin a stop sequence, and the counts below
+        # assume none ends the reply: with one (StructuredChat never passes any), the reply comes whole.
+        if stop:
+            whole = self._generate(messages, stop, run_manager, **kwargs).generations[0].message
+            yield ChatGenerationChunk(
+                message=AIMessageChunk(
+                    content=whole.content, usage_metadata=getattr(whole, "usage_metadata", None)
+                ),
+                generation_info=whole.response_metadata,
+            )
+            return
+        llm, number = self.load(), self._number()
+        counts = {"prompt": 0, "sampled": 0}
+        check = self._cancel_check(number)
+
+        def count(ids: Any, scores: Any) -> Any:
+            if not counts["sampled"]:
+                counts["prompt"] = len(ids)
+            counts["sampled"] += 1
+            return check(ids, scores)
+
+        finish: str | None = None
+        with self._lock:
+            for part in self._complete(llm, number, messages, stop, kwargs, count, stream=True):
+                choice = part["choices"][0]
+                finish = choice.get("finish_reason") or finish
+                if text := (choice.get("delta") or {}).get("content"):
+                    yield ChatGenerationChunk(message=AIMessageChunk(content=text))
+        # "length": the last sampled token is part of the reply; "stop": the last one ended it.
+        completion = counts["sampled"] - (1 if finish == "stop" else 0)
+        yield ChatGenerationChunk(
+            message=AIMessageChunk(content="", usage_metadata=_usage(counts["prompt"], max(0, completion))),
+            generation_info={"finish_reason": finish},
+        )
+
+    def _number(self) -> int:
         number = self._started
         self._started += 1
+        return number
 
+    def _cancel_check(self, number: int) -> Callable[[Any, Any], Any]:
         def stop_if_cancelled(_ids: Any, scores: Any) -> Any:
             # Called once per generated token; leaves the scores as they are.
             if number < self._cancel_below:
                 raise GenerationCancelled()
             return scores
 
-        with self._lock:  # one llama context cannot serve two calls at once
-            if number < self._cancel_below:
-                raise GenerationCancelled()
-            try:
-                out = llm.create_chat_completion(
-                    messages=payload,
-                    response_format=kwargs.get("response_format"),
-                    max_tokens=kwargs.get("max_tokens", 600),
-                    temperature=kwargs.get("temperature", 0.0),
-                    seed=self.seed,
-                    stop=stop or [],
-                    logits_processor=LogitsProcessorList([stop_if_cancelled]),
-                )
-            except ValueError as exc:  # "Requested tokens (…) exceed context window of …"
-                raise ModelError(f"the prompt does not fit the model: {' '.join(str(exc).split())}") from None
-        choice = out["choices"][0]
-        usage = out.get("usage") or {}
-        message = AIMessage(
-            content=choice["message"].get("content") or "",
-            usage_metadata={
-                "input_tokens": int(usage.get("prompt_tokens", 0)),
-                "output_tokens": int(usage.get("completion_tokens", 0)),
-                "total_tokens": int(usage.get("total_tokens", 0)),
-            },
-            response_metadata={"finish_reason": choice.get("finish_reason")},
-        )
-        return ChatResult(generations=[ChatGeneration(message=message)])
+        return stop_if_cancelled
+
+    def _complete(
+        self,
+        llm: Any,
+        number: int,
+        messages: list[BaseMessage],
+        stop: list[str] | None,
+        kwargs: dict[str, Any],
+        per_token: Callable[[Any, Any], Any],
+        *,
+        stream: bool = False,
+    ) -> Any:
+        """``create_chat_completion`` with the one set of parameters both paths use (hold the lock)."""
+        from llama_cpp import LogitsProcessorList
+
+        if number < self._cancel_below:
+            raise GenerationCancelled()
+        payload = [{"role": _ROLES.get(m.type, "user"), "content": str(m.content)} for m in messages]
+        call = {
+            "messages": payload,
+            "response_format": kwargs.get("response_format"),
+            "max_tokens": kwargs.get("max_tokens", 600),
+            "temperature": kwargs.get("temperature", 0.0),
+            "seed": self.seed,
+            "stop": stop or [],
+            "logits_processor": LogitsProcessorList([per_token]),
+        }
+        try:
+            if not stream:
+                return llm.create_chat_completion(**call)
+            # The stream is lazy: the prompt is read, and a too-long one refused, on the first piece.
+            return _prompt_errors(llm.create_chat_completion(**call, stream=True))
+        except ValueError as exc:
+            raise _too_long(exc) from None
+
+
+def _prompt_errors(parts: Iterator[Any]) -> Iterator[Any]:
+    try:
+        yield from parts
+    except ValueError as exc:
+        raise _too_long(exc) from None
+
+
+def _too_long(exc: ValueError) -> ModelError:
+    # "Requested tokens (…) exceed context window of …"
+    return ModelError(f"the prompt does not fit the model: {' '.join(str(exc).split())}")
+
+
+def _usage(prompt: int, completion: int) -> UsageMetadata:
+    return {"input_tokens": prompt, "output_tokens": completion, "total_tokens": prompt + completion}
 
 
 def make_local_chat(model_path: str) -> StructuredChat:

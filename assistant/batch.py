@@ -145,6 +145,9 @@ def check_many(
     verdicts: Counter[str] = Counter()
     doc_ids: dict[str, str] = {}
 
+    if todo:
+        checker.warm()  # once, before the threads start: they all share the prompt's fixed part
+
     def run_one(c: ClaimInput) -> dict[str, Any]:
         try:
             result = checker.check(c.claim, doc_id=_doc_id(checker, c.doc, doc_ids))

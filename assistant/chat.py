@@ -135,7 +135,12 @@ class ChatSession:
     def start_loading(self) -> None:
         """Build and load the chat model in the background."""
         app = self.app
-        self._loading = in_thread(lambda: app.chat.load())
+
+        def load_and_warm() -> None:
+            app.chat.load()
+            app.checker.warm()  # the prompt's fixed part is read before the first question comes
+
+        self._loading = in_thread(load_and_warm)
 
     def wait_for_model(self) -> bool:
         """Wait (with a spinner) for the background load; report a load error once and return False."""

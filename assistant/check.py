@@ -205,6 +205,11 @@ class Checker:
         )
         return self.chain.invoke(request)
 
+    def warm(self) -> None:
+        """Have the model read the claim prompt's fixed part now (the chat does it while the user types)."""
+        system, _ = self.prompts["claim"].render(claim="", sentences=[])
+        self.chat.warm(system)
+
     def request(
         self,
         text: str,

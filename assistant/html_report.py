@@ -82,6 +82,7 @@ def _claim_view(result: CheckResult, texts: TextLookup, kind: str) -> dict[str, 
         "text": result.claim,
         "verdict": result.verdict,
         "confidence": result.confidence,
+        "uncertain": result.uncertain,
         "statements": [
             {
                 "text": st.text,

@@ -106,6 +106,10 @@ def render_result(result: CheckResult, console: Console) -> None:
         ("Verdict: ", "bold"),
         verdict_text(result.verdict, result.confidence),
     )
+    if result.uncertain:
+        header.append_text(
+            Text.assemble(("  uncertain", "bold yellow"), (f"\n  {result.uncertain}", "yellow"))
+        )
     blocks: list[object] = [header, Text()]
     for i, st in enumerate(result.statements, 1):
         blocks.append(statement_block(i, st, result.retrieved))

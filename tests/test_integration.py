@@ -101,3 +101,14 @@ def test_fixed_prompt_prefix_is_evaluated_once(tmp_path):
     second = fresh.checker.check("Elon Musk wants the USA to leave NATO.")
     evaluated = fresh.chat.chat_model.perf_counters()["prompt_eval_tokens"] - before["prompt_eval_tokens"]
     assert 0 < evaluated < second.usage["prompt_tokens"]
+
+
+def test_warming_reads_the_fixed_prompt_before_the_first_check(tmp_path):
+    """After Checker.warm() (the chat does it while loading), the first check reads only its own part."""
+    fresh = App(resolve_settings(home=tmp_path / "home", cache="0"))
+    assert ingest_paths(fresh.store, fresh.embeddings, [SEED]).ok
+    fresh.checker.warm()
+    before = fresh.chat.chat_model.perf_counters()
+    first = fresh.checker.check("Mike Lee ist Senator aus Texas.")
+    evaluated = fresh.chat.chat_model.perf_counters()["prompt_eval_tokens"] - before["prompt_eval_tokens"]
+    assert 0 < evaluated < first.usage["prompt_tokens"] / 2  # the system part, most of the prompt, was read

@@ -78,6 +78,13 @@ class StructuredChat:
         used = self.count_tokens(system) + self.count_tokens(user) + TEMPLATE_OVERHEAD_TOKENS
         return used + max_tokens <= self.context_tokens
 
+    def warm(self, system: str) -> None:
+        """Let the backend read a fixed system prompt ahead of the first call, if it can (the local one
+        keeps it in its KV cache; a server backend does nothing)."""
+        warm = getattr(self.chat_model, "warm", None)
+        if callable(warm):
+            warm(system)
+
     def cancel(self) -> None:
         """Stop any generation in progress, if the backend can (the local one can; others finish)."""
         cancel = getattr(self.chat_model, "cancel", None)

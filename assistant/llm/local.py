@@ -89,6 +89,22 @@ class LlamaCppChatModel(BaseChatModel):
             "gen_ms": float(data.t_eval_ms),
         }
 
+    def warm(self, system: str) -> None:
+        """Read a system prompt now, so the next call finds it in llama.cpp's KV cache.
+
+        The check prompt's fixed part comes first, so every later call evaluates only what follows it
+        (llama-cpp-python reuses the longest common token prefix of consecutive calls). One token is
+        generated; nothing is cached as a reply.
+        """
+        llm = self.load()
+        with self._lock:
+            llm.create_chat_completion(
+                messages=[{"role": "system", "content": system}, {"role": "user", "content": ""}],
+                max_tokens=1,
+                temperature=0.0,
+                seed=self.seed,
+            )
+
     def cancel(self) -> None:
         """Stop every call started so far at its next token (Ctrl-C in the chat); later calls run."""
         self._cancel_below = self._started

@@ -19,6 +19,7 @@ from .judge.citations import Citations, Quotes
 from .judge.classify import Classify
 from .judge.compare import CompareValues
 from .judge.scope import Scope
+from .judge.uncertain import MarkUncertain
 from .retrieve import RetrievalMode
 from .schemas import ModelCheckReply, ModelExtractReply
 
@@ -134,9 +135,44 @@ PIPELINES: dict[str, Pipeline] = {
             "found verbatim in the source (a sub-sentence evidence span) and its value compared in code; "
             "the model's verdicts stand, with the comparison as signals",
         ),
+        Pipeline(
+            "check.v9",
+            prompt="check.v2",
+            retrieval="dense",
+            stages=(
+                Scope(),
+                Citations(),
+                Quotes(),
+                CompareValues(),
+                Classify.load("verdict.v5"),
+                Aggregate(),
+                CalibrateClaim.load("verdict.v5"),
+                MarkUncertain(0.6),
+            ),
+            screen=True,
+            reply=ModelExtractReply,
+            description="check.v8 with a verdict stage over the base signals and the value comparison's, "
+            "trained on check.v8's dev-half replies (verdict.v5, with a claim calibration), the evidence, "
+            "hedge and year rules, and claims below 0.6 calibrated confidence marked uncertain",
+        ),
+        Pipeline(
+            "check.v10",
+            prompt="check.v1",
+            retrieval="dense",
+            stages=(
+                Scope(),
+                *_classified("verdict.v4"),
+                CalibrateClaim.load("verdict.v4"),
+                MarkUncertain(0.6),
+            ),
+            screen=True,
+            description="check.v7 with honest abstention: a claim whose calibrated confidence is below 0.6 "
+            "(verdicts like it are right less than six times in ten) is marked uncertain, with the reason; "
+            "verdicts and confidences are check.v7's",
+        ),
     )
 }
-DEFAULT_PIPELINE = "check.v7"
+DEFAULT_PIPELINE = "check.v10"
 
 
 def get_pipeline(pipeline_id: str) -> Pipeline:

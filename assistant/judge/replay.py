@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..records import Sentence
+from ..spans import locate_quote
 from . import Draft, DraftStatement, Mode
-
-_QUOTE_MARKS = "\"'„“”‚‘’»«"
+from .citations import MIN_QUOTE_CHARS
 
 
 def _sentence(record: dict[str, Any]) -> Sentence:
@@ -43,7 +43,10 @@ def draft_from_result(result: dict[str, Any], mode: Mode = "claim") -> Draft:
             evidence=evidence,
             cited_sentences=[by_place.get((e.doc_id, e.sentence_id), e) for e in evidence],
         )
-        wanted = (quote or "").strip().strip(_QUOTE_MARKS).strip().lower()
-        draft.quote_span = next((e for e in evidence if wanted and e.text.lower() == wanted), None)
+        # The quote's span is the evidence the quote matches whole, as the Quotes stage located it.
+        if quote is not None and len(quote.strip()) >= MIN_QUOTE_CHARS:
+            draft.quote_span = next(
+                (e for e in evidence if locate_quote(e.text, quote) == (0, len(e.text))), None
+            )
         statements.append(draft)
     return Draft(mode=mode, text=result["claim"], shown=shown, statements=statements)

@@ -33,9 +33,11 @@ from .schemas import (
     MAX_LISTED_COPIES,
     CheckResult,
     Evidence,
+    ModelBriefStatement,
     ModelCheckReply,
     ModelExtraction,
     ModelStatement,
+    ModelTerseStatement,
     Quarantined,
     Retrieved,
     SentenceLocation,
@@ -129,8 +131,17 @@ def screen_sentences(sentences: list[Sentence]) -> tuple[list[Sentence], list[Qu
     return kept, flagged
 
 
-def draft_statement(st: BaseModel) -> DraftStatement:
-    """One statement of a reply, whatever the prompt's reply schema, as the judge stages see it."""
+def draft_statement(st: BaseModel, claim: str) -> DraftStatement:
+    """One statement of a reply to ``claim``, whatever the reply schema, as the judge stages see it."""
+    if isinstance(st, ModelBriefStatement | ModelTerseStatement):
+        return DraftStatement(
+            text=(st.text or "").strip() or claim.strip(),  # null: the statement is the whole claim
+            model_verdict=st.verdict,
+            model_confidence=(
+                min(1.0, max(0.0, st.confidence)) if isinstance(st, ModelTerseStatement) else None
+            ),
+            cited=list(st.sentences),
+        )
     if isinstance(st, ModelStatement):
         return DraftStatement(
             text=st.text.strip(),
@@ -271,7 +282,7 @@ class Checker:
             retrieval=retrieval,
             prompt_id=prompt.id,
             shown=retrieval.sentences[:shown],
-            statements=[draft_statement(st) for st in getattr(reply, "statements")],  # noqa: B009
+            statements=[draft_statement(st, request.text) for st in getattr(reply, "statements")],  # noqa: B009
             usage=usage,
             ms=(time.perf_counter() - t0) * 1000,
         )

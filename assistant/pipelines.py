@@ -21,7 +21,7 @@ from .judge.compare import CompareValues
 from .judge.scope import Scope
 from .judge.uncertain import MarkUncertain
 from .retrieve import RetrievalMode
-from .schemas import ModelCheckReply, ModelExtractReply
+from .schemas import ModelBriefReply, ModelCheckReply, ModelExtractReply, ModelTerseReply
 
 
 @dataclass(frozen=True)
@@ -169,6 +169,42 @@ PIPELINES: dict[str, Pipeline] = {
             description="check.v7 with honest abstention: a claim whose calibrated confidence is below 0.6 "
             "(verdicts like it are right less than six times in ten) is marked uncertain, with the reason; "
             "verdicts and confidences are check.v7's",
+        ),
+        Pipeline(
+            "check.v11",
+            prompt="check.v3",
+            retrieval="dense",
+            stages=(Scope(), Citations(), Aggregate()),
+            screen=True,
+            reply=ModelBriefReply,
+            description="the brief reply (issue 15): check.v1's instructions, but a claim that is one "
+            "statement is not typed back (null text) and no confidence is asked; the model's verdicts as "
+            "they are",
+        ),
+        Pipeline(
+            "check.v12",
+            prompt="check.v4",
+            retrieval="dense",
+            stages=(Scope(), Citations(), Aggregate()),
+            screen=True,
+            reply=ModelTerseReply,
+            description="check.v11 with the model's confidence asked again (issue 15): a claim that is one "
+            "statement is not typed back (null text); the model's verdicts as they are",
+        ),
+        Pipeline(
+            "check.v13",
+            prompt="check.v1",
+            retrieval="dense",
+            stages=(
+                Scope(),
+                *_classified("verdict.v6"),
+                CalibrateClaim.load("verdict.v6"),
+                MarkUncertain(0.6),
+            ),
+            screen=True,
+            description="check.v10 with its verdict stage trained on real claims (issue 14): verdict.v6 is "
+            "fitted on check.v1's replies to the seed dev half and 300 Check-COVID training claims, with "
+            "the claim calibration, the rules and the uncertain mark as in check.v10",
         ),
     )
 }

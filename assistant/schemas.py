@@ -52,6 +52,43 @@ class ModelExtractReply(BaseModel):
     statements: list[ModelExtraction] = Field(min_length=1, max_length=3)
 
 
+class ModelBriefStatement(BaseModel):
+    """One atomic statement, as briefly as the model can give it (prompt ``check.v3``).
+
+    The model does not type back what the program already has: ``text`` is null when the claim is a single
+    statement (the statement is then the claim itself), and there is no confidence, which the model cannot
+    calibrate (the verdict stage gives one).
+    """
+
+    text: str | None = Field(max_length=300)
+    sentences: list[int] = Field(max_length=3)
+    verdict: Verdict
+
+
+class ModelBriefReply(BaseModel):
+    """The model's whole reply to the brief check prompt."""
+
+    statements: list[ModelBriefStatement] = Field(min_length=1, max_length=3)
+
+
+class ModelTerseStatement(BaseModel):
+    """One atomic statement with a confidence, not typed back when it is the whole claim (``check.v4``).
+
+    ``text`` is null when the claim is a single statement; everything else is :class:`ModelStatement`'s.
+    """
+
+    text: str | None = Field(max_length=300)
+    sentences: list[int] = Field(max_length=3)
+    verdict: Verdict
+    confidence: float
+
+
+class ModelTerseReply(BaseModel):
+    """The model's whole reply to the terse check prompt."""
+
+    statements: list[ModelTerseStatement] = Field(min_length=1, max_length=3)
+
+
 # ---- what a check returns -------------------------------------------------------------------
 
 

@@ -54,6 +54,10 @@ class StageHandler(BaseCallbackHandler):
         self.update(VERIFYING)
 
 
+#: How a streamed statement that is the whole claim (a brief reply's null text) is shown.
+WHOLE_CLAIM = "the claim as a whole"
+
+
 @dataclass(frozen=True)
 class StreamedStatement:
     """A statement of the model's reply as generated: provisional, before its citations are checked."""
@@ -104,8 +108,9 @@ class ProgressHandler(StageHandler):
             return
         for item in self._items.feed(token):
             text = str(item.get("text") or "").strip()
-            if text:
-                self.on_statement(StreamedStatement(text, str(item.get("verdict") or "")))
+            if text or ("text" in item and item["text"] is None):
+                # A brief reply's null text stands for the whole claim.
+                self.on_statement(StreamedStatement(text or WHOLE_CLAIM, str(item.get("verdict") or "")))
 
     # LangChain streams a chat model's reply inside ``invoke`` only when a handler of the run can take a
     # stream: ``BaseChatModel._should_stream`` looks for a handler with these two methods (its

@@ -9,7 +9,8 @@ Usage: .venv/bin/python evals/benchmark.py [--corpus-docs N] [--claims N] [--jso
 - check: p50/p95 end-to-end latency on the embedded model, split by llama.cpp's own counters (prompt tokens
   evaluated after KV-cache prefix reuse, tokens generated, time in each, time outside the model), next to the
   floor computed from the raw prompt-read and generation rates measured in the same run; `--pipelines A,B`
-  times several pipeline versions on the same claims, as ratios against the first.
+  times several pipeline versions (each with its own model instance, `A@library` with llama-cpp-python's
+  own sampler) on the same claims, taken in turn, as ratios against the first.
 Timings are measurements on this machine; tests never assert on them.
 """
 
@@ -20,8 +21,10 @@ import json
 import os
 import platform
 import statistics
+import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +34,8 @@ from assistant.config import resolve_settings
 from assistant.evaluation.datasets import load_check_covid, load_jsonl
 from assistant.evaluation.metrics import percentile
 from assistant.ingest import ingest_paths
+from assistant.llm.local import make_local_chat
+from assistant.llm.model_file import ensure_model
 from assistant.pipelines import DEFAULT_PIPELINE
 from assistant.sentences import split_sentences
 
@@ -106,51 +111,97 @@ def bench_llm_raw(app: App) -> dict[str, float]:
     return {"raw_prompt_tokens_per_s": round(read, 1), "raw_generation_tokens_per_s": round(gen, 1)}
 
 
-def _llama_counters(app: App) -> dict[str, float] | None:
-    counters = getattr(app.chat.chat_model, "perf_counters", None)
+def _llama_counters(chat: Any) -> dict[str, float] | None:
+    counters = getattr(chat.chat_model, "perf_counters", None)
     return counters() if counters is not None else None
 
 
-def bench_check(app: App, claims: list[str], pipeline: str, raw: dict[str, float] | None) -> dict[str, Any]:
-    """End-to-end check latency, split by llama.cpp's own counters, next to the floor of this run's speeds.
+@dataclass
+class Variant:
+    """A pipeline and the decoding it runs with (``check.v10@library``: llama-cpp-python's own sampler)."""
 
+    spec: str
+    checker: Checker
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def chat(self) -> Any:
+        """The variant's chat backend."""
+        return self.checker.chat
+
+
+def make_variant(app: App, spec: str) -> Variant:
+    """A checker for ``PIPELINE[@library]`` over the app's index, with a model instance of its own.
+
+    Each variant keeps its own llama.cpp context, so its prompt's fixed part stays in its own KV cache as it
+    would in a process that runs only that pipeline.
+    """
+    pipeline, _, decoding = spec.strip().partition("@")
+    if decoding not in ("", "library"):
+        raise SystemExit(f"unknown decoding {decoding!r} in {spec!r} (known: @library)")
+    chat = app.chat
+    if app.settings.backend == "local":
+        chat = make_local_chat(
+            str(ensure_model(app.settings.model_dir)), library_decoding=decoding == "library"
+        )
+    checker = Checker(app.store, app.retriever, chat, pipeline=pipeline)
+    checker.warm()
+    return Variant(spec.strip(), checker)
+
+
+def check_row(variant: Variant, claim: str, raw: dict[str, float] | None) -> dict[str, Any]:
+    """One timed check, split by llama.cpp's own counters, next to the floor of this run's speeds."""
+    before = _llama_counters(variant.chat)
+    t0 = time.perf_counter()
+    r = variant.checker.check(claim)
+    total = time.perf_counter() - t0
+    row: dict[str, Any] = {
+        "claim": claim,
+        "verdict": r.verdict,
+        "total_s": round(total, 3),
+        "usage_prompt_tokens": r.usage["prompt_tokens"],
+        "usage_completion_tokens": r.usage["completion_tokens"],
+        "llm_s": round(r.timings_ms["llm"] / 1000, 3),
+        "after_model_ms": round(r.timings_ms["verify"], 1),
+    }
+    after = _llama_counters(variant.chat)
+    if before is not None and after is not None:
+        d = {k: after[k] - before[k] for k in after}
+        row |= {
+            "evaluated_prompt_tokens": int(d["prompt_eval_tokens"]),
+            "generated_tokens": int(d["gen_tokens"]),
+            "prompt_eval_s": round(d["prompt_eval_ms"] / 1000, 3),
+            "gen_s": round(d["gen_ms"] / 1000, 3),
+            "outside_model_s": round(total - (d["prompt_eval_ms"] + d["gen_ms"]) / 1000, 3),
+        }
+        if raw:
+            row["floor_s"] = round(
+                d["prompt_eval_tokens"] / raw["raw_prompt_tokens_per_s"]
+                + d["gen_tokens"] / raw["raw_generation_tokens_per_s"],
+                3,
+            )
+    return row
+
+
+def bench_checks(
+    variants: list[Variant], claims: list[str], raw: dict[str, float] | None
+) -> list[dict[str, Any]]:
+    """End-to-end check latency of each variant on the same claims, claim by claim in turn.
+
+    The variants take each claim one after the other, so load from other work falls on all of them alike.
     Per check: prompt tokens actually evaluated (after the KV-cache prefix reuse; the ``usage`` field counts
     the whole prompt), tokens generated, time in each, time outside the model, and the floor
     ``evaluated / prompt speed + generated / generation speed`` from the raw speeds measured in this run.
     """
-    checker = Checker(app.store, app.retriever, app.chat, pipeline=pipeline)
-    per_check: list[dict[str, Any]] = []
-    for c in claims:
-        before = _llama_counters(app)
-        t0 = time.perf_counter()
-        r = checker.check(c)
-        total = time.perf_counter() - t0
-        row: dict[str, Any] = {
-            "claim": c,
-            "verdict": r.verdict,
-            "total_s": round(total, 3),
-            "usage_prompt_tokens": r.usage["prompt_tokens"],
-            "usage_completion_tokens": r.usage["completion_tokens"],
-            "llm_s": round(r.timings_ms["llm"] / 1000, 3),
-            "after_model_ms": round(r.timings_ms["verify"], 1),
-        }
-        after = _llama_counters(app)
-        if before is not None and after is not None:
-            d = {k: after[k] - before[k] for k in after}
-            row |= {
-                "evaluated_prompt_tokens": int(d["prompt_eval_tokens"]),
-                "generated_tokens": int(d["gen_tokens"]),
-                "prompt_eval_s": round(d["prompt_eval_ms"] / 1000, 3),
-                "gen_s": round(d["gen_ms"] / 1000, 3),
-                "outside_model_s": round(total - (d["prompt_eval_ms"] + d["gen_ms"]) / 1000, 3),
-            }
-            if raw:
-                row["floor_s"] = round(
-                    d["prompt_eval_tokens"] / raw["raw_prompt_tokens_per_s"]
-                    + d["gen_tokens"] / raw["raw_generation_tokens_per_s"],
-                    3,
-                )
-        per_check.append(row)
+    for n, claim in enumerate(claims, 1):
+        for variant in variants:
+            variant.rows.append(check_row(variant, claim, raw))
+        print(f"claim {n}/{len(claims)} checked by {len(variants)} variants", file=sys.stderr, flush=True)
+    return [summarize(v.spec, v.rows) for v in variants]
+
+
+def summarize(spec: str, per_check: list[dict[str, Any]]) -> dict[str, Any]:
+    """Medians of one variant's checks."""
 
     def p50(key: str) -> float | None:
         values = [float(row[key]) for row in per_check if key in row]
@@ -158,8 +209,8 @@ def bench_check(app: App, claims: list[str], pipeline: str, raw: dict[str, float
 
     times = [float(row["total_s"]) for row in per_check]
     summary: dict[str, Any] = {
-        "pipeline": pipeline,
-        "claims": len(claims),
+        "pipeline": spec,
+        "claims": len(per_check),
         "check_p50_s": round(statistics.median(times), 2),
         "check_p95_s": round(percentile(times, 95), 2),
     }
@@ -202,7 +253,9 @@ def main() -> int:
     ap.add_argument(
         "--pipelines",
         default=DEFAULT_PIPELINE,
-        help="comma-separated pipelines checked on the same claims in this run; ratios against the first",
+        help="comma-separated pipelines checked on the same claims in this run, claim by claim in turn; "
+        "ratios against the first. PIPELINE@library decodes with llama-cpp-python's own sampler chain "
+        "(the decoding before decoding.py), e.g. check.v10@library,check.v10",
     )
     args = ap.parse_args()
     items = load_jsonl(ROOT / "evals" / "seed_claims.jsonl", ROOT / "seeds").items
@@ -211,7 +264,7 @@ def main() -> int:
         (folder / "docs").mkdir()
         # No reply cache: every check asks the model, so pipelines sharing a prompt are timed alike.
         app = App(resolve_settings(home=folder / "home", cache="0"))
-        results = {
+        results: dict[str, Any] = {
             "machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}",
             "embedder": app.settings.embedder,
             "backend": app.settings.backend,
@@ -223,9 +276,11 @@ def main() -> int:
             app.chat.load()
             raw = results["llm_raw"] = bench_llm_raw(app)
             claims = [i.claim for i in items if i.kind == "claim"][: args.claims]
-            runs = [bench_check(app, claims, p.strip(), raw) for p in args.pipelines.split(",")]
+            variants = [make_variant(app, spec) for spec in args.pipelines.split(",")]
+            runs = bench_checks(variants, claims, raw)
             results["check"] = runs[0]
             if len(runs) > 1:
+                results["compared"] = runs[1:]
                 results["compare"] = [compare(runs[0], run) for run in runs[1:]]
     text = json.dumps(results, indent=2)
     print(text)

@@ -10,9 +10,10 @@ each variant's p50/p95 as a ratio against the first, with how many replies are b
     python evals/decode_benchmark.py --claims 12 --variant base --variant lookup:10 --variant threads:1 \\
         --json evals/reports/decode-benchmark.json
 
-Variants: ``base`` (the backend's settings), ``lookup:N`` (prompt-lookup speculative decoding drafting N
-tokens), ``threads:N``, ``batch:N`` (n_batch), ``flash`` (flash attention); join with ``+``
-(``lookup:10+flash``).
+Variants: ``base`` (the backend's settings and its decoding, ``assistant/llm/decoding.py``), ``library``
+(llama-cpp-python's own sampler chain, as before that module), ``lookup:N`` (prompt-lookup speculative
+decoding drafting N tokens, on the library's sampler), ``threads:N``, ``batch:N`` (n_batch), ``flash``
+(flash attention); join with ``+`` (``lookup:10+flash``).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def llama_params(variant: str) -> dict[str, Any]:
     params: dict[str, Any] = {"n_ctx": N_CTX, "n_threads": os.cpu_count() or 1, "seed": 0, "verbose": False}
     for part in variant.split("+"):
         name, _, value = part.partition(":")
-        if name == "base":
+        if name in ("base", "library"):
             continue
         if name == "lookup":
             from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
@@ -104,7 +105,13 @@ def main() -> int:
         model = str(ensure_model(app.settings.model_dir))
     from llama_cpp import Llama
 
-    llms = {v: Llama(model_path=model, **llama_params(v)) for v in variants}
+    from assistant.llm.decoding import GreedyLlama
+
+    def decoder(variant: str) -> type[Llama]:
+        parts = [p.partition(":")[0] for p in variant.split("+")]
+        return Llama if "library" in parts or "lookup" in parts else GreedyLlama
+
+    llms = {v: decoder(v)(model_path=model, **llama_params(v)) for v in variants}
     rows: dict[str, list[dict[str, Any]]] = {v: [] for v in variants}
     for n, msgs in enumerate(messages):
         for v, llm in llms.items():

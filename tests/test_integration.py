@@ -112,3 +112,39 @@ def test_warming_reads_the_fixed_prompt_before_the_first_check(tmp_path):
     first = fresh.checker.check("Mike Lee ist Senator aus Texas.")
     evaluated = fresh.chat.chat_model.perf_counters()["prompt_eval_tokens"] - before["prompt_eval_tokens"]
     assert 0 < evaluated < first.usage["prompt_tokens"] / 2  # the system part, most of the prompt, was read
+
+
+@pytest.mark.parametrize("repeat_penalty", [1.0, 1.1])
+def test_greedy_decoding_gives_the_library_reply(tmp_path, seed_text, repeat_penalty):
+    """GreedyLlama chooses the tokens llama-cpp-python's sampler chain does, grammar and all (#15)."""
+    from llama_cpp import Llama
+
+    from assistant.llm.decoding import GreedyLlama
+    from assistant.llm.model_file import ensure_model
+    from assistant.prompts_loader import load_prompt
+    from assistant.schemas import ModelCheckReply, reply_schema
+    from assistant.sentences import split_sentences
+
+    model = str(ensure_model(resolve_settings(home=tmp_path).model_dir))
+    sentences = [{"number": n, "text": s.text} for n, s in enumerate(split_sentences(seed_text)[:4], 1)]
+    prompts = [
+        load_prompt("check.v1").render(claim=claim, sentences=sentences)
+        for claim in ("Mike Lee ist Senator aus Texas.", "Elon Musk wants the USA to leave NATO and the UN.")
+    ]
+    schema = {"type": "json_object", "schema": reply_schema(ModelCheckReply)}
+    replies: dict[str, list[str]] = {}
+    for name, cls in (("library", Llama), ("greedy", GreedyLlama)):
+        llm = cls(model_path=model, n_ctx=2048, n_threads=2, seed=0, verbose=False)
+        replies[name] = [  # the second call reuses the first one's KV-cache prefix
+            llm.create_chat_completion(
+                messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
+                response_format=schema,
+                temperature=0.0,
+                repeat_penalty=repeat_penalty,
+                max_tokens=200,
+            )["choices"][0]["message"]["content"]
+            for system, user in prompts
+        ]
+        del llm
+    assert replies["greedy"] == replies["library"]
+    assert all(ModelCheckReply.model_validate_json(r) for r in replies["greedy"])

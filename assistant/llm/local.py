@@ -28,9 +28,11 @@ class LlamaCppChatModel(BaseChatModel):
     """A LangChain chat model over ``llama_cpp.Llama`` that passes ``response_format`` through.
 
     llama.cpp compiles a JSON schema in ``response_format`` into a grammar, so replies always parse.
-    Consecutive calls that share a prompt prefix reuse its KV cache. ``invoke`` streams the reply (LangChain
-    calls :meth:`_stream` and reports each piece to ``on_llm_new_token``) when a handler of the run takes a
-    stream; the streamed call decodes with the same grammar and parameters, so the reply is the same text.
+    Consecutive calls that share a prompt prefix reuse its KV cache, and greedy calls choose each token with
+    the grammar checked on the most likely token first (``decoding.py``: the same replies, fewer cycles).
+    ``invoke`` streams the reply (LangChain calls :meth:`_stream` and reports each piece to
+    ``on_llm_new_token``) when a handler of the run takes a stream; the streamed call decodes with the same
+    grammar and parameters, so the reply is the same text.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -39,6 +41,9 @@ class LlamaCppChatModel(BaseChatModel):
     n_ctx: int = N_CTX
     n_threads: int = max(1, os.cpu_count() or 1)
     seed: int = 0
+    #: Decode with llama-cpp-python's own sampler chain instead of :class:`~.decoding.GreedyLlama` (the same
+    #: replies, slower; benchmarks compare the two).
+    library_decoding: bool = False
     _llm: Any = PrivateAttr(default=None)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
     #: Calls are numbered as they start; every call numbered below ``_cancel_below`` stops at its next token.
@@ -55,12 +60,14 @@ class LlamaCppChatModel(BaseChatModel):
             if self._llm is None:
                 try:
                     from llama_cpp import Llama
+
+                    from .decoding import GreedyLlama
                 except ImportError as exc:
                     raise ModelError("llama-cpp-python is not installed; run `make setup`") from exc
                 # A build holding instructions this CPU cannot run must fail in a child, not here.
                 verify_runtime(Path(self.model_path))
                 try:
-                    self._llm = Llama(
+                    self._llm = (Llama if self.library_decoding else GreedyLlama)(
                         model_path=self.model_path,
                         n_ctx=self.n_ctx,
                         n_threads=self.n_threads,
@@ -245,9 +252,9 @@ def _usage(prompt: int, completion: int) -> UsageMetadata:
     return {"input_tokens": prompt, "output_tokens": completion, "total_tokens": prompt + completion}
 
 
-def make_local_chat(model_path: str) -> StructuredChat:
+def make_local_chat(model_path: str, *, library_decoding: bool = False) -> StructuredChat:
     """The embedded model as a :class:`StructuredChat`."""
-    chat = LlamaCppChatModel(model_path=model_path)
+    chat = LlamaCppChatModel(model_path=model_path, library_decoding=library_decoding)
     return StructuredChat(
         chat_model=chat,
         name="qwen2.5-coder-1.5b-instruct-q4_k_m (local)",

@@ -1,0 +1,200 @@
+"""Greedy decoding for the embedded model with the grammar checked on the chosen token first.
+
+Every check asks for a reply at temperature 0 under a JSON-schema grammar. llama-cpp-python's sampler chain
+applies the grammar to all ~151k vocabulary entries at every step before it takes the most likely token (and
+passes the whole logits array through any Python logits processor). :class:`GreedyLlama` keeps the library's
+prompt handling, chat template, grammar and KV-cache prefix reuse, and replaces only
+:meth:`~llama_cpp.Llama.generate` for greedy calls: the most likely token (after the repeat penalty) is
+checked against the grammar alone, and only if the grammar rejects it is the grammar applied to the whole
+vocabulary, the order llama.cpp's own ``common_sampler`` uses. For greedy decoding the token chosen is the
+same either way, so replies are byte-identical to the library's (``evals/decode_benchmark.py`` counts
+them); the steps are about a fifth faster on 2 cores.
+
+Anything but greedy decoding (a temperature, frequency or presence penalties, mirostat) and models with
+recurrent state go to the library's own :meth:`generate`.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Generator, Sequence
+from typing import Any
+
+import numpy as np
+from llama_cpp import Llama, llama_cpp
+
+_TOKEN_DATA = np.dtype([("id", np.intc), ("logit", np.single), ("p", np.single)], align=True)
+
+
+class GreedyGrammar:
+    """Greedy choice of the next token under a llama.cpp grammar (or none), checking the argmax first.
+
+    ``repeat_penalty`` works as llama.cpp's penalties sampler does with no frequency or presence penalty: a
+    token among the last ``last_n`` accepted ones has its logit divided by the penalty (multiplied, if
+    negative) before the choice. llama-cpp-python's chat completions default to 1.1.
+    """
+
+    def __init__(
+        self, llm: Llama, grammar: Any | None, *, repeat_penalty: float = 1.0, last_n: int = 64
+    ) -> None:
+        self._n_vocab = llm.n_vocab()
+        self._penalty = repeat_penalty
+        self._last_n = last_n
+        self._recent: list[int] = []
+        self._sampler = (
+            llama_cpp.llama_sampler_init_grammar(
+                llm._model.vocab, grammar._grammar.encode("utf-8"), grammar._root.encode("utf-8")
+            )
+            if grammar is not None
+            else None
+        )
+        self._one = (llama_cpp.llama_token_data * 1)()
+        self._one_array = llama_cpp.llama_token_data_array(data=self._one, size=1, selected=-1, sorted=False)
+        self._all: np.ndarray | None = None
+        #: How often the most likely token was refused and the grammar ran over the whole vocabulary.
+        self.full_passes = 0
+
+    def choose(self, logits: np.ndarray) -> int:
+        """The token greedy decoding takes from these logits under the grammar's current state."""
+        if self._penalty != 1.0 and self._recent:
+            logits = logits.copy()
+            seen = np.unique(np.asarray(self._recent, dtype=np.intc))
+            values = logits[seen]
+            logits[seen] = np.where(values <= 0, values * self._penalty, values / self._penalty)
+        token = int(np.argmax(logits))
+        if self._sampler is None:
+            return token
+        self._one[0] = llama_cpp.llama_token_data(token, float(logits[token]), 0.0)
+        self._one_array.size, self._one_array.selected, self._one_array.sorted = 1, -1, False
+        llama_cpp.llama_sampler_apply(self._sampler, ctypes.byref(self._one_array))
+        if np.isfinite(self._one[0].logit):
+            return token
+        self.full_passes += 1
+        if self._all is None:
+            self._all = np.zeros(self._n_vocab, dtype=_TOKEN_DATA)
+            self._all["id"] = np.arange(self._n_vocab, dtype=np.intc)
+        self._all["logit"] = logits
+        self._all["p"] = 0.0
+        array = llama_cpp.llama_token_data_array(
+            data=self._all.ctypes.data_as(llama_cpp.llama_token_data_p),
+            size=self._n_vocab,
+            selected=-1,
+            sorted=False,
+        )
+        llama_cpp.llama_sampler_apply(self._sampler, ctypes.byref(array))
+        return int(np.argmax(self._all["logit"]))
+
+    def accept(self, token: int) -> None:
+        """Advance the grammar (and the penalty's window) past ``token``."""
+        if self._last_n > 0:
+            self._recent.append(token)
+            del self._recent[: -self._last_n]
+        if self._sampler is not None:
+            llama_cpp.llama_sampler_accept(self._sampler, token)
+
+    def close(self) -> None:
+        """Free the llama.cpp sampler."""
+        if self._sampler is not None:
+            llama_cpp.llama_sampler_free(self._sampler)
+            self._sampler = None
+
+    def __del__(self) -> None:
+        self.close()
+
+
+class GreedyLlama(Llama):
+    """``llama_cpp.Llama`` whose greedy calls choose each token with :class:`GreedyGrammar`."""
+
+    def generate(
+        self,
+        tokens: Sequence[int],
+        top_k: int = 40,
+        top_p: float = 0.95,
+        min_p: float = 0.05,
+        typical_p: float = 1.0,
+        temp: float = 0.80,
+        repeat_penalty: float = 1.0,
+        reset: bool = True,
+        frequency_penalty: float = 0.0,
+        presence_penalty: float = 0.0,
+        tfs_z: float = 1.0,
+        mirostat_mode: int = 0,
+        mirostat_tau: float = 5.0,
+        mirostat_eta: float = 0.1,
+        penalize_nl: bool = True,
+        logits_processor: Any = None,
+        stopping_criteria: Any = None,
+        grammar: Any = None,
+    ) -> Generator[int, Sequence[int] | None, None]:
+        """The library's ``generate``: tokens of the reply to ``tokens``, one at a time."""
+        greedy = (
+            temp == 0.0
+            and frequency_penalty == 0.0
+            and presence_penalty == 0.0
+            and mirostat_mode == 0
+            and reset
+            and not (self._is_recurrent or self._is_hybrid)
+        )
+        if not greedy:
+            yield from super().generate(
+                tokens,
+                top_k=top_k,
+                top_p=top_p,
+                min_p=min_p,
+                typical_p=typical_p,
+                temp=temp,
+                repeat_penalty=repeat_penalty,
+                reset=reset,
+                frequency_penalty=frequency_penalty,
+                presence_penalty=presence_penalty,
+                tfs_z=tfs_z,
+                mirostat_mode=mirostat_mode,
+                mirostat_tau=mirostat_tau,
+                mirostat_eta=mirostat_eta,
+                penalize_nl=penalize_nl,
+                logits_processor=logits_processor,
+                stopping_criteria=stopping_criteria,
+                grammar=grammar,
+            )
+            return
+        chooser = GreedyGrammar(self, grammar, repeat_penalty=repeat_penalty, last_n=self.last_n_tokens_size)
+        try:
+            yield from self._greedy(list(tokens), chooser, logits_processor, stopping_criteria)
+        finally:
+            chooser.close()
+
+    def _greedy(
+        self, tokens: list[int], chooser: GreedyGrammar, processors: Any, stopping: Any
+    ) -> Generator[int, Any, None]:
+        # The longest prefix already in the KV cache is kept, as the library does; at least one prompt token
+        # is decoded, for fresh logits.
+        keep = 0
+        for a, b in zip(self._input_ids, tokens, strict=False):
+            if a != b:
+                break
+            keep += 1
+        keep = min(keep, len(tokens) - 1)
+        if keep > 0 and self._ctx.kv_cache_seq_rm(-1, keep, -1):
+            self.n_tokens = keep
+        else:
+            self.reset()
+            keep = 0
+        self.eval(tokens[keep:])
+        while True:
+            ids = self._input_ids
+            scores = np.ctypeslib.as_array(
+                llama_cpp.llama_get_logits_ith(self._ctx.ctx, -1), shape=(self._n_vocab,)
+            )
+            # As in the library: the stopping criteria see the tokens so far (the chat template's end token
+            # stops the reply) and each logits processor may change the scores.
+            if stopping is not None and stopping(ids, scores):
+                return
+            for processor in processors or ():
+                changed = processor(ids, scores)
+                scores = scores if changed is None else changed
+            token = chooser.choose(scores)
+            chooser.accept(token)
+            yield token
+            if self.n_tokens >= self._n_ctx:
+                return
+            self.eval([token])

@@ -106,60 +106,31 @@ class GreedyLlama(Llama):
     """``llama_cpp.Llama`` whose greedy calls choose each token with :class:`GreedyGrammar`."""
 
     def generate(
-        self,
-        tokens: Sequence[int],
-        top_k: int = 40,
-        top_p: float = 0.95,
-        min_p: float = 0.05,
-        typical_p: float = 1.0,
-        temp: float = 0.80,
-        repeat_penalty: float = 1.0,
-        reset: bool = True,
-        frequency_penalty: float = 0.0,
-        presence_penalty: float = 0.0,
-        tfs_z: float = 1.0,
-        mirostat_mode: int = 0,
-        mirostat_tau: float = 5.0,
-        mirostat_eta: float = 0.1,
-        penalize_nl: bool = True,
-        logits_processor: Any = None,
-        stopping_criteria: Any = None,
-        grammar: Any = None,
+        self, tokens: Sequence[int], *args: Any, **kwargs: Any
     ) -> Generator[int, Sequence[int] | None, None]:
-        """The library's ``generate``: tokens of the reply to ``tokens``, one at a time."""
+        """The library's ``generate`` (same arguments): the reply's tokens, one at a time."""
         greedy = (
-            temp == 0.0
-            and frequency_penalty == 0.0
-            and presence_penalty == 0.0
-            and mirostat_mode == 0
-            and reset
+            not args
+            and kwargs.get("temp", 0.8) == 0.0
+            and kwargs.get("frequency_penalty", 0.0) == 0.0
+            and kwargs.get("presence_penalty", 0.0) == 0.0
+            and kwargs.get("mirostat_mode", 0) == 0
+            and kwargs.get("reset", True)
             and not (self._is_recurrent or self._is_hybrid)
         )
         if not greedy:
-            yield from super().generate(
-                tokens,
-                top_k=top_k,
-                top_p=top_p,
-                min_p=min_p,
-                typical_p=typical_p,
-                temp=temp,
-                repeat_penalty=repeat_penalty,
-                reset=reset,
-                frequency_penalty=frequency_penalty,
-                presence_penalty=presence_penalty,
-                tfs_z=tfs_z,
-                mirostat_mode=mirostat_mode,
-                mirostat_tau=mirostat_tau,
-                mirostat_eta=mirostat_eta,
-                penalize_nl=penalize_nl,
-                logits_processor=logits_processor,
-                stopping_criteria=stopping_criteria,
-                grammar=grammar,
-            )
+            yield from super().generate(tokens, *args, **kwargs)
             return
-        chooser = GreedyGrammar(self, grammar, repeat_penalty=repeat_penalty, last_n=self.last_n_tokens_size)
+        chooser = GreedyGrammar(
+            self,
+            kwargs.get("grammar"),
+            repeat_penalty=kwargs.get("repeat_penalty", 1.0),
+            last_n=self.last_n_tokens_size,
+        )
         try:
-            yield from self._greedy(list(tokens), chooser, logits_processor, stopping_criteria)
+            yield from self._greedy(
+                list(tokens), chooser, kwargs.get("logits_processor"), kwargs.get("stopping_criteria")
+            )
         finally:
             chooser.close()
 

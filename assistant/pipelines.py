@@ -56,6 +56,11 @@ def _classified(model_id: str) -> tuple[Stage, ...]:
     return (Citations(), Classify.load(model_id), Aggregate())
 
 
+#: The judge of check.v6 onwards: the scope stage, the classified verdicts, the claim calibration.
+def _calibrated(model_id: str) -> tuple[Stage, ...]:
+    return (Scope(), *_classified(model_id), CalibrateClaim.load(model_id))
+
+
 PIPELINES: dict[str, Pipeline] = {
     p.id: p
     for p in (
@@ -109,7 +114,7 @@ PIPELINES: dict[str, Pipeline] = {
             "check.v6",
             prompt="check.v1",
             retrieval="dense",
-            stages=(Scope(), *_classified("verdict.v4"), CalibrateClaim.load("verdict.v4")),
+            stages=_calibrated("verdict.v4"),
             description="check.v5 with a calibrated claim confidence: verdict.v3's weights plus a Platt "
             "scaling fitted on the dev half's cross-validated claim verdicts (verdict.v4)",
         ),
@@ -117,7 +122,7 @@ PIPELINES: dict[str, Pipeline] = {
             "check.v7",
             prompt="check.v1",
             retrieval="dense",
-            stages=(Scope(), *_classified("verdict.v4"), CalibrateClaim.load("verdict.v4")),
+            stages=_calibrated("verdict.v4"),
             screen=True,
             description="check.v6 with an injection screen: retrieved sentences that address the model or "
             "imitate its reply or prompt are set aside before the prompt and others retrieved in their "
@@ -159,12 +164,7 @@ PIPELINES: dict[str, Pipeline] = {
             "check.v10",
             prompt="check.v1",
             retrieval="dense",
-            stages=(
-                Scope(),
-                *_classified("verdict.v4"),
-                CalibrateClaim.load("verdict.v4"),
-                MarkUncertain(0.6),
-            ),
+            stages=(*_calibrated("verdict.v4"), MarkUncertain(0.6)),
             screen=True,
             description="check.v7 with honest abstention: a claim whose calibrated confidence is below 0.6 "
             "(verdicts like it are right less than six times in ten) is marked uncertain, with the reason; "
@@ -195,12 +195,7 @@ PIPELINES: dict[str, Pipeline] = {
             "check.v13",
             prompt="check.v1",
             retrieval="dense",
-            stages=(
-                Scope(),
-                *_classified("verdict.v6"),
-                CalibrateClaim.load("verdict.v6"),
-                MarkUncertain(0.6),
-            ),
+            stages=(*_calibrated("verdict.v6"), MarkUncertain(0.6)),
             screen=True,
             description="check.v10 with its verdict stage trained on real claims (issue 14): verdict.v6 is "
             "fitted on check.v1's replies to the seed dev half and 300 Check-COVID training claims, with "

@@ -94,9 +94,9 @@ def bench_retrieval(app: App, queries: list[str]) -> dict[str, float]:
     }
 
 
-def bench_llm_raw(app: App) -> dict[str, float]:
+def bench_llm_raw(chat: Any) -> dict[str, float]:
     """The embedded model's raw prompt-read and generation rates (no grammar, no cache)."""
-    llm = app.chat.chat_model.load()  # type: ignore[attr-defined]
+    llm = chat.chat_model.load()
     prompt = "Die NATO ist ein Militärbündnis, das 1949 gegründet wurde. " * 20
     tokens = llm.tokenize(prompt.encode())
     llm.reset()
@@ -134,7 +134,7 @@ def make_variant(app: App, spec: str) -> Variant:
     """A checker for ``PIPELINE[@library]`` over the app's index, with a model instance of its own.
 
     Each variant keeps its own llama.cpp context, so its prompt's fixed part stays in its own KV cache as it
-    would in a process that runs only that pipeline.
+    would in a process that runs only that pipeline (once warmed: ``variant.checker.warm()``).
     """
     pipeline, _, decoding = spec.strip().partition("@")
     if decoding not in ("", "library"):
@@ -144,9 +144,7 @@ def make_variant(app: App, spec: str) -> Variant:
         chat = make_local_chat(
             str(ensure_model(app.settings.model_dir)), library_decoding=decoding == "library"
         )
-    checker = Checker(app.store, app.retriever, chat, pipeline=pipeline)
-    checker.warm()
-    return Variant(spec.strip(), checker)
+    return Variant(spec.strip(), Checker(app.store, app.retriever, chat, pipeline=pipeline))
 
 
 def check_row(variant: Variant, claim: str, raw: dict[str, float] | None) -> dict[str, Any]:
@@ -273,10 +271,12 @@ def main() -> int:
         results["ingest"] = bench_ingest(app, corpus_files(folder / "docs", args.corpus_docs))
         results["retrieval"] = bench_retrieval(app, [i.claim for i in items])
         if args.claims:
-            app.chat.load()
-            raw = results["llm_raw"] = bench_llm_raw(app)
             claims = [i.claim for i in items if i.kind == "claim"][: args.claims]
             variants = [make_variant(app, spec) for spec in args.pipelines.split(",")]
+            # The raw rates on the first variant's model (no extra instance), before any prefix is warmed.
+            raw = results["llm_raw"] = bench_llm_raw(variants[0].chat)
+            for variant in variants:
+                variant.checker.warm()
             runs = bench_checks(variants, claims, raw)
             results["check"] = runs[0]
             if len(runs) > 1:

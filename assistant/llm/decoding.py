@@ -51,8 +51,6 @@ class GreedyGrammar:
         self._one = (llama_cpp.llama_token_data * 1)()
         self._one_array = llama_cpp.llama_token_data_array(data=self._one, size=1, selected=-1, sorted=False)
         self._all: np.ndarray | None = None
-        #: How often the most likely token was refused and the grammar ran over the whole vocabulary.
-        self.full_passes = 0
 
     def choose(self, logits: np.ndarray) -> int:
         """The token greedy decoding takes from these logits under the grammar's current state."""
@@ -69,7 +67,6 @@ class GreedyGrammar:
         llama_cpp.llama_sampler_apply(self._sampler, ctypes.byref(self._one_array))
         if np.isfinite(self._one[0].logit):
             return token
-        self.full_passes += 1
         if self._all is None:
             self._all = np.zeros(self._n_vocab, dtype=_TOKEN_DATA)
             self._all["id"] = np.arange(self._n_vocab, dtype=np.intc)

@@ -14,7 +14,7 @@ model (the CLI's status line comes from them). A check is a claim to judge or a 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from langchain_core.runnables import Runnable, RunnableLambda
@@ -102,6 +102,9 @@ class Asked:
     statements: list[DraftStatement]
     usage: Usage
     ms: float
+    #: The rendered prompt the reply answers (for stages that score text against it).
+    system: str = ""
+    user: str = ""
 
     @property
     def context_dropped(self) -> int:
@@ -282,9 +285,14 @@ class Checker:
             retrieval=retrieval,
             prompt_id=prompt.id,
             shown=retrieval.sentences[:shown],
-            statements=[draft_statement(st, request.text) for st in getattr(reply, "statements")],  # noqa: B009
+            statements=[
+                replace(draft_statement(st, request.text), position=i)
+                for i, st in enumerate(getattr(reply, "statements"))  # noqa: B009
+            ],
             usage=usage,
             ms=(time.perf_counter() - t0) * 1000,
+            system=system,
+            user=user,
         )
 
     def assemble(self, asked: Asked) -> CheckResult:
@@ -305,6 +313,7 @@ class Checker:
             shown=asked.shown,
             statements=asked.statements,
             quarantined=asked.retrieval.quarantined,
+            reply=asked.usage.reply or None,
         )
         documents: dict[str, StoredDocument | None] = {}  # this check's own: never shared between threads
 
@@ -317,6 +326,9 @@ class Checker:
             embeddings=self.embeddings,
             document_text=lambda d: doc.text if (doc := document(d)) is not None else None,
             document_path=lambda d: doc.path if (doc := document(d)) is not None else "",
+            score=lambda prefix, texts: self.chat.continuation_logprobs(
+                asked.system, asked.user, prefix, texts, prompt_id=asked.prompt_id
+            ),
         )
         for stage in self.pipeline.stages:
             if request.mode in stage.modes:
@@ -402,6 +414,7 @@ def result_of(
                 evidence=[evidence_of(e, env) for e in st.evidence],
                 note=st.note,
                 signals=st.signals,
+                model_probabilities=st.model_probabilities,
                 value=st.value,
                 quote=st.quote,
             )

@@ -18,6 +18,7 @@ from .judge.aggregate import Aggregate, CalibrateClaim
 from .judge.citations import Citations, Quotes
 from .judge.classify import Classify
 from .judge.compare import CompareValues
+from .judge.odds import VerdictOdds
 from .judge.scope import Scope
 from .judge.uncertain import MarkUncertain
 from .retrieve import RetrievalMode
@@ -200,6 +201,35 @@ PIPELINES: dict[str, Pipeline] = {
             description="check.v10 with its verdict stage trained on real claims (issue 14): verdict.v6 is "
             "fitted on check.v1's replies to the seed dev half and 300 Check-COVID training claims, with "
             "the claim calibration, the rules and the uncertain mark as in check.v10",
+        ),
+        Pipeline(
+            "check.v14",
+            prompt="check.v1",
+            retrieval="dense",
+            stages=(Scope(), VerdictOdds(), Citations(), Aggregate()),
+            screen=True,
+            description="check.v7's prompt and retrieval with the verdict odds (issue 14): at each "
+            "statement's verdict in the reply, the model's probability of each of the three verdicts is "
+            "read from its token probabilities and shown; the model's verdicts as they are (the training "
+            "data of check.v15's verdict stage)",
+        ),
+        Pipeline(
+            "check.v15",
+            prompt="check.v1",
+            retrieval="dense",
+            stages=(
+                Scope(),
+                VerdictOdds(),
+                Citations(),
+                Classify.load("verdict.v7"),
+                Aggregate(),
+                CalibrateClaim.load("verdict.v7"),
+                MarkUncertain(0.6),
+            ),
+            screen=True,
+            description="check.v13 with the verdict odds as signals of its verdict stage (issue 14): "
+            "verdict.v7 is fitted on check.v14's replies to the seed dev half and 300 Check-COVID training "
+            "claims; the rules, the claim calibration and the uncertain mark as in check.v13",
         ),
     )
 }

@@ -114,6 +114,9 @@ class Statement(BaseModel):
     note: str | None = None
     #: The measured signals the verdict stage decided on (pipelines with a verdict classifier).
     signals: dict[str, float] | None = None
+    #: The model's probability of each verdict where this statement's verdict begins in its reply
+    #: (pipelines with the verdict-odds stage, local backend; absent otherwise).
+    model_probabilities: dict[str, float] | None = Field(default=None, exclude_if=lambda v: v is None)
     #: Extraction prompts only (absent otherwise): the value the statement asserts, in its words ...
     value: str | None = Field(default=None, exclude_if=lambda v: v is None)
     #: ... and the model's copy of the source words for it; shown as evidence only if found verbatim.

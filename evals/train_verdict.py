@@ -31,13 +31,15 @@ from sklearn.preprocessing import StandardScaler
 
 from assistant.config import apply_offline_defaults
 from assistant.embeddings import DEFAULT_EMBEDDER, get_embedder
-from assistant.evaluation.metrics import expected_calibration_error
+from assistant.evaluation.metrics import confidence_auroc, expected_calibration_error
 from assistant.evaluation.runner import split_of
 from assistant.judge import Stage, StageEnv
 from assistant.judge.aggregate import aggregate_confidence, aggregate_verdict
 from assistant.judge.classify import signals_of
 from assistant.judge.compare import NAMES as COMPARE_NAMES
 from assistant.judge.compare import CompareValues
+from assistant.judge.odds import NAMES as ODDS_NAMES
+from assistant.judge.odds import VerdictOdds
 from assistant.judge.replay import draft_from_result
 from assistant.judge.scope import Scope
 from assistant.pipelines import get_pipeline
@@ -67,7 +69,8 @@ def rows_of(
     if pipeline.verdict_model is not None:
         sys.exit(f"report of {pipeline.id}: train on a pipeline without a verdict stage")
     extraction = pipeline.reply is ModelExtractReply
-    names = NAMES + (COMPARE_NAMES if extraction else ())
+    odds = any(isinstance(s, VerdictOdds) for s in pipeline.stages)
+    names = NAMES + (COMPARE_NAMES if extraction else ()) + (ODDS_NAMES if odds else ())
     stages: list[Stage] = [Scope()] if scope else []
     if extraction:
         stages.append(CompareValues())
@@ -176,6 +179,12 @@ def main() -> None:
         help="leave out statements the scope stage sets aside (assistant/scope.py)",
     )
     ap.add_argument(
+        "--report-weight",
+        type=float,
+        default=1.0,
+        help="weight of each --report statement relative to a --train-report one (default 1)",
+    )
+    ap.add_argument(
         "--calibrate",
         action="store_true",
         help="fit a Platt scaling of the claim confidence on the cross-validated dev claim verdicts",
@@ -184,7 +193,7 @@ def main() -> None:
     apply_offline_defaults()
     embeddings = MemoEmbeddings(get_embedder(args.embedder))
 
-    X, y, ids, groups, w, sources = [], [], [], [], [], []
+    X, y, ids, groups, w, sources, origin = [], [], [], [], [], [], []
     names: tuple[str, ...] = ()
     if not args.report and not args.train_report:
         sys.exit("give at least one --report or --train-report")
@@ -201,7 +210,9 @@ def main() -> None:
         y += ys
         ids += [f"{path}:{i}" for i in idx]  # one claim verdict per report and claim
         groups += idx  # the same claim in two reports stays on one side of every fold
-        w += ws
+        # --report-weight: the dev-half statements (the sources' own domain) weigh more than training splits'.
+        w += [x * (1.0 if every_item else args.report_weight) for x in ws]
+        origin += [path] * len(ys)
         source = {"report": path, "dataset": report["config"].get("dataset"), "statements": len(ys)}
         sources.append({**source, "items": "all"} if every_item else source)
     # The model's own verdict and the evidence count of every row, whatever the features trained on.
@@ -237,10 +248,19 @@ def main() -> None:
     print(f"dev statements: {len(ya)} {counts} from {len(set(ids))} claims (labels: {args.labels})")
     print(f"claim accuracy of the model's own verdicts: {claim_accuracy(model_only, ya, ids):.3f}")
     print(f"claim accuracy of the classifier, 5-fold grouped CV: {claim_accuracy(cv, ya, ids):.3f}")
+    for path in dict.fromkeys(origin):
+        rows = np.array([o == path for o in origin])
+        ids_here = [i for i, keep in zip(ids, rows, strict=True) if keep]
+        print(
+            f"  of which {path}: {claim_accuracy(cv[rows], ya[rows], ids_here):.3f} "
+            f"({len(set(ids_here))} claims)"
+        )
+    # The claim confidences the cross-validated classifier would have shown, and whether it was right.
+    conf, correct, claim_groups = claim_verdicts(cv_proba, ya, ids, groups, n_evidence)
+    ranking = confidence_auroc(conf.tolist(), correct.tolist())
+    print(f"claim confidence AUROC, 5-fold grouped CV: {ranking:.3f}" if ranking is not None else "")
     calibration = None
     if args.calibrate:
-        # The claim confidences the cross-validated classifier would have shown, and whether it was right.
-        conf, correct, claim_groups = claim_verdicts(cv_proba, ya, ids, groups, n_evidence)
         mapped = np.zeros(len(conf))  # the Platt map itself judged by grouped CV over claims
         for train, test in GroupKFold(n_splits=5).split(conf, correct, groups=claim_groups):
             a, b = fit_platt(conf[train], correct[train])
@@ -268,8 +288,15 @@ def main() -> None:
         "scale": scaler.scale_.round(6).tolist(),
         "coef": clf.coef_[order].round(6).tolist(),
         "intercept": clf.intercept_[order].round(6).tolist(),
-        "trained_on": {"split": "dev", "sources": sources, "C": args.C, "embedder": args.embedder},
+        "trained_on": {
+            "split": "dev",
+            "sources": sources,
+            "C": args.C,
+            "report_weight": args.report_weight,
+            "embedder": args.embedder,
+        },
         "cv_claim_accuracy": round(claim_accuracy(cv, ya, ids), 4),
+        "cv_claim_auroc": round(ranking, 4) if ranking is not None else None,
         "labels": args.labels,
         "scope": args.scope,
         "claim_calibration": calibration,

@@ -148,3 +148,27 @@ def test_greedy_decoding_gives_the_library_reply(tmp_path, seed_text, repeat_pen
         del llm
     assert replies["greedy"] == replies["library"]
     assert all(ModelCheckReply.model_validate_json(r) for r in replies["greedy"])
+
+
+def test_verdict_odds_score_the_reply_the_kv_cache_holds(tmp_path):
+    """check.v14's odds: the prompt is tokenized as the chat completion did, so scoring the three verdicts
+    after the reply decodes far fewer tokens than the prompt (#14); they are probabilities of the three."""
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    fresh = App(resolve_settings(home=tmp_path / "home", cache="0", pipeline="check.v14"))
+    assert ingest_paths(fresh.store, fresh.embeddings, [SEED]).ok
+    checker, chat = fresh.checker, fresh.chat.chat_model
+    asked = checker.ask(checker.retrieve(checker.request("Mike Lee ist Senator aus Texas.", "claim")))
+    llm = chat.load()
+    prompt = chat._chat_prompt(llm, [SystemMessage(content=asked.system), HumanMessage(content=asked.user)])
+    assert list(llm._input_ids[: len(prompt)]) == prompt
+    before = chat.perf_counters()
+    draft, _ = checker.judge(asked)
+    after = chat.perf_counters()
+    evaluated = after["prompt_eval_tokens"] + after["gen_tokens"]
+    evaluated -= before["prompt_eval_tokens"] + before["gen_tokens"]
+    assert 0 < evaluated < len(prompt) / 2
+    for st in draft.statements:
+        assert st.model_probabilities is not None
+        assert set(st.model_probabilities) == set(VERDICTS)
+        assert abs(sum(st.model_probabilities.values()) - 1) < 1e-3

@@ -12,6 +12,9 @@ from assistant.judge import Draft, DraftStatement, StageEnv
 from assistant.judge.aggregate import Aggregate, CalibrateClaim
 from assistant.judge.classify import Classify
 from assistant.judge.compare import NAMES as COMPARE_NAMES
+from assistant.judge.compare import CompareValues
+from assistant.judge.odds import NAMES as ODDS_NAMES
+from assistant.judge.odds import VerdictOdds
 from assistant.pipelines import PIPELINES, get_pipeline
 from assistant.records import Sentence
 from assistant.retrieve import SentenceRetriever, hybrid_search
@@ -87,7 +90,11 @@ def test_every_pipeline_loads_its_prompt_and_verdict_model():
         assert (pipeline.verdict_model is None) == (not classify)
         for stage in classify:
             # weights trained on the signals that exist: the base signals plus those of earlier stages
-            assert set(stage.model.features) <= set(NAMES) | set(COMPARE_NAMES)
+            earlier = pipeline.stages[: pipeline.stages.index(stage)]
+            allowed = set(NAMES)
+            allowed |= set(COMPARE_NAMES) if any(isinstance(s, CompareValues) for s in earlier) else set()
+            allowed |= set(ODDS_NAMES) if any(isinstance(s, VerdictOdds) for s in earlier) else set()
+            assert set(stage.model.features) <= allowed, pipeline.id
     with pytest.raises(ConfigError, match="known: "):
         get_pipeline("check.v99")
 

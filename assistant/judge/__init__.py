@@ -6,6 +6,7 @@ stages that run on the draft, in order; each is a small object with a ``run(draf
 modes it applies to (a claim to check, a question to answer):
 
 - :class:`~assistant.judge.scope.Scope` sets aside statements that are not part of the claim;
+- :class:`~assistant.judge.odds.VerdictOdds` measures how likely the model finds each verdict it could give;
 - :class:`~assistant.judge.citations.Citations` verifies the sentences each statement cites;
 - :class:`~assistant.judge.citations.Quotes` finds each statement's quoted source words in the text;
 - :class:`~assistant.judge.compare.CompareValues` compares the value a statement asserts with the quote's;
@@ -59,6 +60,10 @@ class DraftStatement:
     note: str | None = None
     #: Signals measured by stages before the verdict stage (e.g. the value comparison).
     measured: dict[str, float] = field(default_factory=dict)
+    #: Where the statement stands in the model's reply (0-based; None: not from a reply).
+    position: int | None = None
+    #: The model's probability of each verdict at this statement's verdict (``VerdictOdds``), when measured.
+    model_probabilities: dict[str, float] | None = None
     #: The signals the verdict stage decided on (shown with the result).
     signals: dict[str, float] | None = None
 
@@ -86,6 +91,8 @@ class Draft:
     confidence: float = 0.0
     #: Why the claim verdict should not be relied on (set by MarkUncertain below its threshold).
     uncertain: str | None = None
+    #: The model's reply as it wrote it (None: rebuilt from a stored result).
+    reply: str | None = None
 
 
 @dataclass
@@ -97,6 +104,9 @@ class StageEnv:
     document_text: Callable[[str], str | None]
     #: The path a document was ingested from, by id (for evidence records).
     document_path: Callable[[str], str]
+    #: The log-probability of each text as what follows a beginning of this check's reply (None: the
+    #: backend cannot score text, or there is no reply).
+    score: Callable[[str, list[str]], list[float] | None] | None = None
 
 
 class Stage(Protocol):

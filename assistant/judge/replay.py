@@ -14,6 +14,7 @@ from ..records import Sentence
 from ..spans import locate_quote
 from . import Draft, DraftStatement, Mode
 from .citations import MIN_QUOTE_CHARS
+from .odds import odds_signals
 
 
 def _sentence(record: dict[str, Any]) -> Sentence:
@@ -42,7 +43,10 @@ def draft_from_result(result: dict[str, Any], mode: Mode = "claim") -> Draft:
             quote=quote,
             evidence=evidence,
             cited_sentences=[by_place.get((e.doc_id, e.sentence_id), e) for e in evidence],
+            model_probabilities=st.get("model_probabilities"),
         )
+        if draft.model_probabilities is not None:  # measured by the VerdictOdds stage: its signals again
+            draft.measured.update(odds_signals(draft.model_probabilities))
         # The quote's span is the evidence the quote matches whole, as the Quotes stage located it.
         if quote is not None and len(quote.strip()) >= MIN_QUOTE_CHARS:
             draft.quote_span = next(

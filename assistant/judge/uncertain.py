@@ -3,7 +3,8 @@
 With a 1.5B model many verdicts are guesses; a calibrated confidence says how often a verdict like this one is
 right (on the dev data it was fitted on). Below ``threshold`` the claim is marked uncertain, with the most
 specific reason the draft offers: the model and the code's value comparison disagree, a quote the model gave
-is not in the source, or plainly the confidence. The verdict itself is unchanged (the JSON keeps it);
+is not in the source, no citation, the model itself nearly wrote another verdict (the verdict odds), or
+plainly the confidence. The verdict itself is unchanged (the JSON keeps it);
 ``uncertain`` carries the mark, and the terminal shows it beside the verdict.
 """
 
@@ -12,6 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import Draft, Mode, StageEnv
+
+#: A verdict the model itself gave less than this probability (the verdict odds) was a near coin-toss for it.
+SPLIT_ODDS = 0.6
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,16 @@ class MarkUncertain:
                 return f"the source words the model quoted for “{st.text}” are not in the source"
         if not any(st.evidence for st in draft.statements):
             return "no source sentence was cited for this claim"
+        for st in draft.statements:
+            odds = st.model_probabilities
+            if odds is not None and odds.get(st.model_verdict, 1.0) < SPLIT_ODDS:
+                return (
+                    f"the model was torn on “{st.text}”: it wrote {st.model_verdict.replace('_', ' ')} "
+                    f"but gave it only {odds[st.model_verdict]:.0%} against "
+                    + ", ".join(
+                        f"{v.replace('_', ' ')} {p:.0%}" for v, p in odds.items() if v != st.model_verdict
+                    )
+                )
         return (
             f"confidence {draft.confidence:.2f} is below {self.threshold:.2f}: on held-out claims, verdicts "
             "this confident were often wrong"

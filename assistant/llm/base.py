@@ -7,6 +7,7 @@ shares: parsing into pydantic, a bounded retry on malformed replies, and token a
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -40,6 +41,8 @@ class Usage:
     completion_tokens: int = 0
     schema_failures: int = 0
     cached: bool = False
+    #: The text of the reply that parsed (as the model wrote it, or as the cache held it).
+    reply: str = field(default="", repr=False)
 
     def add(self, other: Usage) -> None:
         """Accumulate another call's usage."""
@@ -109,7 +112,9 @@ class StructuredChat:
         if self.cache is not None and (hit := self.cache.get(key)) is not None:
             try:
                 usage.cached = True
-                return schema.model_validate_json(hit), usage
+                parsed = schema.model_validate_json(hit)
+                usage.reply = hit
+                return parsed, usage
             except (ValidationError, ValueError):
                 pass  # a stale entry: ask the model again
         kwargs = self.schema_kwargs(json_schema)
@@ -128,11 +133,46 @@ class StructuredChat:
                 continue
             if self.cache is not None:
                 self.cache.put(key, text)
+            usage.reply = text
             return parsed, usage
         raise ModelError(
             f"model {self.name} gave {MAX_SCHEMA_RETRIES + 1} replies that do not fit the expected JSON "
             f"schema (last: {last_error})"
         )
+
+    def continuation_logprobs(
+        self, system: str, user: str, reply_prefix: str, continuations: list[str], *, prompt_id: str = ""
+    ) -> list[float] | None:
+        """The log-probability of each continuation of ``reply_prefix`` in the reply to this prompt, or None
+        when the backend cannot score given text (server backends). Cached like replies."""
+        score = getattr(self.chat_model, "continuation_logprobs", None)
+        if not callable(score):
+            return None
+        key = ReplyCache.key(
+            kind="continuation_logprobs",
+            model=self.name,
+            prompt=prompt_id,
+            system=system,
+            user=user,
+            prefix=reply_prefix,
+            continuations=continuations,
+        )
+        if self.cache is not None and (hit := self.cache.get(key)) is not None:
+            try:
+                values = json.loads(hit)
+                if isinstance(values, list) and len(values) == len(continuations):
+                    return [float(v) for v in values]
+            except (ValueError, TypeError):
+                pass  # a stale entry: score again
+        messages = [SystemMessage(content=system), HumanMessage(content=user)]
+        try:
+            values = [float(v) for v in score(messages, reply_prefix, list(continuations))]
+        except ValueError as exc:
+            reason = " ".join(str(exc).split())
+            raise ModelError(f"model {self.name} cannot score the reply: {reason}") from None
+        if self.cache is not None:
+            self.cache.put(key, json.dumps(values))
+        return values
 
 
 def _text_of(reply: Any) -> str:

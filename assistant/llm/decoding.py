@@ -136,18 +136,8 @@ class GreedyLlama(Llama):
     ) -> Generator[int, Any, None]:
         # The longest prefix already in the KV cache is kept, as the library does; at least one prompt token
         # is decoded, for fresh logits.
-        keep = 0
-        for a, b in zip(self._input_ids, tokens, strict=False):
-            if a != b:
-                break
-            keep += 1
-        keep = min(keep, len(tokens) - 1)
-        if keep > 0 and self._ctx.kv_cache_seq_rm(-1, keep, -1):
-            self.n_tokens = keep
-        else:
-            self.reset()
-            keep = 0
-        self.eval(tokens[keep:])
+        _keep_prefix(self, tokens)
+        self.eval(tokens[self.n_tokens :])
         while True:
             ids = self._input_ids
             scores = np.ctypeslib.as_array(
@@ -166,3 +156,50 @@ class GreedyLlama(Llama):
             if self.n_tokens >= self._n_ctx:
                 return
             self.eval([token])
+
+
+def _last_log_softmax(llm: Llama) -> np.ndarray:
+    logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm._ctx.ctx, -1), shape=(llm.n_vocab(),))
+    top = float(logits.max())
+    return logits - (top + float(np.log(np.exp(logits - top).sum())))
+
+
+def _keep_prefix(llm: Llama, tokens: Sequence[int]) -> None:
+    """Drop the KV cache after the longest prefix of ``tokens`` it holds, leaving one token to decode."""
+    keep = 0
+    for a, b in zip(llm._input_ids, tokens, strict=False):
+        if a != b:
+            break
+        keep += 1
+    keep = min(keep, len(tokens) - 1)
+    if keep > 0 and llm._ctx.kv_cache_seq_rm(-1, keep, -1):
+        llm.n_tokens = keep
+    else:
+        llm.reset()
+
+
+def continuation_logprobs(
+    llm: Llama, prefix: Sequence[int], continuations: Sequence[Sequence[int]]
+) -> list[float]:
+    """The log-probability the model gives each token sequence in ``continuations`` right after ``prefix``.
+
+    The prefix is decoded once (what the KV cache already holds of it is kept, as generation does); each
+    continuation is then decoded a token at a time from that point and the cache is cut back to the prefix.
+    """
+    if not prefix or any(not c for c in continuations):
+        raise ValueError("a prefix and non-empty continuations are needed")
+    tokens = list(prefix)
+    _keep_prefix(llm, tokens)
+    llm.eval(tokens[llm.n_tokens :])
+    first = _last_log_softmax(llm)
+    out: list[float] = []
+    for continuation in continuations:
+        total = float(first[continuation[0]])
+        llm.n_tokens = len(tokens)
+        for previous, token in zip(continuation, continuation[1:], strict=False):
+            llm.eval([previous])
+            total += float(_last_log_softmax(llm)[token])
+        out.append(total)
+    llm.n_tokens = len(tokens)
+    llm._ctx.kv_cache_seq_rm(-1, len(tokens), -1)
+    return out

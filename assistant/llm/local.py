@@ -49,6 +49,7 @@ class LlamaCppChatModel(BaseChatModel):
     #: Calls are numbered as they start; every call numbered below ``_cancel_below`` stops at its next token.
     _started: int = PrivateAttr(default=0)
     _cancel_below: int = PrivateAttr(default=0)
+    _formatter: Any = PrivateAttr(default=None)
 
     @property
     def _llm_type(self) -> str:
@@ -119,6 +120,46 @@ class LlamaCppChatModel(BaseChatModel):
     def count_tokens(self, text: str) -> int:
         """Tokens of ``text`` for this model (special tokens parsed as the chat template would)."""
         return len(self.load().tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def continuation_logprobs(
+        self, messages: list[BaseMessage], reply_prefix: str, continuations: list[str]
+    ) -> list[float]:
+        """The log-probability of each text in ``continuations`` as what follows ``reply_prefix`` in the
+        model's reply to ``messages`` (no grammar: the model's own preference among the texts).
+
+        The prompt is formatted and tokenized as a chat completion does, so after the call that wrote this
+        reply the KV cache already holds the prompt and most of the reply. Where a text merges with the end
+        of the prefix into other tokens, every text is scored from the first token any of them changes.
+        """
+        from .decoding import continuation_logprobs
+
+        llm = self.load()
+        with self._lock:
+            prompt = self._chat_prompt(llm, messages)
+
+            def tokens(text: str) -> list[int]:
+                return [*prompt, *llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)]
+
+            prefix = tokens(reply_prefix)
+            wholes = [tokens(reply_prefix + text) for text in continuations]
+            cut = min(_shared(prefix, whole) for whole in wholes)
+            return continuation_logprobs(llm, prefix[:cut], [whole[cut:] for whole in wholes])
+
+    def _chat_prompt(self, llm: Any, messages: list[BaseMessage]) -> list[int]:
+        """The prompt tokens a chat completion of ``messages`` starts from (the GGUF's chat template)."""
+        if self._formatter is None:
+            from llama_cpp import llama_chat_format
+
+            bos = llm.token_bos()
+            self._formatter = llama_chat_format.Jinja2ChatFormatter(
+                template=llm.metadata["tokenizer.chat_template"],
+                eos_token=llm._model.token_get_text(llm.token_eos()),
+                bos_token=llm._model.token_get_text(bos) if bos != -1 else "",
+            )
+        payload = [{"role": _ROLES.get(m.type, "user"), "content": str(m.content)} for m in messages]
+        result = self._formatter(messages=payload)
+        text = result.prompt.encode("utf-8")
+        return list(llm.tokenize(text, add_bos=not result.added_special, special=True))
 
     def _generate(
         self,
@@ -234,6 +275,16 @@ class LlamaCppChatModel(BaseChatModel):
             return _prompt_errors(llm.create_chat_completion(**call, stream=True))
         except ValueError as exc:
             raise _too_long(exc) from None
+
+
+def _shared(a: list[int], b: list[int]) -> int:
+    """How many leading tokens two sequences share."""
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
 
 
 def _prompt_errors(parts: Iterator[Any]) -> Iterator[Any]:

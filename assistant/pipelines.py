@@ -57,9 +57,10 @@ def _classified(model_id: str) -> tuple[Stage, ...]:
     return (Citations(), Classify.load(model_id), Aggregate())
 
 
-#: The judge of check.v6 onwards: the scope stage, the classified verdicts, the claim calibration.
-def _calibrated(model_id: str) -> tuple[Stage, ...]:
-    return (Scope(), *_classified(model_id), CalibrateClaim.load(model_id))
+#: The judge of check.v6 onwards: the scope stage, any stages that measure signals for the classifier, the
+#: classified verdicts, the claim calibration.
+def _calibrated(model_id: str, *measures: Stage) -> tuple[Stage, ...]:
+    return (Scope(), *measures, *_classified(model_id), CalibrateClaim.load(model_id))
 
 
 PIPELINES: dict[str, Pipeline] = {
@@ -217,15 +218,7 @@ PIPELINES: dict[str, Pipeline] = {
             "check.v15",
             prompt="check.v1",
             retrieval="dense",
-            stages=(
-                Scope(),
-                VerdictOdds(),
-                Citations(),
-                Classify.load("verdict.v7"),
-                Aggregate(),
-                CalibrateClaim.load("verdict.v7"),
-                MarkUncertain(0.6),
-            ),
+            stages=(*_calibrated("verdict.v7", VerdictOdds()), MarkUncertain(0.6)),
             screen=True,
             description="check.v13 with the verdict odds as signals of its verdict stage (issue 14): "
             "verdict.v7 is fitted on check.v14's replies to the seed dev half and 300 Check-COVID training "

@@ -17,7 +17,7 @@ recurrent state go to the library's own :meth:`generate`.
 from __future__ import annotations
 
 import ctypes
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -164,14 +164,19 @@ def _last_log_softmax(llm: Llama) -> np.ndarray:
     return logits - (top + float(np.log(np.exp(logits - top).sum())))
 
 
+def shared_prefix(a: Iterable[int], b: Iterable[int]) -> int:
+    """How many leading tokens two sequences share."""
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
 def _keep_prefix(llm: Llama, tokens: Sequence[int]) -> None:
     """Drop the KV cache after the longest prefix of ``tokens`` it holds, leaving one token to decode."""
-    keep = 0
-    for a, b in zip(llm._input_ids, tokens, strict=False):
-        if a != b:
-            break
-        keep += 1
-    keep = min(keep, len(tokens) - 1)
+    keep = min(shared_prefix(llm._input_ids, tokens), len(tokens) - 1)
     if keep > 0 and llm._ctx.kv_cache_seq_rm(-1, keep, -1):
         llm.n_tokens = keep
     else:

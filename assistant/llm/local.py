@@ -131,7 +131,7 @@ class LlamaCppChatModel(BaseChatModel):
         reply the KV cache already holds the prompt and most of the reply. Where a text merges with the end
         of the prefix into other tokens, every text is scored from the first token any of them changes.
         """
-        from .decoding import continuation_logprobs
+        from .decoding import continuation_logprobs, shared_prefix
 
         llm = self.load()
         with self._lock:
@@ -142,7 +142,7 @@ class LlamaCppChatModel(BaseChatModel):
 
             prefix = tokens(reply_prefix)
             wholes = [tokens(reply_prefix + text) for text in continuations]
-            cut = min(_shared(prefix, whole) for whole in wholes)
+            cut = min(shared_prefix(prefix, whole) for whole in wholes)
             return continuation_logprobs(llm, prefix[:cut], [whole[cut:] for whole in wholes])
 
     def _chat_prompt(self, llm: Any, messages: list[BaseMessage]) -> list[int]:
@@ -156,8 +156,7 @@ class LlamaCppChatModel(BaseChatModel):
                 eos_token=llm._model.token_get_text(llm.token_eos()),
                 bos_token=llm._model.token_get_text(bos) if bos != -1 else "",
             )
-        payload = [{"role": _ROLES.get(m.type, "user"), "content": str(m.content)} for m in messages]
-        result = self._formatter(messages=payload)
+        result = self._formatter(messages=_payload(messages))
         text = result.prompt.encode("utf-8")
         return list(llm.tokenize(text, add_bos=not result.added_special, special=True))
 
@@ -258,9 +257,8 @@ class LlamaCppChatModel(BaseChatModel):
 
         if number < self._cancel_below:
             raise GenerationCancelled()
-        payload = [{"role": _ROLES.get(m.type, "user"), "content": str(m.content)} for m in messages]
         call = {
-            "messages": payload,
+            "messages": _payload(messages),
             "response_format": kwargs.get("response_format"),
             "max_tokens": kwargs.get("max_tokens", 600),
             "temperature": kwargs.get("temperature", 0.0),
@@ -277,14 +275,9 @@ class LlamaCppChatModel(BaseChatModel):
             raise _too_long(exc) from None
 
 
-def _shared(a: list[int], b: list[int]) -> int:
-    """How many leading tokens two sequences share."""
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
+def _payload(messages: list[BaseMessage]) -> list[dict[str, str]]:
+    """LangChain messages as llama-cpp-python's chat messages."""
+    return [{"role": _ROLES.get(m.type, "user"), "content": str(m.content)} for m in messages]
 
 
 def _prompt_errors(parts: Iterator[Any]) -> Iterator[Any]:

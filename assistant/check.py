@@ -329,6 +329,9 @@ class Checker:
             score=lambda prefix, texts: self.chat.continuation_logprobs(
                 asked.system, asked.user, prefix, texts, prompt_id=asked.prompt_id
             ),
+            state=lambda prefix: self.chat.reply_state(
+                asked.system, asked.user, prefix, prompt_id=asked.prompt_id
+            ),
         )
         for stage in self.pipeline.stages:
             if request.mode in stage.modes:

@@ -20,6 +20,7 @@ from .judge.classify import Classify
 from .judge.compare import CompareValues
 from .judge.odds import VerdictOdds
 from .judge.scope import Scope
+from .judge.states import ProjectState, ReplyStates
 from .judge.uncertain import MarkUncertain
 from .retrieve import RetrievalMode
 from .schemas import ModelBriefReply, ModelCheckReply, ModelExtractReply, ModelTerseReply
@@ -223,6 +224,30 @@ PIPELINES: dict[str, Pipeline] = {
             description="check.v13 with the verdict odds as signals of its verdict stage (issue 14): "
             "verdict.v7 is fitted on check.v14's replies to the seed dev half and 300 Check-COVID training "
             "claims; the rules, the claim calibration and the uncertain mark as in check.v13",
+        ),
+        Pipeline(
+            "check.v16",
+            prompt="check.v1",
+            retrieval="dense",
+            stages=(Scope(), VerdictOdds(), ReplyStates(), Citations(), Aggregate()),
+            screen=True,
+            description="check.v14 with the model's hidden state read where each statement's verdict "
+            "begins (issue 14): the model's verdicts as they are; the states are the training data of "
+            "a verifier head (evals/collect_states.py)",
+        ),
+        Pipeline(
+            "check.v17",
+            prompt="check.v1",
+            retrieval="dense",
+            stages=(
+                *_calibrated("verdict.v8", VerdictOdds(), ReplyStates(), ProjectState.load("verdict.v8")),
+                MarkUncertain(0.6),
+            ),
+            screen=True,
+            description="check.v15 with a verifier head on the model's hidden state (issue 14): the state "
+            "where each verdict begins, projected on its 32 principal components, is among the signals of "
+            "verdict.v8, fitted on check.v16's replies and states of the seed dev half and 300 Check-COVID "
+            "training claims; the rules, the claim calibration and the uncertain mark as in check.v15",
         ),
     )
 }

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 from sklearn.preprocessing import StandardScaler
@@ -42,6 +43,7 @@ from assistant.judge.odds import NAMES as ODDS_NAMES
 from assistant.judge.odds import VerdictOdds
 from assistant.judge.replay import draft_from_result
 from assistant.judge.scope import Scope
+from assistant.judge.states import StateProjection
 from assistant.pipelines import get_pipeline
 from assistant.schemas import VERDICTS, ModelExtractReply, Verdict
 from assistant.signals import NAMES
@@ -56,10 +58,10 @@ def rows_of(
     labels: str = "inherit",
     scope: bool = False,
     every_item: bool = False,
-) -> tuple[list[list[float]], list[str], list[str], list[float], tuple[str, ...]]:
+) -> tuple[list[list[float]], list[str], list[str], list[float], tuple[str, ...], list[str]]:
     """(signals, label, item id, weight) of every trainable statement of the report's dev-split claims,
-    and the signal names. ``every_item``: the report's dataset is a training split (Check-COVID's
-    train.json), so every item is training data, not only the dev half.
+    the signal names, and the statements' texts. ``every_item``: the report's dataset is a training split
+    (Check-COVID's train.json), so every item is training data, not only the dev half.
 
     Each result is replayed through the pipeline's own judge stages (``assistant/judge/``): with ``scope``,
     the scope stage sets statements aside as the pipeline will; for an extraction prompt the value
@@ -75,7 +77,7 @@ def rows_of(
     if extraction:
         stages.append(CompareValues())
     env = StageEnv(embeddings, lambda doc_id: None, lambda doc_id: "")
-    X, y, ids, weights = [], [], [], []
+    X, y, ids, weights, texts = [], [], [], [], []
     for item in report["items"]:
         result = item.get("result")
         usable = every_item or split_of(item["id"]) == "dev"
@@ -94,7 +96,8 @@ def rows_of(
             y.append(item["gold"])
             ids.append(item["id"])
             weights.append(1.0 / len(draft.statements) if labels == "inherit" else 1.0)
-    return X, y, ids, weights, names
+            texts.append(st.text)
+    return X, y, ids, weights, names, texts
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,42 @@ def fit_platt(conf: np.ndarray, correct: np.ndarray) -> tuple[float, float]:
     x = np.array([logit(c) for c in conf]).reshape(-1, 1)
     lr = LogisticRegression(C=1.0).fit(x, correct)
     return float(lr.coef_[0][0]), float(lr.intercept_[0])
+
+
+def with_states(
+    X: list[list[float]], names: tuple[str, ...], keys: list[tuple[str, str]], paths: list[str], k: int
+) -> tuple[list[list[float]], tuple[str, ...], dict[str, Any]]:
+    """The rows with the principal components of each statement's state appended, the names with theirs,
+    and the projection (as :class:`~assistant.judge.states.StateProjection` reads it).
+
+    States are matched to statements by item id and statement text. A statement with no state (the
+    backend gave none) gets components 0, as the pipeline's stage gives it. The projection is fitted on the
+    training statements' states only (unsupervised: labels play no part).
+    """
+    states: dict[tuple[str, str], np.ndarray] = {}
+    for path in paths:
+        data = np.load(path)
+        for i, text, state in zip(data["ids"], data["texts"], data["states"], strict=True):
+            states[(str(i), str(text))] = state.astype(np.float64)
+    found = [states.get(key) for key in keys]
+    have = np.array([s for s in found if s is not None])
+    if len(have) <= k:
+        sys.exit(f"--states: {len(have)} of {len(keys)} statements have a state; need more than {k}")
+    print(f"states: {len(have)} of {len(keys)} statements have one; {k} principal components kept")
+    mean, scale = have.mean(axis=0), have.std(axis=0)
+    scale[scale == 0] = 1.0
+    components = PCA(n_components=k, svd_solver="full").fit((have - mean) / scale).components_
+    projection = {
+        "mean": mean.round(5).tolist(),
+        "scale": scale.round(5).tolist(),
+        "components": components.round(6).tolist(),
+    }
+    project = StateProjection.from_json(projection)
+    rows = [
+        [*row, *project.signals(None if s is None else s.tolist()).values()]
+        for row, s in zip(X, found, strict=True)
+    ]
+    return rows, names + project.names, projection
 
 
 def claim_accuracy(pred: np.ndarray, y: np.ndarray, ids: list[str]) -> float:
@@ -185,6 +224,19 @@ def main() -> None:
         help="weight of each --report statement relative to a --train-report one (default 1)",
     )
     ap.add_argument(
+        "--states",
+        action="append",
+        default=[],
+        help="states of the reports' statements (evals/collect_states.py, .npz; repeatable): their principal "
+        "components become signals and the projection ships with the weights (check.v17's head)",
+    )
+    ap.add_argument(
+        "--state-components",
+        type=int,
+        default=16,
+        help="principal components of the states kept (default 16)",
+    )
+    ap.add_argument(
         "--calibrate",
         action="store_true",
         help="fit a Platt scaling of the claim confidence on the cross-validated dev claim verdicts",
@@ -194,6 +246,7 @@ def main() -> None:
     embeddings = MemoEmbeddings(get_embedder(args.embedder))
 
     X, y, ids, groups, w, sources, origin = [], [], [], [], [], [], []
+    keys: list[tuple[str, str]] = []
     names: tuple[str, ...] = ()
     if not args.report and not args.train_report:
         sys.exit("give at least one --report or --train-report")
@@ -202,7 +255,7 @@ def main() -> None:
         dataset = str(report["config"].get("dataset", ""))
         if every_item and not Path(dataset).name.startswith("train"):
             sys.exit(f"{path}: --train-report is for a training split's report, not {dataset!r}")
-        xs, ys, idx, ws, names_here = rows_of(report, embeddings, args.labels, args.scope, every_item)
+        xs, ys, idx, ws, names_here, texts = rows_of(report, embeddings, args.labels, args.scope, every_item)
         if names and names_here != names:
             sys.exit(f"{path}: its pipeline's signals differ from the other reports'")
         names = names_here
@@ -210,6 +263,7 @@ def main() -> None:
         y += ys
         ids += [f"{path}:{i}" for i in idx]  # one claim verdict per report and claim
         groups += idx  # the same claim in two reports stays on one side of every fold
+        keys += list(zip(idx, texts, strict=True))
         # --report-weight: the dev-half statements (the sources' own domain) weigh more than training splits'.
         w += [x * (1.0 if every_item else args.report_weight) for x in ws]
         origin += [path] * len(ys)
@@ -228,6 +282,9 @@ def main() -> None:
         keep = [names.index(f) for f in wanted]
         X = [[row[i] for i in keep] for row in X]
         names = tuple(wanted)
+    projection = None
+    if args.states:
+        X, names, projection = with_states(X, names, keys, args.states, args.state_components)
     if len(set(y)) < 3:
         sys.exit(f"need all three labels in the dev statements, got {sorted(set(y))}")
     Xa, ya, wa = np.array(X), np.array(y), np.array(w)
@@ -261,6 +318,7 @@ def main() -> None:
     print(f"claim confidence AUROC, 5-fold grouped CV: {ranking:.3f}" if ranking is not None else "")
     calibration = None
     if args.calibrate:
+        claim_origin = np.array([i.rsplit(":", 1)[0] for i in dict.fromkeys(ids)])
         mapped = np.zeros(len(conf))  # the Platt map itself judged by grouped CV over claims
         for train, test in GroupKFold(n_splits=5).split(conf, correct, groups=claim_groups):
             a, b = fit_platt(conf[train], correct[train])
@@ -268,6 +326,10 @@ def main() -> None:
         a, b = fit_platt(conf, correct)
         before = expected_calibration_error(conf.tolist(), correct.tolist())
         after = expected_calibration_error(mapped.tolist(), correct.tolist())
+        for path in dict.fromkeys(origin):
+            here = claim_origin == path
+            ece_here = expected_calibration_error(mapped[here].tolist(), correct[here].tolist())
+            print(f"  of which {path}: ECE {ece_here:.3f} after Platt ({int(here.sum())} claims)")
         print(
             f"claim confidence ECE, CV: {before:.3f} as aggregated, {after:.3f} after Platt "
             f"(a={a:.3f}, b={b:.3f})"
@@ -301,7 +363,15 @@ def main() -> None:
         "scope": args.scope,
         "claim_calibration": calibration,
     }
-    args.out.write_text(json.dumps(weights, indent=1) + "\n", "utf-8")
+    if projection is not None:
+        weights["trained_on"]["states"] = args.states
+        weights["state_projection"] = projection
+    text = json.dumps(weights, indent=1)
+    if projection is not None:  # some 50,000 numbers: one line, not one line each
+        del weights["state_projection"]
+        compact = json.dumps(projection, separators=(",", ":"))
+        text = json.dumps(weights, indent=1)[:-2] + f',\n "state_projection": {compact}\n}}'
+    args.out.write_text(text + "\n", "utf-8")
     print(f"wrote {args.out}")
 
 

@@ -172,3 +172,29 @@ def test_verdict_odds_score_the_reply_the_kv_cache_holds(tmp_path):
         assert st.model_probabilities is not None
         assert set(st.model_probabilities) == set(VERDICTS)
         assert abs(sum(st.model_probabilities.values()) - 1) < 1e-3
+
+
+def test_reply_states_are_read_where_the_verdict_begins_and_leave_generation_as_it_was(tmp_path):
+    """check.v16's states (#14): one token decoded with llama.cpp's embeddings output on, at each verdict;
+    read again from a cold cache the state is the same up to rounding, and the next reply is unchanged."""
+    import numpy as np
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    from assistant.judge.odds import verdict_slots
+
+    fresh = App(resolve_settings(home=tmp_path / "home", cache="0", pipeline="check.v16"))
+    assert ingest_paths(fresh.store, fresh.embeddings, [SEED]).ok
+    checker, chat = fresh.checker, fresh.chat.chat_model
+    request = checker.request("Mike Lee ist Senator aus Texas.", "claim")
+    asked = checker.ask(checker.retrieve(request))
+    draft, _ = checker.judge(asked)
+    assert draft.statements and all(st.state is not None and len(st.state) == 1536 for st in draft.statements)
+    chat.load().reset()  # nothing of the prompt in the KV cache: the state from a batch-decoded prompt
+    messages = [SystemMessage(content=asked.system), HumanMessage(content=asked.user)]
+    reply = asked.usage.reply
+    first = draft.statements[0]
+    assert first.position is not None
+    cold = np.array(chat.reply_state(messages, reply[: verdict_slots(reply)[first.position]]))
+    warm = np.array(first.state)
+    assert float(cold @ warm / (np.linalg.norm(cold) * np.linalg.norm(warm))) > 0.999
+    assert checker.ask(checker.retrieve(request)).usage.reply == reply

@@ -42,16 +42,20 @@ class ScoringFakeChatModel(FakeChatModel):
         return [self.logprobs[c.rstrip('"')] for c in continuations]
 
 
-@pytest.fixture
-def scoring_chat(tmp_path) -> tuple[StructuredChat, ScoringFakeChatModel]:
-    model = ScoringFakeChatModel()
-    chat = StructuredChat(
+def cached_chat(model: FakeChatModel, tmp_path) -> StructuredChat:
+    """A structured chat over a fake model, with a reply cache."""
+    return StructuredChat(
         chat_model=model,
         name="fake",
         schema_kwargs=lambda schema: {"response_format": {"type": "json_object", "schema": schema}},
         cache=ReplyCache(tmp_path / "cache.sqlite"),
     )
-    return chat, model
+
+
+@pytest.fixture
+def scoring_chat(tmp_path) -> tuple[StructuredChat, ScoringFakeChatModel]:
+    model = ScoringFakeChatModel()
+    return cached_chat(model, tmp_path), model
 
 
 def test_slots_are_where_each_verdict_value_begins():

@@ -15,6 +15,7 @@ from assistant.judge.compare import NAMES as COMPARE_NAMES
 from assistant.judge.compare import CompareValues
 from assistant.judge.odds import NAMES as ODDS_NAMES
 from assistant.judge.odds import VerdictOdds
+from assistant.judge.states import ProjectState, ReplyStates
 from assistant.pipelines import PIPELINES, get_pipeline
 from assistant.records import Sentence
 from assistant.retrieve import SentenceRetriever, hybrid_search
@@ -94,6 +95,12 @@ def test_every_pipeline_loads_its_prompt_and_verdict_model():
             allowed = set(NAMES)
             allowed |= set(COMPARE_NAMES) if any(isinstance(s, CompareValues) for s in earlier) else set()
             allowed |= set(ODDS_NAMES) if any(isinstance(s, VerdictOdds) for s in earlier) else set()
+            for projector in (s for s in earlier if isinstance(s, ProjectState)):
+                allowed |= set(projector.projection.names)
+                # the projection reads states a ReplyStates stage before it has read
+                assert any(isinstance(s, ReplyStates) for s in earlier[: earlier.index(projector)]), (
+                    pipeline.id
+                )
             assert set(stage.model.features) <= allowed, pipeline.id
     with pytest.raises(ConfigError, match="known: "):
         get_pipeline("check.v99")

@@ -166,19 +166,25 @@ class EvalRunner:
             self._stage(f"indexing corpus ({name})", len(self.dataset.corpus))
             ingest_corpus(self._stores[name], self.dataset, self._embeddings[name], self._progress)
 
+    def checker(self, pipeline: str) -> Checker:
+        """A checker of ``pipeline`` over this dataset's index (after :meth:`prepare`; needs a model)."""
+        if self.chat is None:
+            raise ConfigError("a checker needs a chat model")
+        main = self.settings.embedder
+        retriever = SentenceRetriever(
+            store=self._stores[main], embeddings=self._embeddings[main], k=self.settings.k
+        )
+        return Checker(self._stores[main], retriever, self.chat, pipeline=pipeline)
+
     def run(self) -> list[ItemRecord]:
         """Score every item; a malformed model reply counts against the item, an outage stops the run."""
         if not self._stores:
             self.prepare()
-        main = self.settings.embedder
         checker = None
         others: dict[str, Checker] = {}
         if self.chat is not None:
-            retriever = SentenceRetriever(
-                store=self._stores[main], embeddings=self._embeddings[main], k=self.settings.k
-            )
-            checker = Checker(self._stores[main], retriever, self.chat, pipeline=self.settings.pipeline)
-            others = {p: Checker(self._stores[main], retriever, self.chat, pipeline=p) for p in self.compare}
+            checker = self.checker(self.settings.pipeline)
+            others = {p: self.checker(p) for p in self.compare}
         self._stage(f"scoring items ({self.settings.pipeline})", len(self.dataset.items))
         records = []
         for item in self.dataset.items:

@@ -7,6 +7,8 @@ modes it applies to (a claim to check, a question to answer):
 
 - :class:`~assistant.judge.scope.Scope` sets aside statements that are not part of the claim;
 - :class:`~assistant.judge.odds.VerdictOdds` measures how likely the model finds each verdict it could give;
+- :class:`~assistant.judge.states.ReplyStates` reads the model's hidden state where each verdict begins;
+- :class:`~assistant.judge.states.ProjectState` turns that state into signals (its principal components);
 - :class:`~assistant.judge.citations.Citations` verifies the sentences each statement cites;
 - :class:`~assistant.judge.citations.Quotes` finds each statement's quoted source words in the text;
 - :class:`~assistant.judge.compare.CompareValues` compares the value a statement asserts with the quote's;
@@ -64,6 +66,8 @@ class DraftStatement:
     position: int | None = None
     #: The model's probability of each verdict at this statement's verdict (``VerdictOdds``), when measured.
     model_probabilities: dict[str, float] | None = None
+    #: The model's hidden state just before it wrote this statement's verdict (``ReplyStates``), when read.
+    state: list[float] | None = field(default=None, repr=False)
     #: The signals the verdict stage decided on (shown with the result).
     signals: dict[str, float] | None = None
 
@@ -107,6 +111,9 @@ class StageEnv:
     #: The log-probability of each text as what follows a beginning of this check's reply (None: the
     #: backend cannot score text, or there is no reply).
     score: Callable[[str, list[str]], list[float] | None] | None = None
+    #: The model's last hidden state at the end of a beginning of this check's reply (None: the backend
+    #: cannot give one, or there is no reply).
+    state: Callable[[str], list[float] | None] | None = None
 
 
 class Stage(Protocol):

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from ..schemas import VERDICTS
-from . import MODES, Draft, Mode, StageEnv
+from . import MODES, Draft, DraftStatement, Mode, StageEnv
 
 #: Signal names this stage adds, in a fixed order.
 NAMES: tuple[str, ...] = ("odds_supported", "odds_refuted", "odds_nei", "odds_margin")
@@ -46,6 +46,16 @@ def verdict_slots(reply: str) -> list[int]:
     return [m.end() for m in _VERDICT_SLOT.finditer(reply)]
 
 
+def verdict_prefixes(draft: Draft) -> Iterator[tuple[DraftStatement, str | None]]:
+    """Each statement with the reply up to where its verdict begins (None: no reply, or no verdict there)."""
+    slots = verdict_slots(draft.reply) if draft.reply is not None else []
+    for st in draft.statements:
+        if draft.reply is not None and st.position is not None and st.position < len(slots):
+            yield st, draft.reply[: slots[st.position]]
+        else:
+            yield st, None
+
+
 @dataclass(frozen=True)
 class VerdictOdds:
     """Adds the model's verdict probabilities to every statement (``model_probabilities``, ``measured``)."""
@@ -54,17 +64,15 @@ class VerdictOdds:
 
     def run(self, draft: Draft, env: StageEnv) -> None:
         """Score the three verdicts at each statement's verdict in the reply."""
-        slots = verdict_slots(draft.reply) if draft.reply is not None else []
-        for st in draft.statements:
+        for st, prefix in verdict_prefixes(draft):
             probabilities: dict[str, float] | None = None
-            if env.score is not None and draft.reply is not None and st.position is not None:
-                if st.position < len(slots):
-                    logprobs = env.score(draft.reply[: slots[st.position]], [f'{v}"' for v in VERDICTS])
-                    if logprobs is not None:
-                        # Rounded as the result shows them, so a replayed result gives the same signals.
-                        probabilities = {
-                            v: round(p, 4) for v, p in zip(VERDICTS, normalised(logprobs), strict=True)
-                        }
+            if env.score is not None and prefix is not None:
+                logprobs = env.score(prefix, [f'{v}"' for v in VERDICTS])
+                if logprobs is not None:
+                    # Rounded as the result shows them, so a replayed result gives the same signals.
+                    probabilities = {
+                        v: round(p, 4) for v, p in zip(VERDICTS, normalised(logprobs), strict=True)
+                    }
             st.model_probabilities = probabilities
             # Unmeasured: the written verdict is all there is.
             st.measured.update(

@@ -157,19 +157,53 @@ class StructuredChat:
             prefix=reply_prefix,
             continuations=continuations,
         )
+        messages = [SystemMessage(content=system), HumanMessage(content=user)]
+        return self._cached_numbers(
+            key,
+            lambda: score(messages, reply_prefix, list(continuations)),
+            "score the reply",
+            len(continuations),
+        )
+
+    def reply_state(
+        self, system: str, user: str, reply_prefix: str, *, prompt_id: str = ""
+    ) -> list[float] | None:
+        """The model's last hidden state at the end of ``reply_prefix`` in the reply to this prompt, or None
+        when the backend cannot give one (server backends). Cached like replies (rounded to 4 decimals)."""
+        state = getattr(self.chat_model, "reply_state", None)
+        if not callable(state):
+            return None
+        key = ReplyCache.key(
+            kind="reply_state",
+            model=self.name,
+            prompt=prompt_id,
+            system=system,
+            user=user,
+            prefix=reply_prefix,
+        )
+        messages = [SystemMessage(content=system), HumanMessage(content=user)]
+        return self._cached_numbers(
+            key,
+            lambda: [round(float(v), 4) for v in state(messages, reply_prefix)],
+            "read its state on the reply",
+        )
+
+    def _cached_numbers(
+        self, key: str, compute: Callable[[], list[float]], what: str, size: int | None = None
+    ) -> list[float]:
+        """Numbers the model computed on given text, from the cache when it holds them (``size`` of them)."""
         if self.cache is not None and (hit := self.cache.get(key)) is not None:
             try:
                 values = json.loads(hit)
-                if isinstance(values, list) and len(values) == len(continuations):
+                if isinstance(values, list) and values and (size is None or len(values) == size):
                     return [float(v) for v in values]
             except (ValueError, TypeError):
-                pass  # a stale entry: score again
-        messages = [SystemMessage(content=system), HumanMessage(content=user)]
+                pass  # a stale entry: compute again
         try:
-            values = [float(v) for v in score(messages, reply_prefix, list(continuations))]
+            values = [float(v) for v in compute()]
         except ValueError as exc:
             reason = " ".join(str(exc).split())
-            raise ModelError(f"model {self.name} cannot score the reply: {reason}") from None
+            raise ModelError(f"model {self.name} cannot {what}: {reason}") from None
         if self.cache is not None:
             self.cache.put(key, json.dumps(values))
         return values

@@ -208,3 +208,30 @@ def continuation_logprobs(
     llm.n_tokens = len(tokens)
     llm._ctx.kv_cache_seq_rm(-1, len(tokens), -1)
     return out
+
+
+def hidden_state(llm: Llama, prefix: Sequence[int]) -> list[float]:
+    """The model's last hidden state (after its output norm: what the LM head reads) at the last token of
+    ``prefix``.
+
+    What the KV cache holds of the prefix is kept and the rest but the last token is decoded as usual; the
+    last token is then decoded alone with llama.cpp's embeddings output switched on (a causal model pools
+    nothing, so the output is that token's state) and the output is switched off again, so generation is as
+    before. Decoding it alone makes the state the same whatever the cache held.
+    """
+    if not prefix:
+        raise ValueError("a prefix is needed")
+    tokens = list(prefix)
+    _keep_prefix(llm, tokens)
+    llm.n_tokens = min(llm.n_tokens, len(tokens) - 1)
+    llm.eval(tokens[llm.n_tokens : len(tokens) - 1])
+    ctx = llm._ctx.ctx
+    llama_cpp.llama_set_embeddings(ctx, True)
+    try:
+        llm.eval(tokens[-1:])
+        pointer = llama_cpp.llama_get_embeddings_ith(ctx, -1)
+        if not pointer:
+            raise ValueError("the runtime gave no hidden state for the last token")
+        return [float(v) for v in pointer[: llm.n_embd()]]
+    finally:
+        llama_cpp.llama_set_embeddings(ctx, False)

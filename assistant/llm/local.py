@@ -145,6 +145,18 @@ class LlamaCppChatModel(BaseChatModel):
             cut = min(shared_prefix(prefix, whole) for whole in wholes)
             return continuation_logprobs(llm, prefix[:cut], [whole[cut:] for whole in wholes])
 
+    def reply_state(self, messages: list[BaseMessage], reply_prefix: str) -> list[float]:
+        """The model's last hidden state at the end of ``reply_prefix`` in its reply to ``messages``: what it
+        "thinks" just before the next token (the prompt tokenized as a chat completion does, so the KV cache
+        holds most of it after the call that wrote the reply)."""
+        from .decoding import hidden_state
+
+        llm = self.load()
+        with self._lock:
+            prompt = self._chat_prompt(llm, messages)
+            tokens = [*prompt, *llm.tokenize(reply_prefix.encode("utf-8"), add_bos=False, special=False)]
+            return hidden_state(llm, tokens)
+
     def _chat_prompt(self, llm: Any, messages: list[BaseMessage]) -> list[int]:
         """The prompt tokens a chat completion of ``messages`` starts from (the GGUF's chat template)."""
         if self._formatter is None:

@@ -1,0 +1,125 @@
+"""The model's hidden state at each verdict (ReplyStates) and its projection into signals (ProjectState)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from langchain_core.messages import BaseMessage
+from pydantic import PrivateAttr
+
+from assistant.check import Checker
+from assistant.errors import ConfigError
+from assistant.judge import Draft, DraftStatement, StageEnv
+from assistant.judge.odds import verdict_slots
+from assistant.judge.states import ProjectState, ReplyStates, StateProjection
+from assistant.llm import StructuredChat
+from assistant.retrieve import SentenceRetriever
+from assistant.verdict import MemoEmbeddings
+
+from .test_verdict_odds import REPLY, ScoringFakeChatModel, cached_chat
+
+DIM = 4
+
+
+class StatefulFakeChatModel(ScoringFakeChatModel):
+    """Scores like its parent and gives a state: the prefix's length, then the count of each verdict word."""
+
+    _read: list[str] = PrivateAttr(default_factory=list)
+
+    def reply_state(self, messages: list[BaseMessage], reply_prefix: str) -> list[float]:
+        self._read.append(reply_prefix)
+        return [
+            float(len(reply_prefix)),
+            *(float(reply_prefix.count(v)) for v in ("supported", "refuted")),
+        ] + [0.5]
+
+
+@pytest.fixture
+def stateful_chat(tmp_path) -> tuple[StructuredChat, StatefulFakeChatModel]:
+    model = StatefulFakeChatModel()
+    return cached_chat(model, tmp_path), model
+
+
+def projection(k: int = 2) -> StateProjection:
+    rng = np.random.default_rng(0)
+    return StateProjection.from_json(
+        {"mean": [1.0] * DIM, "scale": [2.0] * DIM, "components": rng.normal(size=(k, DIM)).tolist()}
+    )
+
+
+def env_of(fake_embeddings, state=None) -> StageEnv:
+    return StageEnv(MemoEmbeddings(fake_embeddings), lambda d: None, lambda d: "", state=state)
+
+
+def test_checker_reads_each_kept_statement_state_at_its_own_verdict(
+    seeded_store, fake_embeddings, stateful_chat
+):
+    chat, model = stateful_chat
+    retriever = SentenceRetriever(store=seeded_store, embeddings=fake_embeddings, k=3)
+    checker = Checker(seeded_store, retriever, chat, pipeline="check.v16")
+    model.enqueue(REPLY)
+    draft = checker.draft("Gesetzesergänzung 2023")
+    reply = json.dumps(REPLY)
+    texts = [s["text"] for s in REPLY["statements"]]
+    kept = [texts.index(st.text) for st in draft.statements]
+    assert kept and model._read == [reply[: verdict_slots(reply)[i]] for i in kept]
+    for st, i in zip(draft.statements, kept, strict=True):
+        assert st.state is not None and st.state[0] == float(verdict_slots(reply)[i])
+    # The state is read where the odds are scored: the same prefixes.
+    assert [p for p, _ in model._scored] == model._read
+    # States stay out of the result a user sees (they are 1,536 numbers a statement).
+    assert '"state"' not in checker.check("Gesetzesergänzung 2023").model_dump_json()
+
+
+def test_states_are_cached_like_replies(stateful_chat):
+    chat, model = stateful_chat
+    first = chat.reply_state("sys", "user", '{"verdict": "', prompt_id="p")
+    again = chat.reply_state("sys", "user", '{"verdict": "', prompt_id="p")
+    other = chat.reply_state("sys", "other user", '{"verdict": "', prompt_id="p")
+    assert first == again and len(model._read) == 2 and other is not None
+
+
+def test_a_backend_without_states_leaves_the_components_at_the_training_mean(fake_embeddings):
+    from .conftest import FakeChatModel
+
+    chat = StructuredChat(chat_model=FakeChatModel(), name="fake", schema_kwargs=lambda s: {})
+    assert chat.reply_state("s", "u", "x") is None
+    st = DraftStatement(text="A law.", model_verdict="refuted", model_confidence=0.7, position=0)
+    draft = Draft(mode="claim", text="A law.", shown=[], statements=[st], reply=json.dumps(REPLY))
+    ReplyStates().run(draft, env_of(fake_embeddings, state=lambda prefix: None))
+    assert st.state is None
+    ProjectState(projection()).run(draft, env_of(fake_embeddings))
+    assert st.measured == {"state_1": 0.0, "state_2": 0.0}
+
+
+def test_projection_standardises_then_projects():
+    p = projection(3)
+    state = [3.0, 1.0, -1.0, 5.0]
+    expected = p.components @ ((np.array(state) - 1.0) / 2.0)
+    signals = p.signals(state)
+    assert list(signals) == ["state_1", "state_2", "state_3"]
+    assert np.allclose(list(signals.values()), expected, atol=1e-4)
+    # A state of another size (another model) is not projected: it stands at the mean.
+    assert set(p.signals([1.0, 2.0]).values()) == {0.0}
+
+
+def test_a_projection_whose_shapes_differ_or_that_is_missing_is_a_clear_error():
+    with pytest.raises(ValueError, match="shapes"):
+        StateProjection.from_json({"mean": [0.0] * 3, "scale": [1.0] * 3, "components": [[1.0] * 4]})
+    with pytest.raises(ConfigError, match="no readable state projection"):
+        StateProjection.load("verdict.v4")
+
+
+def test_check_v17_decides_on_the_projected_states(seeded_store, fake_embeddings, stateful_chat):
+    chat, model = stateful_chat
+    retriever = SentenceRetriever(store=seeded_store, embeddings=fake_embeddings, k=3)
+    checker = Checker(seeded_store, retriever, chat, pipeline="check.v17")
+    model.enqueue(REPLY)
+    result = checker.check("Gesetzesergänzung 2023")
+    names = ProjectState.load("verdict.v8").projection.names
+    assert len(names) == 32 and result.statements
+    for st in result.statements:
+        assert st.signals is not None and set(names) <= set(st.signals)
+        assert st.model_probabilities is not None

@@ -19,6 +19,7 @@ verdict changed, so a reader sees the reasoning:
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import threading
@@ -79,6 +80,18 @@ def platt(confidence: float, a: float, b: float) -> float:
     return 1.0 / (1.0 + math.exp(-(a * logit(confidence) + b)))
 
 
+@functools.cache
+def weights_file(model_id: str) -> dict[str, Any]:
+    """The parsed weights file ``model_id`` of ``assistant/verdict_models/``, read once per process: the
+    stages of a pipeline that share one model (classifier, claim calibration, state projection) share it.
+    Callers must not change it. Raises FileNotFoundError or ValueError."""
+    text = resources.files("assistant.verdict_models").joinpath(f"{model_id}.json").read_text("utf-8")
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    return data
+
+
 @dataclass(frozen=True)
 class VerdictClassifier:
     """Multinomial logistic regression over standardised signals, read from a JSON weights file."""
@@ -116,8 +129,7 @@ class VerdictClassifier:
     def load(cls, model_id: str) -> VerdictClassifier:
         """The shipped classifier ``model_id``; a clear error when it is missing or unreadable."""
         try:
-            text = resources.files("assistant.verdict_models").joinpath(f"{model_id}.json").read_text("utf-8")
-            return cls.from_json(json.loads(text))
+            return cls.from_json(weights_file(model_id))
         except (FileNotFoundError, KeyError, ValueError) as exc:
             raise ConfigError(f"verdict model {model_id!r} is missing or unreadable ({exc})") from None
 

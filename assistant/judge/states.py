@@ -14,15 +14,14 @@ training mean (0), and the verdict stage decides on the other signals.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any
 
 import numpy as np
 
 from ..errors import ConfigError
+from ..verdict import weights_file
 from . import MODES, Draft, Mode, StageEnv
 from .odds import verdict_prefixes
 
@@ -37,12 +36,6 @@ class ReplyStates:
         """Read the state at each statement's verdict slot in the reply."""
         for st, prefix in verdict_prefixes(draft):
             st.state = env.state(prefix) if env.state is not None and prefix is not None else None
-
-
-#: Signal name of the ``i``-th (1-based) component of a projected state.
-def component_name(i: int) -> str:
-    """``state_1``, ``state_2``, …"""
-    return f"state_{i}"
 
 
 @dataclass(frozen=True)
@@ -67,8 +60,7 @@ class StateProjection:
     def load(cls, model_id: str) -> StateProjection:
         """The projection shipped with the verdict model ``model_id``; a clear error when it has none."""
         try:
-            text = resources.files("assistant.verdict_models").joinpath(f"{model_id}.json").read_text("utf-8")
-            return cls.from_json(json.loads(text)["state_projection"])
+            return cls.from_json(weights_file(model_id)["state_projection"])
         except (FileNotFoundError, KeyError, TypeError, ValueError) as exc:
             raise ConfigError(
                 f"verdict model {model_id!r} has no readable state projection ({exc})"
@@ -76,8 +68,8 @@ class StateProjection:
 
     @property
     def names(self) -> tuple[str, ...]:
-        """The signal names, one per component."""
-        return tuple(component_name(i + 1) for i in range(len(self.components)))
+        """The signal names, one per component: ``state_1``, ``state_2``, …"""
+        return tuple(f"state_{i + 1}" for i in range(len(self.components)))
 
     def signals(self, state: Sequence[float] | None) -> dict[str, float]:
         """The state's components; an unread state stands at the training mean (every component 0)."""

@@ -222,8 +222,7 @@ def hidden_state(llm: Llama, prefix: Sequence[int]) -> list[float]:
     if not prefix:
         raise ValueError("a prefix is needed")
     tokens = list(prefix)
-    _keep_prefix(llm, tokens)
-    llm.n_tokens = min(llm.n_tokens, len(tokens) - 1)
+    _keep_prefix(llm, tokens)  # leaves at least the last token to decode
     llm.eval(tokens[llm.n_tokens : len(tokens) - 1])
     ctx = llm._ctx.ctx
     llama_cpp.llama_set_embeddings(ctx, True)

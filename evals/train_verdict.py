@@ -202,6 +202,11 @@ def main() -> None:
         default=[],
         help="eval JSON report of a training split (Check-COVID train.json): every item trains (repeatable)",
     )
+    ap.add_argument(
+        "--train-limit",
+        type=int,
+        help="only the first N items of each --train-report (those whose states --states holds)",
+    )
     ap.add_argument("--out", required=True, type=Path, help="weights file to write")
     ap.add_argument("--id", default=None, help="classifier id (default: the file stem)")
     ap.add_argument("--embedder", default=DEFAULT_EMBEDDER)
@@ -255,6 +260,8 @@ def main() -> None:
         dataset = str(report["config"].get("dataset", ""))
         if every_item and not Path(dataset).name.startswith("train"):
             sys.exit(f"{path}: --train-report is for a training split's report, not {dataset!r}")
+        if every_item and args.train_limit is not None:
+            report["items"] = report["items"][: args.train_limit]
         xs, ys, idx, ws, names_here, texts = rows_of(report, embeddings, args.labels, args.scope, every_item)
         if names and names_here != names:
             sys.exit(f"{path}: its pipeline's signals differ from the other reports'")
@@ -268,7 +275,8 @@ def main() -> None:
         w += [x * (1.0 if every_item else args.report_weight) for x in ws]
         origin += [path] * len(ys)
         source = {"report": path, "dataset": report["config"].get("dataset"), "statements": len(ys)}
-        sources.append({**source, "items": "all"} if every_item else source)
+        items = "all" if args.train_limit is None else f"first {args.train_limit}"
+        sources.append({**source, "items": items} if every_item else source)
     # The model's own verdict and the evidence count of every row, whatever the features trained on.
     own = np.array(
         [[row[names.index(n)] for n in ("model_supported", "model_refuted", "model_nei")] for row in X]

@@ -11,6 +11,7 @@ from assistant.evaluation.metrics import (
     classification_report,
     complete_evidence,
     confidence_auroc,
+    ece_if_calibrated,
     evidence_prf,
     expected_calibration_error,
     mean_defined,
@@ -250,6 +251,22 @@ def test_ece_edges():
     assert expected_calibration_error([0.25, 0.75], [False, True], n_bins=2) == pytest.approx(0.25)
     with pytest.raises(ValueError):
         expected_calibration_error([0.5], [True, False])
+
+
+def test_ece_if_calibrated_is_the_sampling_floor_of_a_calibrated_confidence():
+    rng = np.random.default_rng(3)
+    spread = rng.uniform(0.3, 1.0, 61).tolist()
+    mean, p95 = ece_if_calibrated(spread)
+    # On 61 claims a calibrated confidence spread over the bins shows an ECE near 0.1, not 0
+    assert 0.07 < mean < p95 < 0.25
+    # the floor falls with more claims, and with confidences that say nothing (one bin)
+    assert ece_if_calibrated(rng.uniform(0.3, 1.0, 2000).tolist())[0] < mean / 3
+    assert ece_if_calibrated([0.62] * 61)[0] < mean
+    # certain verdicts are certain: nothing to sample
+    assert ece_if_calibrated([1.0, 1.0, 0.0]) == (0.0, 0.0)
+    assert ece_if_calibrated([]) == (0.0, 0.0)
+    # the same draws each time (the report is reproducible)
+    assert ece_if_calibrated(spread) == (mean, p95)
 
 
 def test_brier_score():

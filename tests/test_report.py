@@ -62,6 +62,15 @@ def test_stable_keys_and_values(records):
     json.dumps(report, default=list)  # JSON-ready
 
 
+def test_the_ece_comes_with_its_interval_and_what_a_calibrated_confidence_would_show(records):
+    report = build_report(records, {"pipeline": "check.v3"})
+    low, high = report["confidence_intervals"]["ece"]
+    mean, p95 = report["ece_if_calibrated"]
+    # the ECE is rounded, its interval is not
+    assert low - 1e-6 <= report["ece"] <= high + 1e-6 and 0 < mean <= p95
+    assert "a calibrated confidence would show" in to_markdown(report, "seed")
+
+
 def test_pipelines_side_by_side_on_the_same_items(records):
     report = build_report(records, {"pipeline": "check.v3"})
     rows = report["pipelines_compared"]["rows"]

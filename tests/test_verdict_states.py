@@ -64,13 +64,27 @@ def test_checker_reads_each_kept_statement_state_at_its_own_verdict(
     reply = json.dumps(REPLY)
     texts = [s["text"] for s in REPLY["statements"]]
     kept = [texts.index(st.text) for st in draft.statements]
-    assert kept and model._read == [reply[: verdict_slots(reply)[i]] for i in kept]
+    assert kept and model._read == [reply[: verdict_slots(reply)[i]] for i in reversed(kept)]
     for st, i in zip(draft.statements, kept, strict=True):
         assert st.state is not None and st.state[0] == float(verdict_slots(reply)[i])
-    # The state is read where the odds are scored: the same prefixes.
-    assert [p for p, _ in model._scored] == model._read
+    # The state is read where the odds are scored (in reply order): the same prefixes.
+    assert [p for p, _ in model._scored] == model._read[::-1]
     # States stay out of the result a user sees (they are 1,536 numbers a statement).
     assert '"state"' not in checker.check("Gesetzesergänzung 2023").model_dump_json()
+
+
+def test_states_are_read_last_statement_first_so_the_kv_cache_holds_every_prefix(fake_embeddings):
+    reply = json.dumps(REPLY)
+    statements = [
+        DraftStatement(text=s["text"], model_verdict=s["verdict"], model_confidence=None, position=i)
+        for i, s in enumerate(REPLY["statements"])
+    ]
+    draft = Draft(mode="claim", text="c", shown=[], statements=statements, reply=reply)
+    read: list[str] = []
+    ReplyStates().run(draft, env_of(fake_embeddings, state=lambda prefix: read.append(prefix) or [0.0] * DIM))
+    slots = verdict_slots(reply)
+    assert len(slots) > 1 and read == [reply[:slot] for slot in reversed(slots)]
+    assert all(st.state == [0.0] * DIM for st in statements)
 
 
 def test_states_are_cached_like_replies(stateful_chat):

@@ -220,6 +220,28 @@ def expected_calibration_error(
     return float(gaps.sum() / len(conf))
 
 
+def ece_if_calibrated(
+    confidences: Sequence[float], n_bins: int = 10, n_draws: int = 1000, seed: int = 0
+) -> tuple[float, float]:
+    """The ECE that a perfectly calibrated confidence would show on these items: its mean and 95th
+    percentile over ``n_draws`` draws in which each verdict is right with the probability its confidence
+    states; (0, 0) when empty.
+
+    On a few dozen claims the binned ECE is far from 0 even then (each bin holds a handful of verdicts),
+    and more so the more the confidences spread over the bins, that is the better they rank; a measured ECE
+    within this range is what sampling alone gives.
+    """
+    if not confidences:
+        return 0.0, 0.0
+    conf = np.clip(np.asarray(confidences, dtype=float), 0.0, 1.0)
+    rng = np.random.default_rng(seed)
+    draws = [
+        expected_calibration_error(conf.tolist(), (rng.uniform(size=conf.size) < conf).tolist(), n_bins)
+        for _ in range(n_draws)
+    ]
+    return float(np.mean(draws)), float(np.percentile(draws, 95))
+
+
 def brier_score(confidences: Sequence[float], correct: Sequence[bool]) -> float:
     """Mean squared difference between confidence and correctness (1/0); 0.0 when empty."""
     if len(confidences) != len(correct):

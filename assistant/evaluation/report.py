@@ -144,6 +144,8 @@ def build_report(records: list[ItemRecord], config: dict[str, Any]) -> dict[str,
             _mean([float(M.strict_correct(r.gold or "", r.pred or "", r.cited, r.gold_sets)) for r in judged])
         ),
         "ece": _r(M.expected_calibration_error(conf, correct)),
+        # The ECE a perfectly calibrated confidence would show on these claims (mean, 95th percentile).
+        "ece_if_calibrated": [_r(v) for v in M.ece_if_calibrated(conf)],
         "brier": _r(M.brier_score(conf, correct)),
         "confidence_auroc": _r(M.confidence_auroc(conf, correct)),
         # Accuracy of the 50% / 80% most confident verdicts: what trusting only confident verdicts buys.
@@ -231,9 +233,13 @@ def _intervals(judged: list[ItemRecord], records: list[ItemRecord], variant: str
     def r5(rs: list[ItemRecord]) -> float:
         return M.mean_defined(M.recall_at_k(r.ranked.get(variant, []), r.gold_sets, 5) for r in rs) or 0.0
 
+    def ece(rs: list[ItemRecord]) -> float:
+        return M.expected_calibration_error([r.confidence for r in rs], [r.pred == r.gold for r in rs])
+
     with_gold = [r for r in records if r.gold_sets]
     return {
         "verdict_accuracy": list(M.bootstrap_ci(judged, acc)),
+        "ece": list(M.bootstrap_ci(judged, ece)),
         "macro_f1": list(M.bootstrap_ci(judged, macro, n_resamples=300)),
         "recall_at_5": list(M.bootstrap_ci(with_gold, r5)),
     }
@@ -284,6 +290,19 @@ def _n(count: int, noun: str) -> str:
     return f"{count} {noun if count == 1 else noun + 's'}"
 
 
+def _ece_context(report: dict[str, Any]) -> str:
+    """`` (95% CI a–b; calibrated: m, up to p)`` where the report has them (older reports do not)."""
+    interval = report["confidence_intervals"].get("ece")
+    reference = report.get("ece_if_calibrated")
+    if not interval or not reference:
+        return ""
+    f = _fmt
+    return (
+        f" (95% CI {f(interval[0])}–{f(interval[1])}; a calibrated confidence would show "
+        f"{f(reference[0])}, up to {f(reference[1])})"
+    )
+
+
 def to_markdown(report: dict[str, Any], title: str) -> str:
     """A Markdown summary suited to a CI job summary."""
     f = _fmt
@@ -315,7 +334,7 @@ def to_markdown(report: dict[str, Any], title: str) -> str:
         f"| span F1 (characters) | {f(report['span_f1'])} |",
         f"| span validity | {f(report['span_validity'])} |",
         f"| strict score | {f(report['strict_score'])} |",
-        f"| ECE / Brier | {f(report['ece'])} / {f(report['brier'])} |",
+        f"| ECE / Brier | {f(report['ece'])}{_ece_context(report)} / {f(report['brier'])} |",
         f"| confidence AUROC (right vs wrong verdicts) | {f(report.get('confidence_auroc'))} |",
         f"| selective accuracy: the 50% / 80% most confident verdicts | "
         f"{f(report.get('selective_accuracy_50'))} / {f(report.get('selective_accuracy_80'))} |",

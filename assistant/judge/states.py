@@ -33,8 +33,13 @@ class ReplyStates:
     modes: frozenset[Mode] = field(default=MODES)
 
     def run(self, draft: Draft, env: StageEnv) -> None:
-        """Read the state at each statement's verdict slot in the reply."""
-        for st, prefix in verdict_prefixes(draft):
+        """Read the state at each statement's verdict slot in the reply, the last statement's first.
+
+        After the odds the KV cache holds the reply up to the last statement's verdict, so every shorter
+        prefix is held already; in reply order each state after the first would make the model read the
+        reply again from the verdict before it (seconds for a long reply).
+        """
+        for st, prefix in reversed(list(verdict_prefixes(draft))):
             st.state = env.state(prefix) if env.state is not None and prefix is not None else None
 
 

@@ -291,7 +291,8 @@ def _n(count: int, noun: str) -> str:
 
 
 def _ece_context(report: dict[str, Any]) -> str:
-    """`` (95% CI a–b; calibrated: m, up to p)`` where the report has them (older reports do not)."""
+    """`` (95% CI a–b; a calibrated confidence would show m, up to p)``: the ECE's interval and its sampling
+    floor (:func:`~assistant.evaluation.metrics.ece_if_calibrated`); empty for older reports without them."""
     interval = report["confidence_intervals"].get("ece")
     reference = report.get("ece_if_calibrated")
     if not interval or not reference:

@@ -37,7 +37,7 @@ class ReplyStates:
 
         After the odds the KV cache holds the reply up to the last statement's verdict, so every shorter
         prefix is held already; in reply order each state after the first would make the model read the
-        reply again from the verdict before it (seconds for a long reply).
+        reply again from the verdict before it (about 40 tokens for a reply of two or three statements).
         """
         for st, prefix in reversed(list(verdict_prefixes(draft))):
             st.state = env.state(prefix) if env.state is not None and prefix is not None else None

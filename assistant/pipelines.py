@@ -60,8 +60,8 @@ def _classified(model_id: str) -> tuple[Stage, ...]:
 
 #: The judge of check.v6 onwards: the scope stage, any stages that measure signals for the classifier, the
 #: classified verdicts, the claim calibration.
-def _calibrated(model_id: str, *measures: Stage) -> tuple[Stage, ...]:
-    return (Scope(), *measures, *_classified(model_id), CalibrateClaim.load(model_id))
+def _calibrated(model_id: str, *measures: Stage, scope: Scope | None = None) -> tuple[Stage, ...]:
+    return (scope or Scope(), *measures, *_classified(model_id), CalibrateClaim.load(model_id))
 
 
 PIPELINES: dict[str, Pipeline] = {
@@ -248,6 +248,26 @@ PIPELINES: dict[str, Pipeline] = {
             "where each verdict begins, projected on its 32 principal components, is among the signals of "
             "verdict.v8, fitted on check.v16's replies and states of the seed dev half and 300 Check-COVID "
             "training claims; the rules, the claim calibration and the uncertain mark as in check.v15",
+        ),
+        Pipeline(
+            "check.v18",
+            prompt="check.v1",
+            retrieval="dense",
+            stages=(
+                *_calibrated(
+                    "verdict.v8",
+                    VerdictOdds(),
+                    ReplyStates(),
+                    ProjectState.load("verdict.v8"),
+                    scope=Scope(whole_claim=True),
+                ),
+                MarkUncertain(0.6),
+            ),
+            screen=True,
+            description="check.v17 with the claim judged whole where the model restates it (issue 14): "
+            "when a statement is the claim word for word, the model's other statements (its parts, or "
+            "additions of its own) are set aside, so a stray addition no longer refutes the claim; the "
+            "verifier head, the rules, the claim calibration and the uncertain mark as in check.v17",
         ),
     )
 }

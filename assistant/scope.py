@@ -9,7 +9,12 @@ measures both with the retrieval embedder and sets aside:
 
 1. a statement that repeats an earlier one (same words, case and punctuation aside);
 2. a statement that is not close to the claim (cosine below :data:`MIN_CLAIM_SIMILARITY`) and is closer to a
-   retrieved source sentence than to the claim by more than :data:`SOURCE_MARGIN`.
+   retrieved source sentence than to the claim by more than :data:`SOURCE_MARGIN`;
+3. with ``whole_claim`` (check.v18 on): every other statement, where a kept statement restates the claim
+   word for word. The model then judged the claim whole; the others are its parts or additions of its own
+   ("Elon Musk is a member of the US administration" beside "Musk is regarded as an influential voice in the
+   US administration"), and under "any refuted statement refutes the claim" a stray addition decided it.
+   The first statement that is the claim decides alone.
 
 At least one statement always stays (the one closest to the claim). A set-aside statement is shown to the
 reader with its reason but has no verdict and does not count towards the claim's. Both thresholds were chosen
@@ -48,9 +53,14 @@ def _words(text: str) -> str:
 
 
 def scope_statements(
-    claim: str, statements: Sequence[str], retrieved: Sequence[str], embeddings: Embeddings
+    claim: str,
+    statements: Sequence[str],
+    retrieved: Sequence[str],
+    embeddings: Embeddings,
+    *,
+    whole_claim: bool = False,
 ) -> list[ScopeDecision]:
-    """One decision per statement, in order."""
+    """One decision per statement, in order (``whole_claim``: rule 3 of the module's docstring)."""
     if not statements:
         return []
     vectors = embeddings.embed_documents([claim, *statements, *retrieved])
@@ -82,4 +92,21 @@ def scope_statements(
     if not any(d.keep for d in decisions):
         best = max(range(len(decisions)), key=lambda i: decisions[i].claim_similarity)
         decisions[best] = ScopeDecision(True, None, decisions[best].claim_similarity)
+    if whole_claim:
+        decisions = _whole_claim(claim, statements, decisions)
     return decisions
+
+
+def _whole_claim(
+    claim: str, statements: Sequence[str], decisions: list[ScopeDecision]
+) -> list[ScopeDecision]:
+    """Rule 3: the first kept statement that is the claim word for word decides alone."""
+    key = _words(claim)
+    whole = next((i for i, d in enumerate(decisions) if d.keep and _words(statements[i]) == key), None)
+    if whole is None:
+        return decisions
+    reason = f"part of statement {whole + 1}, which restates the claim whole and decides it"
+    return [
+        d if i == whole or not d.keep else ScopeDecision(False, reason, d.claim_similarity)
+        for i, d in enumerate(decisions)
+    ]

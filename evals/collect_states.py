@@ -4,10 +4,13 @@ Runs ``check.v16`` (check.v14's prompt, retrieval and odds, plus the
 :class:`~assistant.judge.states.ReplyStates` stage) over a dataset's claims with the reply cache of
 ``--home``: replies already cached are not generated again, and states are cached too, so an interrupted
 run resumes where it stopped. Writes one ``.npz`` with, per kept statement, the item id, the statement
-text, the gold label, the dataset's own label and the state (float32).
+text, the gold label, the dataset's own label and the state (float16: about 3 KB a statement, so the
+training states can be committed, ``evals/states/``, and a later session retrains without the model).
+The file is rewritten every 10 claims, so an interrupted run keeps what it collected. ``--skip`` leaves out
+the claims another file already holds, so a longer split is collected as a new shard beside the old:
 
-    python evals/collect_states.py ../shared/data/check-covid/train.json --limit 300 \\
-        --out /tmp/states-cc-train300.npz --home /work/base-home
+    python evals/collect_states.py ../shared/data/check-covid/train.json --limit 600 \\
+        --skip evals/states/cc-train300.npz --out evals/states/cc-train600-new.npz --home /work/base-home
 """
 
 from __future__ import annotations
@@ -27,6 +30,30 @@ from assistant.evaluation.runner import EvalRunner
 from assistant.progress import StageProgress
 
 PIPELINE = "check.v16"
+#: Claims between two writes of the file: an interrupted run keeps what it collected.
+CHECKPOINT = 10
+
+
+def write(
+    out: Path,
+    ids: list[str],
+    texts: list[str],
+    golds: list[str],
+    sources: list[str],
+    states: list[np.ndarray],
+) -> None:
+    """Write the states collected so far (whole or not at all: a temporary file, then a rename)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp.npz")
+    np.savez_compressed(
+        tmp,
+        ids=np.array(ids),
+        texts=np.array(texts),
+        golds=np.array(golds),
+        sources=np.array(sources),
+        states=np.stack(states),
+    )
+    tmp.replace(out)
 
 
 def main() -> None:
@@ -35,11 +62,21 @@ def main() -> None:
     ap.add_argument("dataset", type=Path)
     ap.add_argument("--corpus", type=Path)
     ap.add_argument("--format", dest="fmt")
-    ap.add_argument("--limit", type=int)
+    ap.add_argument("--limit", type=int, help="load the first N items (label-interleaved)")
+    ap.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        type=Path,
+        help="an .npz of this script: leave out the claims it holds (repeatable)",
+    )
     ap.add_argument("--split", help="dev, test or all (the seed file); default all")
     ap.add_argument("--home", type=Path, help="state folder holding the reply cache (FACTCHECK_HOME)")
     ap.add_argument("--out", type=Path, required=True, help="the .npz to write")
     args = ap.parse_args()
+    missing = [str(path) for path in args.skip if not path.is_file()]
+    if missing:
+        sys.exit(f"error: --skip: no such file: {', '.join(missing)}")
     try:
         app = App(resolve_settings(home=args.home, pipeline=PIPELINE))
         job = EvalJob(app, EvalOptions(args.dataset, args.corpus, args.fmt, args.limit, args.split))
@@ -48,10 +85,11 @@ def main() -> None:
         runner.prepare()
         checker = runner.checker(PIPELINE)
         ids, texts, golds, sources, states = [], [], [], [], []
-        claims = [i for i in job.dataset.items if i.kind == "claim" and i.label]
+        done = {str(i) for path in args.skip for i in np.load(path)["ids"]}
+        claims = [i for i in job.dataset.items if i.kind == "claim" and i.label and i.id not in done]
         with StageProgress(Console(stderr=True)) as progress:
             progress.stage(f"states of {len(claims)} claims", len(claims))
-            for item in claims:
+            for n, item in enumerate(claims, 1):
                 try:
                     draft = checker.draft(item.claim, doc_id=item.doc)
                 except FactCheckError as exc:
@@ -64,19 +102,15 @@ def main() -> None:
                         texts.append(st.text)
                         golds.append(item.label)
                         sources.append(item.source_label or "")
-                        states.append(np.asarray(st.state, dtype=np.float32))
+                        states.append(np.asarray(st.state, dtype=np.float16))
                 progress.advance()
+                if n % CHECKPOINT == 0 and ids:
+                    write(args.out, ids, texts, golds, sources, states)
     except FactCheckError as exc:
         sys.exit(f"error: {exc}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(
-        args.out,
-        ids=np.array(ids),
-        texts=np.array(texts),
-        golds=np.array(golds),
-        sources=np.array(sources),
-        states=np.stack(states),
-    )
+    if not ids:
+        sys.exit("error: no statement had a state (a server backend gives none)")
+    write(args.out, ids, texts, golds, sources, states)
     print(f"{len(ids)} statements of {len(set(ids))} claims → {args.out}")
 
 

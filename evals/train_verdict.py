@@ -47,7 +47,7 @@ from assistant.judge.states import StateProjection
 from assistant.pipelines import get_pipeline
 from assistant.schemas import VERDICTS, ModelExtractReply, Verdict
 from assistant.signals import NAMES
-from assistant.verdict import MemoEmbeddings, logit, platt
+from assistant.verdict import MemoEmbeddings, logit, platt, weights_file
 
 CLASSES: tuple[Verdict, ...] = VERDICTS  # the order a weights file lists its classes in
 
@@ -142,14 +142,20 @@ def fit_platt(conf: np.ndarray, correct: np.ndarray) -> tuple[float, float]:
 
 
 def with_states(
-    X: list[list[float]], names: tuple[str, ...], keys: list[tuple[str, str]], paths: list[str], k: int
+    X: list[list[float]],
+    names: tuple[str, ...],
+    keys: list[tuple[str, str]],
+    paths: list[str],
+    k: int,
+    reuse: dict[str, Any] | None = None,
 ) -> tuple[list[list[float]], tuple[str, ...], dict[str, Any]]:
     """The rows with the principal components of each statement's state appended, the names with theirs,
     and the projection (as :class:`~assistant.judge.states.StateProjection` reads it).
 
     States are matched to statements by item id and statement text. A statement with no state (the
     backend gave none) gets components 0, as the pipeline's stage gives it. The projection is fitted on the
-    training statements' states only (unsupervised: labels play no part).
+    training statements' states only (unsupervised: labels play no part), or ``reuse``d as given (a shipped
+    one: the stored components of reports projected with it then stay valid, ``evals/rejudge_eval.py``).
     """
     states: dict[tuple[str, str], np.ndarray] = {}
     for path in paths:
@@ -160,15 +166,19 @@ def with_states(
     have = np.array([s for s in found if s is not None])
     if len(have) <= k:
         sys.exit(f"--states: {len(have)} of {len(keys)} statements have a state; need more than {k}")
-    print(f"states: {len(have)} of {len(keys)} statements have one; {k} principal components kept")
-    mean, scale = have.mean(axis=0), have.std(axis=0)
-    scale[scale == 0] = 1.0
-    components = PCA(n_components=k, svd_solver="full").fit((have - mean) / scale).components_
-    projection = {
-        "mean": mean.round(5).tolist(),
-        "scale": scale.round(5).tolist(),
-        "components": components.round(6).tolist(),
-    }
+    if reuse is not None:
+        projection = reuse
+        print(f"states: {len(have)} of {len(keys)} statements have one; the given projection kept")
+    else:
+        print(f"states: {len(have)} of {len(keys)} statements have one; {k} principal components kept")
+        mean, scale = have.mean(axis=0), have.std(axis=0)
+        scale[scale == 0] = 1.0
+        components = PCA(n_components=k, svd_solver="full").fit((have - mean) / scale).components_
+        projection = {
+            "mean": mean.round(5).tolist(),
+            "scale": scale.round(5).tolist(),
+            "components": components.round(6).tolist(),
+        }
     project = StateProjection.from_json(projection)
     rows = [
         [*row, *project.signals(None if s is None else s.tolist()).values()]
@@ -242,6 +252,11 @@ def main() -> None:
         help="principal components of the states kept (default 16)",
     )
     ap.add_argument(
+        "--projection",
+        help="with --states: the state projection of this shipped verdict model (verdict.v8), not a new "
+        "fit, so reports of its pipeline can score the new weights without the model (evals/rejudge_eval.py)",
+    )
+    ap.add_argument(
         "--calibrate",
         action="store_true",
         help="fit a Platt scaling of the claim confidence on the cross-validated dev claim verdicts",
@@ -292,7 +307,15 @@ def main() -> None:
         names = tuple(wanted)
     projection = None
     if args.states:
-        X, names, projection = with_states(X, names, keys, args.states, args.state_components)
+        reuse = None
+        if args.projection:
+            try:
+                reuse = weights_file(args.projection).get("state_projection")
+            except (OSError, ValueError) as exc:
+                sys.exit(f"--projection {args.projection}: {exc}")
+            if reuse is None:
+                sys.exit(f"--projection: {args.projection} has no state projection")
+        X, names, projection = with_states(X, names, keys, args.states, args.state_components, reuse)
     if len(set(y)) < 3:
         sys.exit(f"need all three labels in the dev statements, got {sorted(set(y))}")
     Xa, ya, wa = np.array(X), np.array(y), np.array(w)

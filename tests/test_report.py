@@ -71,6 +71,11 @@ def test_the_ece_comes_with_its_interval_and_what_a_calibrated_confidence_would_
     assert "a calibrated confidence would show" in to_markdown(report, "seed")
 
 
+def test_a_report_item_reads_back_as_the_record_it_was(records):
+    for record in records:
+        assert ItemRecord.from_json(json.loads(json.dumps(record.as_json()))) == record
+
+
 def test_pipelines_side_by_side_on_the_same_items(records):
     report = build_report(records, {"pipeline": "check.v3"})
     rows = report["pipelines_compared"]["rows"]

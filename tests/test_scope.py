@@ -96,3 +96,41 @@ def test_pipelines_without_a_scope_stage_keep_every_statement(seeded_store, fake
     structured_fake.chat_model.enqueue(_reply((CLAIM, "supported"), (SOURCE, "refuted")))
     result = checker.check(CLAIM)
     assert len(result.statements) == 2 and result.set_aside == [] and result.verdict == "refuted"
+
+
+PART = "Musk spielt eine zentrale Rolle."
+
+
+def test_whole_claim_rule_keeps_only_the_statement_that_is_the_claim(fake_embeddings):
+    # The claim restated word for word (case and punctuation aside) decides alone; its parts are set aside.
+    restated = CLAIM.lower().rstrip(".")
+    decisions = scope_statements(CLAIM, [PART, restated, CLAIM], [OTHER], fake_embeddings, whole_claim=True)
+    assert [d.keep for d in decisions] == [False, True, False]
+    assert decisions[0].reason == "part of statement 2, which restates the claim whole and decides it"
+    assert decisions[2].reason == "repeats an earlier statement"
+
+
+def test_whole_claim_rule_changes_nothing_without_a_restatement(fake_embeddings):
+    statements = [PART, "Musk ist in der Trump-Administration."]
+    plain = scope_statements(CLAIM, statements, [OTHER], fake_embeddings)
+    assert scope_statements(CLAIM, statements, [OTHER], fake_embeddings, whole_claim=True) == plain
+    # Off by default: check.v17 and earlier pipelines keep every part.
+    assert all(d.keep for d in scope_statements(CLAIM, [CLAIM, PART], [OTHER], fake_embeddings))
+
+
+def test_a_stray_addition_no_longer_refutes_a_claim_judged_whole(
+    seeded_store, fake_embeddings, structured_fake, fake_chat_model
+):
+    pipeline = Pipeline(
+        "test.whole",
+        prompt="check.v1",
+        retrieval="dense",
+        stages=(Scope(whole_claim=True), Citations(), Aggregate()),
+        description="whole-claim scope only",
+    )
+    retriever = SentenceRetriever(store=seeded_store, embeddings=fake_embeddings, k=5)
+    checker = Checker(seeded_store, retriever, structured_fake, pipeline=pipeline)
+    fake_chat_model.enqueue(_reply((CLAIM, "supported"), (PART, "refuted")))
+    result = checker.check(CLAIM)
+    assert [s.text for s in result.statements] == [CLAIM] and result.verdict == "supported"
+    assert [a.text for a in result.set_aside] == [PART]

@@ -72,6 +72,25 @@ class ItemRecord:
         out["cited"] = sorted(self.cited)
         return out
 
+    @classmethod
+    def from_json(cls, item: dict[str, Any]) -> ItemRecord:
+        """The record of a report item (:meth:`as_json` read back)."""
+
+        def keys(pairs: list[list[Any]]) -> list[Key]:
+            return [(str(d), int(n)) for d, n in pairs]
+
+        return cls(
+            **{
+                **item,
+                "gold_sets": [set(keys(s)) for s in item.get("gold_sets", [])],
+                "gold_spans": [(str(d), int(a), int(b)) for d, a, b in item.get("gold_spans", [])],
+                "ranked": {v: keys(r) for v, r in item.get("ranked", {}).items()},
+                "cited": set(keys(item.get("cited", []))),
+                "cited_spans": [(str(d), int(a), int(b)) for d, a, b in item.get("cited_spans", [])],
+                "others": {p: (v, float(c)) for p, (v, c) in item.get("others", {}).items()},
+            }
+        )
+
 
 def select_split(items: list[EvalItem], split: str | None) -> list[EvalItem]:
     """``dev`` or ``test`` half by a hash of the item id (stable, independent of order); None keeps all."""

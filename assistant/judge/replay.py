@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..records import Sentence
+from ..schemas import VERDICTS, Verdict
+from ..signals import NAMES as BASE_SIGNALS
 from ..spans import locate_quote
 from . import Draft, DraftStatement, Mode
 from .citations import MIN_QUOTE_CHARS
@@ -29,23 +31,51 @@ def draft_from_result(result: dict[str, Any], mode: Mode = "claim") -> Draft:
     Meant for results of pipelines without a :class:`~assistant.judge.classify.Classify` stage, whose
     statement verdicts and confidences are the model's own.
     """
+    return _draft(result, mode, judged=False)
+
+
+def draft_before_verdict(result: dict[str, Any], mode: Mode = "claim") -> Draft:
+    """The draft of a result of a pipeline with a verdict stage, as that stage found it.
+
+    The statements are those the scope stage kept; each one's model verdict and confidence are read back from
+    the signals the verdict stage recorded (``model_supported`` … ``model_confidence``), and every signal that
+    is not one of :data:`assistant.signals.NAMES` (the odds, the state components, the value comparison's)
+    is restored as measured, so the verdict stage and the stages after it can run again without the model.
+    """
+    return _draft(result, mode, judged=True)
+
+
+def _model_verdict(signals: dict[str, float]) -> Verdict:
+    return next(v for v, name in zip(VERDICTS, ("model_supported", "model_refuted", "model_nei"), strict=True)
+                if signals.get(name) == 1.0)  # fmt: skip
+
+
+def _draft(result: dict[str, Any], mode: Mode, *, judged: bool) -> Draft:
     shown = [_sentence(r) for r in result["retrieved"]]
     by_place = {(s.doc_id, s.sentence_id): s for s in shown}
     statements = []
     for st in result["statements"]:
         evidence = [_sentence(e) for e in st["evidence"]]
         quote = st.get("quote")
+        signals = st.get("signals") or {}
+        if judged and not signals:
+            raise ValueError(
+                "the result has no recorded signals: it is not of a pipeline with a verdict stage"
+            )
+        own = quote is None and "value" not in st
         draft = DraftStatement(
             text=st["text"],
-            model_verdict=st["verdict"],
-            model_confidence=st["confidence"] if quote is None and "value" not in st else None,
+            model_verdict=_model_verdict(signals) if judged else st["verdict"],
+            model_confidence=(signals["model_confidence"] if judged else st["confidence"]) if own else None,
             value=st.get("value"),
             quote=quote,
             evidence=evidence,
             cited_sentences=[by_place.get((e.doc_id, e.sentence_id), e) for e in evidence],
             model_probabilities=st.get("model_probabilities"),
         )
-        if draft.model_probabilities is not None:  # measured by the VerdictOdds stage: its signals again
+        if judged:
+            draft.measured.update({k: float(v) for k, v in signals.items() if k not in BASE_SIGNALS})
+        elif draft.model_probabilities is not None:  # measured by the VerdictOdds stage: its signals again
             draft.measured.update(odds_signals(draft.model_probabilities))
         # The quote's span is the evidence the quote matches whole, as the Quotes stage located it.
         if quote is not None and len(quote.strip()) >= MIN_QUOTE_CHARS:

@@ -25,7 +25,6 @@ import json
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from assistant.config import apply_offline_defaults
 from assistant.embeddings import get_embedder
@@ -43,29 +42,20 @@ from assistant.verdict import MemoEmbeddings, VerdictClassifier
 
 def with_weights(stages: list[Stage], path: Path, old: Pipeline) -> list[Stage]:
     """The stages with the weights file's verdict model and calibration in place of the pipeline's."""
-    data = json.loads(path.read_text("utf-8"))
-    projection = data.get("state_projection")
+    try:
+        data = json.loads(path.read_text("utf-8"))
+        model = VerdictClassifier.from_json(data)
+        theirs = StateProjection.from_json(data["state_projection"]) if "state_projection" in data else None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        sys.exit(f"error: --weights {path}: not a readable weights file ({exc})")
     ours = next((s.projection for s in old.stages if isinstance(s, ProjectState)), None)
-    if projection is not None and ours is not None:
-        theirs = StateProjection.from_json(projection)
-        if theirs.components.shape != ours.components.shape or (theirs.components != ours.components).any():
+    if theirs is not None and ours is not None:
+        pairs = ((theirs.mean, ours.mean), (theirs.scale, ours.scale), (theirs.components, ours.components))
+        if not all(a.shape == b.shape and (a == b).all() for a, b in pairs):
             sys.exit(
                 f"error: {path}: its state projection is not {old.id}'s; the stored components do not fit it"
             )
-    model = VerdictClassifier.from_json(data)
-    swapped: list[Stage] = []
-    for stage in stages:
-        if isinstance(stage, Classify):
-            stage = replace(stage, model=model)
-        elif isinstance(stage, CalibrateClaim):
-            stage = replace(stage, model=model)
-        swapped.append(stage)
-    return swapped
-
-
-def rejudge_all(items: list[dict[str, Any]], stages: list[Stage], env: StageEnv) -> list[dict[str, Any]]:
-    """Every item rejudged."""
-    return [rejudged(item, stages, env) for item in items]
+    return [replace(s, model=model) if isinstance(s, (Classify, CalibrateClaim)) else s for s in stages]
 
 
 def main() -> None:
@@ -88,7 +78,7 @@ def main() -> None:
     except ConfigError as exc:
         sys.exit(f"error: {exc}")
     claims = [i for i in source["items"] if i["kind"] == "claim" and i.get("result")]
-    again = rejudge_all(claims, own, env)
+    again = [rejudged(item, own, env) for item in claims]
     off = [
         a["id"]
         for a, b in zip(claims, again, strict=True)

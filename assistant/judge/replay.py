@@ -45,9 +45,15 @@ def draft_before_verdict(result: dict[str, Any], mode: Mode = "claim") -> Draft:
     return _draft(result, mode, judged=True)
 
 
+#: The signals that record the model's own verdict, one-hot, in the order of VERDICTS.
+_OWN_VERDICT = ("model_supported", "model_refuted", "model_nei")
+
+
 def _model_verdict(signals: dict[str, float]) -> Verdict:
-    return next(v for v, name in zip(VERDICTS, ("model_supported", "model_refuted", "model_nei"), strict=True)
-                if signals.get(name) == 1.0)  # fmt: skip
+    for verdict, name in zip(VERDICTS, _OWN_VERDICT, strict=True):
+        if signals.get(name) == 1.0:
+            return verdict
+    raise ValueError("the result's signals do not record the model's own verdict")
 
 
 def _draft(result: dict[str, Any], mode: Mode, *, judged: bool) -> Draft:

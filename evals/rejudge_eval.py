@@ -50,8 +50,7 @@ def with_weights(stages: list[Stage], path: Path, old: Pipeline) -> list[Stage]:
         sys.exit(f"error: --weights {path}: not a readable weights file ({exc})")
     ours = next((s.projection for s in old.stages if isinstance(s, ProjectState)), None)
     if theirs is not None and ours is not None:
-        pairs = ((theirs.mean, ours.mean), (theirs.scale, ours.scale), (theirs.components, ours.components))
-        if not all(a.shape == b.shape and (a == b).all() for a, b in pairs):
+        if not theirs.same_as(ours):
             sys.exit(
                 f"error: {path}: its state projection is not {old.id}'s; the stored components do not fit it"
             )

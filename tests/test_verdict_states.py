@@ -119,6 +119,13 @@ def test_projection_standardises_then_projects():
     assert set(p.signals([1.0, 2.0]).values()) == {0.0}
 
 
+def test_projections_are_the_same_only_with_the_same_numbers_and_shapes():
+    assert projection(2).same_as(projection(2))
+    assert not projection(2).same_as(projection(3))
+    shifted = StateProjection(projection(2).mean + 1.0, projection(2).scale, projection(2).components)
+    assert not projection(2).same_as(shifted)
+
+
 def test_a_projection_whose_shapes_differ_or_that_is_missing_is_a_clear_error():
     with pytest.raises(ValueError, match="shapes"):
         StateProjection.from_json({"mean": [0.0] * 3, "scale": [1.0] * 3, "components": [[1.0] * 4]})

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from ..errors import ConfigError
 from ..judge import Stage, StageEnv
 from ..judge.classify import Classify
@@ -43,11 +41,7 @@ def _same_reading(old: Stage, new: Stage) -> bool:
     if isinstance(old, Scope) and isinstance(new, Scope):
         return new.whole_claim or not old.whole_claim  # the new scope keeps no statement the old set aside
     if isinstance(old, ProjectState) and isinstance(new, ProjectState):
-        a, b = old.projection, new.projection
-        return all(
-            np.array_equal(x, y)
-            for x, y in ((a.mean, b.mean), (a.scale, b.scale), (a.components, b.components))
-        )
+        return old.projection.same_as(new.projection)
     return old == new
 
 

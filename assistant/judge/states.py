@@ -71,6 +71,11 @@ class StateProjection:
                 f"verdict model {model_id!r} has no readable state projection ({exc})"
             ) from None
 
+    def same_as(self, other: StateProjection) -> bool:
+        """Whether the two project every state alike (the same mean, scale and components)."""
+        pairs = ((self.mean, other.mean), (self.scale, other.scale), (self.components, other.components))
+        return all(np.array_equal(a, b) for a, b in pairs)
+
     @property
     def names(self) -> tuple[str, ...]:
         """The signal names, one per component: ``state_1``, ``state_2``, …"""

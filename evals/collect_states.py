@@ -7,10 +7,13 @@ run resumes where it stopped. Writes one ``.npz`` with, per kept statement, the 
 text, the gold label, the dataset's own label and the state (float16: about 3 KB a statement, so the
 training states can be committed, ``evals/states/``, and a later session retrains without the model).
 The file is rewritten every 10 claims, so an interrupted run keeps what it collected. ``--skip`` leaves out
-the claims another file already holds, so a longer split is collected as a new shard beside the old:
+the claims another file already holds, so a longer split is collected as a new shard beside the old, and
+``--report-json`` then scores the same claims with the pipeline (every reply is cached by then, so this takes
+minutes) and writes the eval report that ``evals/train_verdict.py --train-report`` reads beside the shard:
 
     python evals/collect_states.py ../shared/data/check-covid/train.json --limit 600 \\
-        --skip evals/states/cc-train300.npz --out evals/states/cc-train600-new.npz --home /work/base-home
+        --skip evals/states/cc-train300.npz --out evals/states/cc-train600-new.npz --home /work/base-home \\
+        --report-json evals/reports/check-covid-train600-new-check.v16.json
 """
 
 from __future__ import annotations
@@ -73,6 +76,12 @@ def main() -> None:
     ap.add_argument("--split", help="dev, test or all (the seed file); default all")
     ap.add_argument("--home", type=Path, help="state folder holding the reply cache (FACTCHECK_HOME)")
     ap.add_argument("--out", type=Path, required=True, help="the .npz to write")
+    ap.add_argument(
+        "--report-json",
+        type=Path,
+        help="then score the same claims with the pipeline and write its eval report (the training labels "
+        "and signals of `train_verdict.py --train-report`)",
+    )
     args = ap.parse_args()
     missing = [str(path) for path in args.skip if not path.is_file()]
     if missing:
@@ -106,12 +115,19 @@ def main() -> None:
                 progress.advance()
                 if n % CHECKPOINT == 0 and ids:
                     write(args.out, ids, texts, golds, sources, states)
+        if not ids:
+            sys.exit("error: no statement had a state (a server backend gives none)")
+        write(args.out, ids, texts, golds, sources, states)
+        print(f"{len(ids)} statements of {len(set(ids))} claims → {args.out}")
+        if args.report_json is not None:
+            # The claims whose states were collected, no others: each reply comes from the cache now.
+            job.dataset.items = [item for item in claims if item.id in set(ids)]
+            with StageProgress(Console(stderr=True)) as progress:
+                outcome = job.run(chat, on_stage=progress.stage, on_progress=progress.advance)
+            outcome.write(json_path=args.report_json, md_path=None, html_path=None)
+            print(f"report of {len(job.dataset.items)} claims → {args.report_json}")
     except FactCheckError as exc:
         sys.exit(f"error: {exc}")
-    if not ids:
-        sys.exit("error: no statement had a state (a server backend gives none)")
-    write(args.out, ids, texts, golds, sources, states)
-    print(f"{len(ids)} statements of {len(set(ids))} claims → {args.out}")
 
 
 if __name__ == "__main__":

@@ -58,10 +58,12 @@ def rows_of(
     labels: str = "inherit",
     scope: bool = False,
     every_item: bool = False,
+    whole_claim: bool = False,
 ) -> tuple[list[list[float]], list[str], list[str], list[float], tuple[str, ...], list[str]]:
     """(signals, label, item id, weight) of every trainable statement of the report's dev-split claims,
     the signal names, and the statements' texts. ``every_item``: the report's dataset is a training split
-    (Check-COVID's train.json), so every item is training data, not only the dev half.
+    (Check-COVID's train.json), so every item is training data, not only the dev half. ``whole_claim``: the
+    scope stage with its whole-claim rule (check.v18's).
 
     Each result is replayed through the pipeline's own judge stages (``assistant/judge/``): with ``scope``,
     the scope stage sets statements aside as the pipeline will; for an extraction prompt the value
@@ -73,7 +75,7 @@ def rows_of(
     extraction = pipeline.reply is ModelExtractReply
     odds = any(isinstance(s, VerdictOdds) for s in pipeline.stages)
     names = NAMES + (COMPARE_NAMES if extraction else ()) + (ODDS_NAMES if odds else ())
-    stages: list[Stage] = [Scope()] if scope else []
+    stages: list[Stage] = [Scope(whole_claim=whole_claim)] if scope else []
     if extraction:
         stages.append(CompareValues())
     env = StageEnv(embeddings, lambda doc_id: None, lambda doc_id: "")
@@ -233,6 +235,11 @@ def main() -> None:
         help="leave out statements the scope stage sets aside (assistant/scope.py)",
     )
     ap.add_argument(
+        "--whole-claim",
+        action="store_true",
+        help="with --scope: the scope's whole-claim rule too, as check.v18 sets statements aside",
+    )
+    ap.add_argument(
         "--report-weight",
         type=float,
         default=1.0,
@@ -277,7 +284,9 @@ def main() -> None:
             sys.exit(f"{path}: --train-report is for a training split's report, not {dataset!r}")
         if every_item and args.train_limit is not None:
             report["items"] = report["items"][: args.train_limit]
-        xs, ys, idx, ws, names_here, texts = rows_of(report, embeddings, args.labels, args.scope, every_item)
+        xs, ys, idx, ws, names_here, texts = rows_of(
+            report, embeddings, args.labels, args.scope, every_item, args.whole_claim and args.scope
+        )
         if names and names_here != names:
             sys.exit(f"{path}: its pipeline's signals differ from the other reports'")
         names = names_here
@@ -391,7 +400,7 @@ def main() -> None:
         "cv_claim_accuracy": round(claim_accuracy(cv, ya, ids), 4),
         "cv_claim_auroc": round(ranking, 4) if ranking is not None else None,
         "labels": args.labels,
-        "scope": args.scope,
+        "scope": ("whole_claim" if args.whole_claim else True) if args.scope else False,
         "claim_calibration": calibration,
     }
     if projection is not None:

@@ -121,7 +121,8 @@ def main() -> None:
         print(f"{len(ids)} statements of {len(set(ids))} claims → {args.out}")
         if args.report_json is not None:
             # The claims whose states were collected, no others: each reply comes from the cache now.
-            job.dataset.items = [item for item in claims if item.id in set(ids)]
+            collected = set(ids)
+            job.dataset.items = [item for item in claims if item.id in collected]
             with StageProgress(Console(stderr=True)) as progress:
                 outcome = job.run(chat, on_stage=progress.stage, on_progress=progress.advance)
             outcome.write(json_path=args.report_json, md_path=None, html_path=None)

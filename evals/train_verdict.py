@@ -56,14 +56,12 @@ def rows_of(
     report: dict[str, Any],
     embeddings: MemoEmbeddings,
     labels: str = "inherit",
-    scope: bool = False,
+    scope: Scope | None = None,
     every_item: bool = False,
-    whole_claim: bool = False,
 ) -> tuple[list[list[float]], list[str], list[str], list[float], tuple[str, ...], list[str]]:
     """(signals, label, item id, weight) of every trainable statement of the report's dev-split claims,
     the signal names, and the statements' texts. ``every_item``: the report's dataset is a training split
-    (Check-COVID's train.json), so every item is training data, not only the dev half. ``whole_claim``: the
-    scope stage with its whole-claim rule (check.v18's).
+    (Check-COVID's train.json), so every item is training data, not only the dev half.
 
     Each result is replayed through the pipeline's own judge stages (``assistant/judge/``): with ``scope``,
     the scope stage sets statements aside as the pipeline will; for an extraction prompt the value
@@ -75,7 +73,7 @@ def rows_of(
     extraction = pipeline.reply is ModelExtractReply
     odds = any(isinstance(s, VerdictOdds) for s in pipeline.stages)
     names = NAMES + (COMPARE_NAMES if extraction else ()) + (ODDS_NAMES if odds else ())
-    stages: list[Stage] = [Scope(whole_claim=whole_claim)] if scope else []
+    stages: list[Stage] = [scope] if scope is not None else []
     if extraction:
         stages.append(CompareValues())
     env = StageEnv(embeddings, lambda doc_id: None, lambda doc_id: "")
@@ -269,6 +267,9 @@ def main() -> None:
         help="fit a Platt scaling of the claim confidence on the cross-validated dev claim verdicts",
     )
     args = ap.parse_args()
+    if args.whole_claim and not args.scope:
+        ap.error("--whole-claim is a rule of the scope stage: give it with --scope")
+    scope = Scope(whole_claim=args.whole_claim) if args.scope else None
     apply_offline_defaults()
     embeddings = MemoEmbeddings(get_embedder(args.embedder))
 
@@ -284,9 +285,7 @@ def main() -> None:
             sys.exit(f"{path}: --train-report is for a training split's report, not {dataset!r}")
         if every_item and args.train_limit is not None:
             report["items"] = report["items"][: args.train_limit]
-        xs, ys, idx, ws, names_here, texts = rows_of(
-            report, embeddings, args.labels, args.scope, every_item, args.whole_claim and args.scope
-        )
+        xs, ys, idx, ws, names_here, texts = rows_of(report, embeddings, args.labels, scope, every_item)
         if names and names_here != names:
             sys.exit(f"{path}: its pipeline's signals differ from the other reports'")
         names = names_here

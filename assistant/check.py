@@ -24,6 +24,7 @@ from .errors import InputError
 from .injection import escape_source, screen
 from .judge import Draft, DraftStatement, Mode, StageEnv
 from .judge.aggregate import aggregate_confidence, aggregate_verdict
+from .judge.pairs import PairOdds
 from .llm import StructuredChat, Usage
 from .pipelines import DEFAULT_PIPELINE, Pipeline, get_pipeline
 from .prompts_loader import Prompt, load_prompt
@@ -176,7 +177,16 @@ class Checker:
         pipeline: Pipeline | str = DEFAULT_PIPELINE,
         answer_prompt_id: str = DEFAULT_ANSWER_PROMPT,
     ) -> None:
-        self.pipeline = get_pipeline(pipeline) if isinstance(pipeline, str) else pipeline
+        asked_for = get_pipeline(pipeline) if isinstance(pipeline, str) else pipeline
+        #: The pipeline that runs: the one asked for, or its fallback on a backend that cannot score text.
+        self.pipeline = asked_for.for_backend(chat.can_score)
+        #: Why the pipeline asked for does not run (None: it does).
+        self.fallback_note: str | None = None
+        if self.pipeline is not asked_for:
+            self.fallback_note = (
+                f"pipeline {asked_for.id} reads the model's token probabilities, which backend {chat.name} "
+                f"does not give; {self.pipeline.id} runs instead"
+            )
         self.store = store
         self.retriever = retriever
         self.chat = chat
@@ -221,8 +231,11 @@ class Checker:
 
     def warm(self) -> None:
         """Have the model read the claim prompt's fixed part now (the chat does it while the user types)."""
+        for stage in self.pipeline.stages:  # a second prompt's fixed part first (the pair question's) …
+            if isinstance(stage, PairOdds):
+                self.chat.warm(stage.fixed_part())
         system, _ = self.prompts["claim"].render(claim="", sentences=[])
-        self.chat.warm(system)
+        self.chat.warm(system)  # … so the claim prompt's is what the KV cache holds (the other is kept aside)
 
     def request(
         self,
@@ -332,6 +345,7 @@ class Checker:
             state=lambda prefix: self.chat.reply_state(
                 asked.system, asked.user, prefix, prompt_id=asked.prompt_id
             ),
+            score_prompt=self.chat.score_reply,
         )
         for stage in self.pipeline.stages:
             if request.mode in stage.modes:

@@ -148,6 +148,8 @@ def check(
         raise FactCheckError(f"the index at {app.settings.index} is empty: run `factcheck ingest PATH` first")
     with status("loading model…", err):
         app.chat.load()
+    if app.checker.fallback_note is not None:
+        render.say(err, f"note: {app.checker.fallback_note}")
     if file is not None:
         _check_file(
             app, file, claims, out_path, doc_id=doc_id, concurrency=concurrency, as_json=as_json, html=html

@@ -19,6 +19,7 @@ from .judge.citations import Citations, Quotes
 from .judge.classify import Classify
 from .judge.compare import CompareValues
 from .judge.odds import VerdictOdds
+from .judge.pairs import PairOdds
 from .judge.scope import Scope
 from .judge.states import ProjectState, ReplyStates
 from .judge.uncertain import MarkUncertain
@@ -42,10 +43,17 @@ class Pipeline:
     screen: bool = False
     #: The JSON the prompt's reply is constrained to.
     reply: type[BaseModel] = ModelCheckReply
+    #: The pipeline run instead on a backend that cannot score text (server backends give no token
+    #: probabilities and no hidden states), for a pipeline whose verdict stage was trained on them.
+    fallback: str | None = None
 
     def __post_init__(self) -> None:
         if not any(isinstance(s, Aggregate) for s in self.stages):
             raise ConfigError(f"pipeline {self.id}: its stages must include Aggregate()")
+
+    def for_backend(self, can_score: bool) -> Pipeline:
+        """The pipeline to run on a backend that can (or cannot) score text: this one, or its fallback."""
+        return self if can_score or self.fallback is None else get_pipeline(self.fallback)
 
     @property
     def verdict_model(self) -> str | None:
@@ -269,9 +277,33 @@ PIPELINES: dict[str, Pipeline] = {
             "additions of its own) are set aside, so a stray addition no longer refutes the claim; the "
             "verifier head, the rules, the claim calibration and the uncertain mark as in check.v17",
         ),
+        Pipeline(
+            "check.v19",
+            prompt="check.v1",
+            retrieval="dense",
+            stages=(
+                *_calibrated(
+                    "verdict.v9",
+                    VerdictOdds(),
+                    ReplyStates(),
+                    ProjectState.load("verdict.v9"),
+                    PairOdds(per_statement=1),
+                    scope=Scope(whole_claim=True),
+                ),
+                MarkUncertain(0.6),
+            ),
+            screen=True,
+            fallback="check.v10",
+            description="check.v18 with the pair question (issue 14): each kept statement is put to the "
+            "model again against the shown sentence closest to it in meaning (prompt pair.v1: supported, "
+            "contradicted or unrelated, scored from the token probabilities), and the answers and their "
+            "agreement with the written verdict are signals of verdict.v9, fitted as verdict.v8 on the same "
+            "training claims with them; the rules, the claim calibration and the uncertain mark as in "
+            "check.v18. A backend that cannot score text (a server) runs check.v10 instead",
+        ),
     )
 }
-DEFAULT_PIPELINE = "check.v10"
+DEFAULT_PIPELINE = "check.v19"
 
 
 def get_pipeline(pipeline_id: str) -> Pipeline:

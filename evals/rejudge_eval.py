@@ -1,4 +1,4 @@
-"""Score a pipeline, or a weights file, on another pipeline's stored report, without a model call.
+"""Score a pipeline, or a weights file, on another pipeline's stored report, without the decomposing prompt.
 
 Where two pipelines read the model alike (same prompt, retrieval, screen, odds and states) and differ only
 in their scope stage or after it (``assistant/evaluation/rejudge.py``), a report of one holds all the other
@@ -26,15 +26,17 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from assistant.config import apply_offline_defaults
+from assistant.app import App
+from assistant.config import apply_offline_defaults, resolve_settings
 from assistant.embeddings import get_embedder
-from assistant.errors import ConfigError
+from assistant.errors import FactCheckError
 from assistant.evaluation.rejudge import rejudged, rejudging_stages
 from assistant.evaluation.report import build_report, git_commit, write_reports
 from assistant.evaluation.runner import ItemRecord
 from assistant.judge import Stage, StageEnv
 from assistant.judge.aggregate import CalibrateClaim
 from assistant.judge.classify import Classify
+from assistant.judge.pairs import PairOdds
 from assistant.judge.states import ProjectState, StateProjection
 from assistant.pipelines import Pipeline, get_pipeline
 from assistant.verdict import MemoEmbeddings, VerdictClassifier
@@ -63,6 +65,12 @@ def main() -> None:
     ap.add_argument("report", type=Path, help="eval JSON report of a pipeline with a verdict stage")
     ap.add_argument("--pipeline", help="the pipeline to score (default: the report's own)")
     ap.add_argument("--weights", type=Path, help="a weights file to score in the pipeline's verdict stage")
+    ap.add_argument(
+        "--home",
+        type=Path,
+        help="state folder holding the reply cache, for a pipeline that adds the pair question (its stage "
+        "asks the model, or the cache)",
+    )
     ap.add_argument("--report-json", type=Path)
     ap.add_argument("--report-md", type=Path)
     args = ap.parse_args()
@@ -74,7 +82,9 @@ def main() -> None:
         old = get_pipeline(config["pipeline"])
         new = get_pipeline(args.pipeline or old.id)
         own, stages = rejudging_stages(old, old), rejudging_stages(old, new)
-    except ConfigError as exc:
+        if any(isinstance(s, PairOdds) for s in stages):
+            env.score_prompt = App(resolve_settings(home=args.home)).chat.score_reply
+    except FactCheckError as exc:
         sys.exit(f"error: {exc}")
     claims = [i for i in source["items"] if i["kind"] == "claim" and i.get("result")]
     again = [rejudged(item, own, env) for item in claims]

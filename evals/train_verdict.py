@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,8 +31,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 from sklearn.preprocessing import StandardScaler
 
-from assistant.config import apply_offline_defaults
+from assistant.app import App
+from assistant.config import apply_offline_defaults, resolve_settings
 from assistant.embeddings import DEFAULT_EMBEDDER, get_embedder
+from assistant.errors import FactCheckError
 from assistant.evaluation.metrics import confidence_auroc, expected_calibration_error
 from assistant.evaluation.runner import split_of
 from assistant.judge import Stage, StageEnv
@@ -41,6 +44,9 @@ from assistant.judge.compare import NAMES as COMPARE_NAMES
 from assistant.judge.compare import CompareValues
 from assistant.judge.odds import NAMES as ODDS_NAMES
 from assistant.judge.odds import VerdictOdds
+from assistant.judge.pairs import NAMES as PAIR_NAMES
+from assistant.judge.pairs import PROMPT as PAIR_PROMPT
+from assistant.judge.pairs import PairOdds
 from assistant.judge.replay import draft_from_result
 from assistant.judge.scope import Scope
 from assistant.judge.states import StateProjection
@@ -58,6 +64,8 @@ def rows_of(
     labels: str = "inherit",
     scope: Scope | None = None,
     every_item: bool = False,
+    score_prompt: Callable[[str, str, str, list[str]], list[float] | None] | None = None,
+    pairs_per_statement: int = 2,
 ) -> tuple[list[list[float]], list[str], list[str], list[float], tuple[str, ...], list[str]]:
     """(signals, label, item id, weight) of every trainable statement of the report's dev-split claims,
     the signal names, and the statements' texts. ``every_item``: the report's dataset is a training split
@@ -65,29 +73,41 @@ def rows_of(
 
     Each result is replayed through the pipeline's own judge stages (``assistant/judge/``): with ``scope``,
     the scope stage sets statements aside as the pipeline will; for an extraction prompt the value
-    comparison measures its signals; then the signals are those the Classify stage computes.
+    comparison measures its signals; with ``score_prompt`` (the model's, :meth:`StructuredChat.score_reply`)
+    the pair question (:class:`~assistant.judge.pairs.PairOdds`) is put for every kept statement; then the
+    signals are those the Classify stage computes.
     """
     pipeline = get_pipeline(report["config"]["pipeline"])
     if pipeline.verdict_model is not None:
         sys.exit(f"report of {pipeline.id}: train on a pipeline without a verdict stage")
     extraction = pipeline.reply is ModelExtractReply
     odds = any(isinstance(s, VerdictOdds) for s in pipeline.stages)
+    pairs = score_prompt is not None
     names = NAMES + (COMPARE_NAMES if extraction else ()) + (ODDS_NAMES if odds else ())
+    names += PAIR_NAMES if pairs else ()
     stages: list[Stage] = [scope] if scope is not None else []
     if extraction:
         stages.append(CompareValues())
-    env = StageEnv(embeddings, lambda doc_id: None, lambda doc_id: "")
+    if pairs:
+        stages.append(PairOdds(per_statement=pairs_per_statement))
+    env = StageEnv(embeddings, lambda doc_id: None, lambda doc_id: "", score_prompt=score_prompt)
+    todo = [
+        item
+        for item in report["items"]
+        if (every_item or split_of(item["id"]) == "dev")
+        and item["kind"] == "claim"
+        and item["gold"]
+        and item.get("result")
+        and item.get("source_label") != "partially_supported"
+    ]
     X, y, ids, weights, texts = [], [], [], [], []
-    for item in report["items"]:
-        result = item.get("result")
-        usable = every_item or split_of(item["id"]) == "dev"
-        if not usable or item["kind"] != "claim" or not item["gold"] or not result:
-            continue
-        if item.get("source_label") == "partially_supported":
-            continue
+    for done, item in enumerate(todo, 1):
+        result = item["result"]
         draft = draft_from_result(result)
         for stage in stages:
             stage.run(draft, env)
+        if pairs and done % 25 == 0:
+            print(f"  pair questions: {done} of {len(todo)} claims", file=sys.stderr, flush=True)
         if labels == "strict" and len(draft.statements) > 1 and item["gold"] != "supported":
             continue
         for st in draft.statements:
@@ -262,6 +282,19 @@ def main() -> None:
         "fit, so reports of its pipeline can score the new weights without the model (evals/rejudge_eval.py)",
     )
     ap.add_argument(
+        "--pairs",
+        action="store_true",
+        help="put the pair question (assistant/judge/pairs.py) for every kept statement, with the model: its "
+        "signals join the others (replies cached under --home, so a second run needs no model)",
+    )
+    ap.add_argument(
+        "--pairs-per-statement",
+        type=int,
+        default=2,
+        help="with --pairs: the shown sentences each statement is paired with, closest first (default 2)",
+    )
+    ap.add_argument("--home", type=Path, help="with --pairs: state folder holding the reply cache")
+    ap.add_argument(
         "--calibrate",
         action="store_true",
         help="fit a Platt scaling of the claim confidence on the cross-validated dev claim verdicts",
@@ -272,6 +305,12 @@ def main() -> None:
     scope = Scope(whole_claim=args.whole_claim) if args.scope else None
     apply_offline_defaults()
     embeddings = MemoEmbeddings(get_embedder(args.embedder))
+    score_prompt = None
+    if args.pairs:
+        try:
+            score_prompt = App(resolve_settings(home=args.home)).chat.score_reply
+        except FactCheckError as exc:
+            sys.exit(f"error: {exc}")
 
     X, y, ids, groups, w, sources, origin = [], [], [], [], [], [], []
     keys: list[tuple[str, str]] = []
@@ -285,7 +324,9 @@ def main() -> None:
             sys.exit(f"{path}: --train-report is for a training split's report, not {dataset!r}")
         if every_item and args.train_limit is not None:
             report["items"] = report["items"][: args.train_limit]
-        xs, ys, idx, ws, names_here, texts = rows_of(report, embeddings, args.labels, scope, every_item)
+        xs, ys, idx, ws, names_here, texts = rows_of(
+            report, embeddings, args.labels, scope, every_item, score_prompt, args.pairs_per_statement
+        )
         if names and names_here != names:
             sys.exit(f"{path}: its pipeline's signals differ from the other reports'")
         names = names_here
@@ -402,6 +443,8 @@ def main() -> None:
         "scope": ("whole_claim" if args.whole_claim else True) if args.scope else False,
         "claim_calibration": calibration,
     }
+    if args.pairs:
+        weights["trained_on"]["pairs"] = {"prompt": PAIR_PROMPT, "per_statement": args.pairs_per_statement}
     if projection is not None:
         weights["trained_on"]["states"] = args.states
         weights["state_projection"] = projection

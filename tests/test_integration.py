@@ -7,6 +7,7 @@ import pytest
 from assistant.app import App
 from assistant.config import resolve_settings
 from assistant.ingest import ingest_paths
+from assistant.judge.pairs import PairOdds
 from assistant.schemas import VERDICTS
 
 from .conftest import SEED
@@ -108,10 +109,16 @@ def test_warming_reads_the_fixed_prompt_before_the_first_check(tmp_path):
     fresh = App(resolve_settings(home=tmp_path / "home", cache="0"))
     assert ingest_paths(fresh.store, fresh.embeddings, [SEED]).ok
     fresh.checker.warm()
-    before = fresh.chat.chat_model.perf_counters()
-    first = fresh.checker.check("Mike Lee ist Senator aus Texas.")
-    evaluated = fresh.chat.chat_model.perf_counters()["prompt_eval_tokens"] - before["prompt_eval_tokens"]
-    assert 0 < evaluated < first.usage["prompt_tokens"] / 2  # the system part, most of the prompt, was read
+    checker, chat = fresh.checker, fresh.chat.chat_model
+    before = chat.perf_counters()
+    first = checker.ask(checker.retrieve(checker.request("Mike Lee ist Senator aus Texas.", "claim")))
+    evaluated = chat.perf_counters()["prompt_eval_tokens"] - before["prompt_eval_tokens"]
+    assert 0 < evaluated < first.usage.prompt_tokens / 2  # the system part, most of the prompt, was read
+    # The default pipeline's pair question (check.v19) was warmed too: its fixed part is not read again.
+    before = chat.perf_counters()
+    checker.judge(first)
+    evaluated = chat.perf_counters()["prompt_eval_tokens"] - before["prompt_eval_tokens"]
+    assert 0 < evaluated < chat.count_tokens(PairOdds().fixed_part())
 
 
 @pytest.mark.parametrize("repeat_penalty", [1.0, 1.1])
@@ -198,3 +205,22 @@ def test_reply_states_are_read_where_the_verdict_begins_and_leave_generation_as_
     warm = np.array(first.state)
     assert float(cold @ warm / (np.linalg.norm(cold) * np.linalg.norm(warm))) > 0.999
     assert checker.ask(checker.retrieve(request)).usage.reply == reply
+
+
+def test_pair_questions_keep_the_check_prompt_in_the_kv_cache(tmp_path):
+    """check.v19's pair question is a second prompt (#14). The KV-cache snapshots (decoding.PrefixStates)
+    bring the check prompt back after it, so the next claim reads only its own part, as without the pair
+    question, and the pair answers are probabilities."""
+    fresh = App(resolve_settings(home=tmp_path / "home", cache="0", pipeline="check.v19"))
+    assert ingest_paths(fresh.store, fresh.embeddings, [SEED]).ok
+    checker, chat = fresh.checker, fresh.chat.chat_model
+    first = checker.draft("Mike Lee ist Senator aus Texas.")
+    for st in first.statements:
+        assert 0.0 <= st.measured["pair_supported"] <= 1.0 and 0.0 <= st.measured["pair_nei"] <= 1.0
+    restores = chat._prefixes.restores
+    before = chat.perf_counters()
+    second = checker.ask(checker.retrieve(checker.request("Elon Musk wants the USA to leave NATO.", "claim")))
+    evaluated = chat.perf_counters()["prompt_eval_tokens"] - before["prompt_eval_tokens"]
+    assert chat._prefixes.restores == restores + 1
+    assert 0 < evaluated < second.usage.prompt_tokens / 2
+    assert second.statements  # a reply that parsed, from the restored cache

@@ -15,6 +15,8 @@ from assistant.judge.compare import NAMES as COMPARE_NAMES
 from assistant.judge.compare import CompareValues
 from assistant.judge.odds import NAMES as ODDS_NAMES
 from assistant.judge.odds import VerdictOdds
+from assistant.judge.pairs import NAMES as PAIR_NAMES
+from assistant.judge.pairs import PairOdds
 from assistant.judge.states import ProjectState, ReplyStates
 from assistant.pipelines import PIPELINES, get_pipeline
 from assistant.records import Sentence
@@ -95,6 +97,7 @@ def test_every_pipeline_loads_its_prompt_and_verdict_model():
             allowed = set(NAMES)
             allowed |= set(COMPARE_NAMES) if any(isinstance(s, CompareValues) for s in earlier) else set()
             allowed |= set(ODDS_NAMES) if any(isinstance(s, VerdictOdds) for s in earlier) else set()
+            allowed |= set(PAIR_NAMES) if any(isinstance(s, PairOdds) for s in earlier) else set()
             for projector in (s for s in earlier if isinstance(s, ProjectState)):
                 allowed |= set(projector.projection.names)
                 # the projection reads states a ReplyStates stage before it has read
@@ -102,6 +105,8 @@ def test_every_pipeline_loads_its_prompt_and_verdict_model():
                     pipeline.id
                 )
             assert set(stage.model.features) <= allowed, pipeline.id
+        if pipeline.fallback is not None:  # what a server backend runs needs no token probabilities
+            assert pipeline.for_backend(False).for_backend(False).id == pipeline.fallback
     with pytest.raises(ConfigError, match="known: "):
         get_pipeline("check.v99")
 

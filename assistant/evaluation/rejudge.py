@@ -7,7 +7,9 @@ all that its verdict stage read: the model's verdict and confidence, the odds, t
 (``assistant/judge/replay.py``, :func:`draft_before_verdict`). The other pipeline's verdicts follow from it
 without a model call: its scope stage on the kept statements, then its verdict stage and the stages after.
 Its scope may set more statements aside than the stored one did, never fewer (those are not stored).
-``evals/rejudge_eval.py`` writes the report.
+It may also add the pair question (:class:`~assistant.judge.pairs.PairOdds`), which reads only what a
+result stores (each kept statement and the sentences shown); that stage then asks the model (or the reply
+cache). ``evals/rejudge_eval.py`` writes the report.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 from ..errors import ConfigError
 from ..judge import Stage, StageEnv
 from ..judge.classify import Classify
+from ..judge.pairs import PairOdds
 from ..judge.replay import draft_before_verdict
 from ..judge.scope import Scope
 from ..judge.states import ProjectState
@@ -46,9 +49,14 @@ def _same_reading(old: Stage, new: Stage) -> bool:
 
 
 def rejudging_stages(old: Pipeline, new: Pipeline) -> list[Stage]:
-    """The stages of ``new`` that rejudge a result of ``old``: its scope stage (if any), its verdict stage
-    and the stages after; a :class:`ConfigError` unless the two read the model alike."""
+    """The stages of ``new`` that rejudge a result of ``old``: its scope stage (if any), the pair question
+    where ``old`` has none, its verdict stage and the stages after; a :class:`ConfigError` unless the two
+    read the model alike otherwise."""
     before_old, before_new = _before_verdict(old), _before_verdict(new)
+    asked_again: list[Stage] = []
+    if not any(isinstance(s, PairOdds) for s in before_old):
+        asked_again = [s for s in before_new if isinstance(s, PairOdds)]
+        before_new = [s for s in before_new if not isinstance(s, PairOdds)]
     alike = len(before_old) == len(before_new) and all(
         _same_reading(a, b) for a, b in zip(before_old, before_new, strict=True)
     )
@@ -57,7 +65,7 @@ def rejudging_stages(old: Pipeline, new: Pipeline) -> list[Stage]:
             f"{new.id} does not read the model as {old.id} does: its results cannot be rejudged"
         )
     scope = [s for s in before_new if isinstance(s, Scope)]
-    return [*scope, *new.stages[len(before_new) :]]
+    return [*scope, *asked_again, *new.stages[len(before_new) + len(asked_again) :]]
 
 
 def rejudged(item: dict[str, Any], stages: list[Stage], env: StageEnv) -> dict[str, Any]:

@@ -9,6 +9,7 @@ modes it applies to (a claim to check, a question to answer):
 - :class:`~assistant.judge.odds.VerdictOdds` measures how likely the model finds each verdict it could give;
 - :class:`~assistant.judge.states.ReplyStates` reads the model's hidden state where each verdict begins;
 - :class:`~assistant.judge.states.ProjectState` turns that state into signals (its principal components);
+- :class:`~assistant.judge.pairs.PairOdds` asks the model again, one statement against one sentence at a time;
 - :class:`~assistant.judge.citations.Citations` verifies the sentences each statement cites;
 - :class:`~assistant.judge.citations.Quotes` finds each statement's quoted source words in the text;
 - :class:`~assistant.judge.compare.CompareValues` compares the value a statement asserts with the quote's;
@@ -114,6 +115,9 @@ class StageEnv:
     #: The model's last hidden state at the end of a beginning of this check's reply (None: the backend
     #: cannot give one, or there is no reply).
     state: Callable[[str], list[float] | None] | None = None
+    #: The log-probability of each text as the start of the model's reply to another prompt, given as its
+    #: id, system and user text (None: the backend cannot score text).
+    score_prompt: Callable[[str, str, str, list[str]], list[float] | None] | None = None
 
 
 class Stage(Protocol):

@@ -140,6 +140,11 @@ class StructuredChat:
             f"schema (last: {last_error})"
         )
 
+    @property
+    def can_score(self) -> bool:
+        """Whether the backend gives token probabilities and hidden states of given text (the local one)."""
+        return callable(getattr(self.chat_model, "continuation_logprobs", None))
+
     def continuation_logprobs(
         self, system: str, user: str, reply_prefix: str, continuations: list[str], *, prompt_id: str = ""
     ) -> list[float] | None:
@@ -164,6 +169,11 @@ class StructuredChat:
             "score the reply",
             len(continuations),
         )
+
+    def score_reply(self, prompt_id: str, system: str, user: str, replies: list[str]) -> list[float] | None:
+        """The log-probability of each text in ``replies`` as the start of the reply to this prompt (None:
+        the backend cannot score text); :meth:`continuation_logprobs` of an empty reply."""
+        return self.continuation_logprobs(system, user, "", replies, prompt_id=prompt_id)
 
     def reply_state(
         self, system: str, user: str, reply_prefix: str, *, prompt_id: str = ""

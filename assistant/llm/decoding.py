@@ -234,3 +234,64 @@ def hidden_state(llm: Llama, prefix: Sequence[int]) -> list[float]:
         return [float(v) for v in pointer[: llm.n_embd()]]
     finally:
         llama_cpp.llama_set_embeddings(ctx, False)
+
+
+class PrefixStates:
+    """Snapshots of llama.cpp's KV cache for the last few prompts read, so a second prompt does not evict
+    the first.
+
+    llama-cpp-python keeps one KV cache and reuses only what the next prompt shares with the last one. A
+    check that also asks a second prompt (the pair question, ``assistant/judge/pairs.py``) alternates two
+    fixed parts, and each switch would make the model read the other's again: some 600 tokens of the check
+    prompt on every claim, 300 of the pair prompt on every claim. Before a prompt is read, :meth:`restore`
+    snapshots what the cache holds if the new prompt is another one, and brings back the snapshot that
+    shares the most with the new prompt, when it shares ``min_gain`` tokens more than the cache does. Only
+    llama.cpp's own state is kept (about 28 KB a token), not llama-cpp-python's score rows: a restored
+    prefix is always followed by at least one decoded token, as every caller here decodes the prompt's last
+    token again.
+    """
+
+    def __init__(self, keep: int = 4, min_gain: int = 64) -> None:
+        self.keep = keep
+        self.min_gain = min_gain
+        self._states: dict[tuple[int, ...], bytes] = {}
+        #: Restores so far (a benchmark and the tests read it).
+        self.restores = 0
+
+    def restore(self, llm: Llama, tokens: Sequence[int]) -> None:
+        """Make the KV cache hold the longest beginning of ``tokens`` that is at hand.
+
+        When ``tokens`` shares less than ``min_gain`` tokens with what the cache holds (another prompt, not
+        the next call of the same one), the cache is snapshotted first, so the prompt it held can come back.
+        """
+        held = shared_prefix(llm._input_ids, tokens)
+        if held < self.min_gain:
+            self._snapshot(llm)
+        best, gain = None, 0
+        for key in self._states:
+            shared = shared_prefix(key, tokens)
+            if shared > gain:
+                best, gain = key, shared
+        if best is None or gain < held + self.min_gain:
+            return
+        data = self._states.pop(best)
+        self._states[best] = data  # the most recently used last
+        buffer = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)
+        if llama_cpp.llama_state_set_data(llm._ctx.ctx, buffer, len(data)) != len(data):
+            llm.reset()  # the cache is then empty, and the prompt is read whole
+            return
+        llm.input_ids[: len(best)] = best
+        llm.n_tokens = len(best)
+        self.restores += 1
+
+    def _snapshot(self, llm: Llama) -> None:
+        key = tuple(int(t) for t in llm._input_ids)
+        if len(key) < self.min_gain or key in self._states:
+            return
+        ctx = llm._ctx.ctx
+        size = llama_cpp.llama_state_get_size(ctx)
+        buffer = (ctypes.c_uint8 * size)()
+        written = llama_cpp.llama_state_get_data(ctx, buffer, size)
+        self._states[key] = ctypes.string_at(buffer, written)  # one copy (slicing would build a list)
+        while len(self._states) > self.keep:
+            self._states.pop(next(iter(self._states)))

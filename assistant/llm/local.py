@@ -10,7 +10,7 @@ from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict, PrivateAttr
@@ -50,6 +50,8 @@ class LlamaCppChatModel(BaseChatModel):
     _started: int = PrivateAttr(default=0)
     _cancel_below: int = PrivateAttr(default=0)
     _formatter: Any = PrivateAttr(default=None)
+    #: KV-cache snapshots of the last prompts read (:class:`~.decoding.PrefixStates`), made with the model.
+    _prefixes: Any = PrivateAttr(default=None)
 
     @property
     def _llm_type(self) -> str:
@@ -62,7 +64,7 @@ class LlamaCppChatModel(BaseChatModel):
                 try:
                     from llama_cpp import Llama
 
-                    from .decoding import GreedyLlama
+                    from .decoding import GreedyLlama, PrefixStates
                 except ImportError as exc:
                     raise ModelError("llama-cpp-python is not installed; run `make setup`") from exc
                 # A build holding instructions this CPU cannot run must fail in a child, not here.
@@ -77,6 +79,7 @@ class LlamaCppChatModel(BaseChatModel):
                     )
                 except (ValueError, RuntimeError) as exc:
                     raise ModelError(f"cannot load model {self.model_path}: {exc}") from None
+                self._prefixes = PrefixStates()
             return self._llm
 
     def perf_counters(self) -> dict[str, float]:
@@ -106,8 +109,10 @@ class LlamaCppChatModel(BaseChatModel):
         """
         llm = self.load()
         with self._lock:
+            messages: list[BaseMessage] = [SystemMessage(content=system), HumanMessage(content="")]
+            self._restore_prefix(llm, messages)
             llm.create_chat_completion(
-                messages=[{"role": "system", "content": system}, {"role": "user", "content": ""}],
+                messages=_payload(messages),
                 max_tokens=1,
                 temperature=0.0,
                 seed=self.seed,
@@ -141,6 +146,7 @@ class LlamaCppChatModel(BaseChatModel):
                 return [*prompt, *llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)]
 
             prefix = tokens(reply_prefix)
+            self._restore_tokens(llm, prefix)
             wholes = [tokens(reply_prefix + text) for text in continuations]
             cut = min(shared_prefix(prefix, whole) for whole in wholes)
             return continuation_logprobs(llm, prefix[:cut], [whole[cut:] for whole in wholes])
@@ -155,7 +161,17 @@ class LlamaCppChatModel(BaseChatModel):
         with self._lock:
             prompt = self._chat_prompt(llm, messages)
             tokens = [*prompt, *llm.tokenize(reply_prefix.encode("utf-8"), add_bos=False, special=False)]
+            self._restore_tokens(llm, tokens)
             return hidden_state(llm, tokens)
+
+    def _restore_prefix(self, llm: Any, messages: list[BaseMessage]) -> None:
+        """Bring back the KV-cache snapshot that shares the most with this chat prompt (hold the lock)."""
+        if self._prefixes is not None:
+            self._restore_tokens(llm, self._chat_prompt(llm, messages))
+
+    def _restore_tokens(self, llm: Any, tokens: list[int]) -> None:
+        if self._prefixes is not None:
+            self._prefixes.restore(llm, tokens)
 
     def _chat_prompt(self, llm: Any, messages: list[BaseMessage]) -> list[int]:
         """The prompt tokens a chat completion of ``messages`` starts from (the GGUF's chat template)."""
@@ -269,6 +285,7 @@ class LlamaCppChatModel(BaseChatModel):
 
         if number < self._cancel_below:
             raise GenerationCancelled()
+        self._restore_prefix(llm, messages)
         call = {
             "messages": _payload(messages),
             "response_format": kwargs.get("response_format"),

@@ -109,3 +109,20 @@ def test_a_class_without_gold_items_has_no_recall(run, fake_chat_model, dataset,
     assert json.loads((tmp_path / "r.json").read_text())["nei_recall"] is None
     assert "| not_enough_info recall | n/a |" in out and "| not_enough_info | 0.000 | n/a | n/a | 0 |" in out
     assert "1 item (1 claim, 0 questions)" in out
+
+
+def test_eval_on_a_backend_that_cannot_score_reports_the_fallback_that_ran(
+    run, fake_chat_model, dataset, tmp_path
+):
+    """check.v19 needs token probabilities; without them check.v10 runs, and the report says so."""
+    fake_chat_model.enqueue(_reply("supported", [1]), _reply("refuted", [1]), _reply("supported", [1]))
+    out_json = tmp_path / "r.json"
+    code, _, err = run(
+        "eval", str(dataset), "--corpus", str(SEED), "--pipeline", "check.v19", "--compare-embedders", "",
+        "--report-json", str(out_json),
+    )  # fmt: skip
+    assert code == 0, err
+    report = json.loads(out_json.read_text())
+    assert report["config"]["pipeline"] == "check.v10"
+    assert report["config"]["pipeline_asked"] == "check.v19"
+    assert all(item["result"]["pipeline"] == "check.v10" for item in report["items"] if item.get("result"))

@@ -13,6 +13,7 @@ from ..app import App
 from ..errors import FactCheckError
 from ..html_report import eval_report_html, write_html
 from ..llm import StructuredChat
+from ..pipelines import get_pipeline
 from .datasets import EvalDataset, load_dataset
 from .report import QualityGateError, build_report, check_thresholds, git_commit, to_markdown, write_reports
 from .runner import NAIVE_PIPELINE, EvalRunner, select_split
@@ -135,13 +136,16 @@ class EvalJob:
     def config(self, chat: StructuredChat | None) -> dict[str, Any]:
         """The report's ``config`` section: what was scored, with which model, pipeline and commit."""
         o, s = self.options, self.app.settings
+        # The pipeline that ran: a backend that cannot score text runs the asked one's fallback.
+        ran = get_pipeline(s.pipeline).for_backend(chat.can_score).id if chat else s.pipeline
         return {
             "dataset": str(o.dataset),
             "format": o.fmt,
             "split": o.split or "all",
             "limit": o.limit,
             "model": chat.name if chat else None,
-            "pipeline": s.pipeline,
+            "pipeline": ran,
+            **({"pipeline_asked": s.pipeline} if ran != s.pipeline else {}),
             "embedder": s.embedder,
             "k": s.k,
             "commit": git_commit(),

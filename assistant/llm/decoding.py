@@ -282,6 +282,8 @@ class PrefixStates:
             return
         llm.input_ids[: len(best)] = best
         llm.n_tokens = len(best)
+        # The logits are not restored: llama-cpp-python's own generate must decode before it samples.
+        llm._requires_eval = True
         self.restores += 1
 
     def _snapshot(self, llm: Llama) -> None:

@@ -167,7 +167,7 @@ class LlamaCppChatModel(BaseChatModel):
     def _restore_prefix(self, llm: Any, messages: list[BaseMessage]) -> None:
         """Bring back the KV-cache snapshot that shares the most with this chat prompt (hold the lock)."""
         if self._prefixes is not None:
-            self._restore_tokens(llm, self._chat_prompt(llm, messages))
+            self._prefixes.restore(llm, self._chat_prompt(llm, messages))
 
     def _restore_tokens(self, llm: Any, tokens: list[int]) -> None:
         if self._prefixes is not None:

@@ -9,21 +9,40 @@ without a model call: its scope stage on the kept statements, then its verdict s
 Its scope may set more statements aside than the stored one did, never fewer (those are not stored).
 It may also add the pair question (:class:`~assistant.judge.pairs.PairOdds`), which reads only what a
 result stores (each kept statement and the sentences shown); that stage then asks the model (or the reply
-cache). ``evals/rejudge_eval.py`` writes the report.
+cache). It may leave out the verdict odds (:class:`~assistant.judge.odds.VerdictOdds`): the stored odds are
+then forgotten before its scope stage, so nothing after reads them (:class:`ForgetOdds`).
+``evals/rejudge_eval.py`` writes the report.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ConfigError
-from ..judge import Stage, StageEnv
+from ..judge import MODES, Draft, Mode, Stage, StageEnv
 from ..judge.classify import Classify
+from ..judge.odds import NAMES as ODDS_NAMES
+from ..judge.odds import VerdictOdds
 from ..judge.pairs import PairOdds
 from ..judge.replay import draft_before_verdict
 from ..judge.scope import Scope
 from ..judge.states import ProjectState
 from ..pipelines import Pipeline
+
+
+@dataclass(frozen=True)
+class ForgetOdds:
+    """Rejudging only: a stored result's verdict odds removed, for a pipeline that does not read them."""
+
+    modes: frozenset[Mode] = field(default=MODES)
+
+    def run(self, draft: Draft, env: StageEnv) -> None:
+        """Drop each statement's odds and their signals."""
+        for st in draft.statements:
+            st.model_probabilities = None
+            for name in ODDS_NAMES:
+                st.measured.pop(name, None)
 
 
 def _setup(pipeline: Pipeline) -> tuple[object, ...]:
@@ -49,10 +68,14 @@ def _same_reading(old: Stage, new: Stage) -> bool:
 
 
 def rejudging_stages(old: Pipeline, new: Pipeline) -> list[Stage]:
-    """The stages of ``new`` that rejudge a result of ``old``: its scope stage (if any), the pair question
-    where ``old`` has none, its verdict stage and the stages after; a :class:`ConfigError` unless the two
-    read the model alike otherwise."""
+    """The stages of ``new`` that rejudge a result of ``old``: the odds forgotten where ``new`` reads none,
+    its scope stage (if any), the pair question where ``old`` has none, its verdict stage and the stages
+    after; a :class:`ConfigError` unless the two read the model alike otherwise."""
     before_old, before_new = _before_verdict(old), _before_verdict(new)
+    forget: list[Stage] = []
+    if not any(isinstance(s, VerdictOdds) for s in before_new):
+        forget = [ForgetOdds()] if any(isinstance(s, VerdictOdds) for s in before_old) else []
+        before_old = [s for s in before_old if not isinstance(s, VerdictOdds)]
     asked_again: list[Stage] = []
     if not any(isinstance(s, PairOdds) for s in before_old):
         asked_again = [s for s in before_new if isinstance(s, PairOdds)]
@@ -65,7 +88,7 @@ def rejudging_stages(old: Pipeline, new: Pipeline) -> list[Stage]:
             f"{new.id} does not read the model as {old.id} does: its results cannot be rejudged"
         )
     scope = [s for s in before_new if isinstance(s, Scope)]
-    return [*scope, *asked_again, *new.stages[len(before_new) + len(asked_again) :]]
+    return [*forget, *scope, *asked_again, *new.stages[len(before_new) + len(asked_again) :]]
 
 
 def rejudged(item: dict[str, Any], stages: list[Stage], env: StageEnv) -> dict[str, Any]:

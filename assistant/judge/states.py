@@ -35,9 +35,10 @@ class ReplyStates:
     def run(self, draft: Draft, env: StageEnv) -> None:
         """Read the state at each statement's verdict slot in the reply, the last statement's first.
 
-        After the odds the KV cache holds the reply up to the last statement's verdict, so every shorter
-        prefix is held already; in reply order each state after the first would make the model read the
-        reply again from the verdict before it (about 40 tokens for a reply of two or three statements).
+        After the reply (or the odds) the KV cache holds the reply up to the last statement's verdict or
+        beyond, so every shorter prefix is held already; in reply order each state after the first would
+        make the model read the reply again from the verdict before it (about 40 tokens for a reply of two
+        or three statements). Without the odds (check.v20) each state is one decoding step.
         """
         for st, prefix in reversed(list(verdict_prefixes(draft))):
             st.state = env.state(prefix) if env.state is not None and prefix is not None else None

@@ -3,7 +3,8 @@
 With a 1.5B model many verdicts are guesses; a calibrated confidence says how often a verdict like this one is
 right (on the dev data it was fitted on). Below ``threshold`` the claim is marked uncertain, with the most
 specific reason the draft offers: the model and the code's value comparison disagree, a quote the model gave
-is not in the source, no citation, the model itself nearly wrote another verdict (the verdict odds), or
+is not in the source, no citation, the model itself nearly wrote another verdict (the verdict odds), asked
+again against one sentence it did not say the same (the pair question, where the pipeline asks for it), or
 plainly the confidence. The verdict itself is unchanged (the JSON keeps it);
 ``uncertain`` carries the mark, and the terminal shows it beside the verdict.
 """
@@ -23,6 +24,9 @@ class MarkUncertain:
     """Sets ``draft.uncertain`` when the claim confidence is below ``threshold``."""
 
     threshold: float
+    #: Whether a statement whose pair answer (:mod:`.pairs`) gave the written verdict less than
+    #: :data:`SPLIT_ODDS` is a reason (check.v20 onwards; earlier pipelines keep their reasons).
+    pair_reason: bool = False
     modes: frozenset[Mode] = field(default=frozenset(("claim",)))
 
     def run(self, draft: Draft, env: StageEnv) -> None:
@@ -53,6 +57,13 @@ class MarkUncertain:
                     + ", ".join(
                         f"{v.replace('_', ' ')} {p:.0%}" for v, p in odds.items() if v != st.model_verdict
                     )
+                )
+        for st in draft.statements if self.pair_reason else []:
+            agrees = st.measured.get("pair_agrees")
+            if agrees is not None and agrees < SPLIT_ODDS:
+                return (
+                    f"asked again about “{st.text}” against the closest source sentence, the model gave "
+                    f"{st.model_verdict.replace('_', ' ')} only {agrees:.0%}"
                 )
         return (
             f"confidence {draft.confidence:.2f} is below {self.threshold:.2f}: on held-out claims, verdicts "

@@ -43,21 +43,42 @@ $(error LLAMA_BUILD must be portable, native or generic, not '$(LLAMA_BUILD)')
 endif
 LLAMA_STAMP := $(VENV)/.llama-build
 
-.PHONY: setup llama-runtime native run demo test unit lint eval eval-ci bench bench-runtime bench-scale \
+.PHONY: setup llama-runtime native run demo test unit lint lock eval eval-ci bench bench-runtime bench-scale \
 	bench-batch clean
 
 setup: $(STAMP) llama-runtime
 	@$(BIN)/factcheck prepare
 
-$(STAMP): pyproject.toml
+# Every dependency is installed at the version (and with the hashes) of requirements/lock.txt, the versions CI
+# tested; pyproject.toml keeps the ranges the lock is resolved from. `make lock` moves the lock on deliberately.
+LOCK := requirements/lock.txt
+LOCK_CONSTRAINTS := requirements/constraints.txt
+PIP_VERSION := 26.3
+
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q "pip==$(PIP_VERSION)"
 	@# The CPU build of torch lies on local disk; installing it first keeps pip from pulling a CUDA build.
-	$(BIN)/python -m pip install -q torch==2.13.0
-	@# The runtime first, with the pinned flags, so the project install finds it satisfied.
+	$(BIN)/python -m pip install -q "$$(grep -m1 '^torch==' $(LOCK) | cut -d' ' -f1)"
+	@# The runtime first, with the pinned flags; the lock's llama-cpp-python pin then finds it satisfied.
 	@$(MAKE) --no-print-directory llama-runtime
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/python -m pip install -q --no-deps -e .
+	$(BIN)/python -m pip check
 	@touch $(STAMP)
+
+# Re-resolve every dependency to the newest version pyproject.toml allows, reinstall from the new lock and run
+# the whole test suite: an upgrade is a commit of requirements/lock.txt whose CI shows what it changed.
+# `make lock UPGRADE=` keeps the locked versions and only adds what pyproject.toml gained.
+UPGRADE ?= --upgrade
+lock:
+	@test -x $(BIN)/uv || { test -x $(BIN)/python || $(PYTHON) -m venv $(VENV); \
+		$(BIN)/python -m pip install -q "$$(grep -m1 '^uv==' $(LOCK) | cut -d' ' -f1)"; }
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes $(UPGRADE) \
+		$(if $(PIP_FIND_LINKS),--find-links $(PIP_FIND_LINKS)) -c $(LOCK_CONSTRAINTS) \
+		--custom-compile-command "make lock" -o $(LOCK)
+	@git diff --stat -- $(LOCK) 2>/dev/null || true
+	@$(MAKE) --no-print-directory test
 
 # (Re)build llama-cpp-python when the venv's recorded flags differ from LLAMA_CMAKE_ARGS: a venv built natively
 # (before #12, or by `make native`) is rebuilt portable by `make setup`. --no-cache-dir: pip's wheel cache is keyed

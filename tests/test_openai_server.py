@@ -406,3 +406,67 @@ def test_a_planted_key_appears_in_no_output_and_nowhere_in_the_state_folder(tmp_
         ["grep", "-r", "-l", "0123456789abcdef", str(tmp_path)], capture_output=True, text=True
     )
     assert found.stdout == "", f"key found in {found.stdout}"
+
+
+# ---- the CLI a user runs, through the real SDK -----------------------------------------------------
+
+
+@pytest.fixture
+def cli_on_server(tmp_path, monkeypatch, capsys):
+    """``factcheck ARGS`` through the real entry point, SDK and HTTP, with fake embeddings: code, out, err."""
+    import sys
+
+    from assistant import cli
+    from assistant.config import resolve_settings
+
+    monkeypatch.setenv("FACTCHECK_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("FACTCHECK_EMBEDDER", "fake")
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.setattr(
+        cli, "_app", lambda **flags: App(resolve_settings(**flags), embeddings=FakeEmbeddings())
+    )
+
+    def run(*args: str) -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "argv", ["factcheck", *args])
+        with pytest.raises(SystemExit) as exit_:
+            cli.main()
+        captured = capsys.readouterr()
+        return int(exit_.value.code or 0), captured.out, captured.err
+
+    assert run("ingest", str(SEED))[0] == 0
+    return run
+
+
+def test_check_json_through_the_cli_gives_a_verdict_with_verified_spans(cli_on_server):
+    with FakeOpenAI([(200, _completion(json.dumps(VALID_REPLY)))]) as server:
+        remote = ["--backend", "openai", "--model", "qwen", "--base-url", server.base_url]
+        code, out, err = cli_on_server("check", "--json", *remote, CLAIM)
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["verdict"] == "refuted"
+    evidence = result["statements"][0]["evidence"]
+    assert evidence, "the cited sentence became a verified span"
+    seed_text = SEED.read_text("utf-8")
+    assert all(seed_text[ev["start"] : ev["end"]] == ev["text"] for ev in evidence)
+    assert server.requests[0]["json"]["model"] == "qwen"
+
+
+@pytest.mark.parametrize(("status", "code"), [(401, 2), (500, 5)])
+def test_an_endpoint_echoing_the_key_gives_one_line_and_the_key_stays_hidden(
+    cli_on_server, tmp_path, monkeypatch, status, code
+):
+    monkeypatch.setattr(openai_compat, "MAX_RETRIES", 0)
+    echo = {"error": {"message": f"denied for key Bearer {KEY} (request 7)", "type": "invalid_request_error"}}
+    with FakeOpenAI([(status, echo)]) as server:
+        remote = ["--backend", "openai", "--model", "qwen", "--base-url", server.base_url, "--api-key", KEY]
+        exit_code, out, err = cli_on_server("check", *remote, CLAIM)
+    assert exit_code == code
+    errors = [line for line in err.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and server.base_url in errors[0]
+    assert KEY not in out + err and "0123456789abcdef" not in out + err
+    import subprocess
+
+    found = subprocess.run(
+        ["grep", "-r", "-l", "0123456789abcdef", str(tmp_path)], capture_output=True, text=True
+    )
+    assert found.stdout == "", f"key found in {found.stdout}"

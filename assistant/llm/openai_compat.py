@@ -159,7 +159,7 @@ def make_openai_chat(model: str | None, base_url: str | None, api_key: str | Non
         if url == OFFICIAL_BASE_URL:
             raise ConfigError("the openai backend needs an API key: set OPENAI_API_KEY (or pass --api-key)")
         api_key = "not-needed"  # local servers (vLLM, llama.cpp, Ollama) accept any key
-    import httpx
+    import openai
 
     register_secret(api_key)
     inner = ChatOpenAI(
@@ -167,7 +167,9 @@ def make_openai_chat(model: str | None, base_url: str | None, api_key: str | Non
         base_url=url,
         api_key=SecretStr(api_key),
         max_retries=0,  # retried here, where a timeout is told apart from a refused connection
-        timeout=httpx.Timeout(TIMEOUT_S, connect=CONNECT_TIMEOUT_S),
+        # The SDK's own Timeout type (it re-exports its HTTP library's): the SDK moved from httpx to httpx2
+        # in 3.6x and refuses another library's Timeout, so never build one from the transport directly.
+        timeout=openai.Timeout(TIMEOUT_S, connect=CONNECT_TIMEOUT_S),
     )
     chat = _ErrorMappingChat(inner=inner, base_url=url, model_name=model)
     return StructuredChat(

@@ -106,7 +106,7 @@ demo: setup
 	$(BIN)/factcheck check "In 2023 Congress passed a law that stops a president from leaving NATO on his own."
 
 test: setup
-	$(BIN)/ruff check assistant tests evals
+	$(BIN)/ruff check assistant tests evals research
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
@@ -114,7 +114,7 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not integration"
 
 lint: $(STAMP)
-	$(BIN)/ruff check assistant tests evals
+	$(BIN)/ruff check assistant tests evals research
 	$(BIN)/mypy
 
 eval: setup

@@ -34,11 +34,8 @@ from .schemas import (
     MAX_LISTED_COPIES,
     CheckResult,
     Evidence,
-    ModelBriefStatement,
     ModelCheckReply,
-    ModelExtraction,
     ModelStatement,
-    ModelTerseStatement,
     Quarantined,
     Retrieved,
     SentenceLocation,
@@ -137,30 +134,12 @@ def screen_sentences(sentences: list[Sentence]) -> tuple[list[Sentence], list[Qu
 
 def draft_statement(st: BaseModel, claim: str) -> DraftStatement:
     """One statement of a reply to ``claim``, whatever the reply schema, as the judge stages see it."""
-    if isinstance(st, ModelBriefStatement | ModelTerseStatement):
-        return DraftStatement(
-            text=(st.text or "").strip() or claim.strip(),  # null: the statement is the whole claim
-            model_verdict=st.verdict,
-            model_confidence=(
-                min(1.0, max(0.0, st.confidence)) if isinstance(st, ModelTerseStatement) else None
-            ),
-            cited=list(st.sentences),
-        )
     if isinstance(st, ModelStatement):
         return DraftStatement(
             text=st.text.strip(),
             model_verdict=st.verdict,
             model_confidence=min(1.0, max(0.0, st.confidence)),
             cited=list(st.sentences),
-        )
-    if isinstance(st, ModelExtraction):
-        return DraftStatement(
-            text=st.text.strip(),
-            model_verdict=st.verdict,
-            model_confidence=None,
-            cited=[st.sentence] if st.sentence > 0 else [],
-            value=st.value.strip(),
-            quote=st.quote,
         )
     raise TypeError(f"no draft for a reply statement of type {type(st).__name__}")
 
@@ -432,8 +411,6 @@ def result_of(
                 note=st.note,
                 signals=st.signals,
                 model_probabilities=st.model_probabilities,
-                value=st.value,
-                quote=st.quote,
             )
             for st in draft.statements
         ],

@@ -1,30 +1,32 @@
-"""Pipeline versions: which prompt, which retrieval and which judge stages a check runs.
+"""The pipelines a user can run: which prompt, which retrieval and which judge stages a check runs.
 
-A pipeline is versioned as a whole, so a report can show old and new side by side on the same items and a
-result says which pipeline produced it. Add a version; never change what an existing one does. The stages
-after the model are objects (``assistant/judge/``) run in the order listed: a new stage is one class there
-and one entry here.
+A pipeline is versioned as a whole (``check.v19``), so a report says exactly what produced it; users may
+name it by its role instead (``default``, ``fast``, ``baseline``, ``model``). Each is built on first use,
+with the verdict weights it reads, so importing this module loads nothing. Add a version; never change what
+an existing one does. Versions that are no longer the best at anything leave the package: git keeps them
+(``RETIRED_AT``), and naming one says where to find it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 from pydantic import BaseModel
 
 from .errors import ConfigError
 from .judge import Stage
 from .judge.aggregate import Aggregate, CalibrateClaim
-from .judge.citations import Citations, Quotes
+from .judge.citations import Citations
 from .judge.classify import Classify
-from .judge.compare import CompareValues
 from .judge.odds import VerdictOdds
 from .judge.pairs import PairOdds
 from .judge.scope import Scope
 from .judge.states import ProjectState, ReplyStates
 from .judge.uncertain import MarkUncertain
 from .retrieve import RetrievalMode
-from .schemas import ModelBriefReply, ModelCheckReply, ModelExtractReply, ModelTerseReply
+from .schemas import ModelCheckReply
 
 
 @dataclass(frozen=True)
@@ -61,278 +63,155 @@ class Pipeline:
         return next((s.model_id for s in self.stages if isinstance(s, Classify)), None)
 
 
-#: The judge of check.v3 and check.v4: citations verified, then a classifier and the policy rules.
-def _classified(model_id: str) -> tuple[Stage, ...]:
-    return (Citations(), Classify.load(model_id), Aggregate())
-
-
-#: The judge of check.v6 onwards: the scope stage, any stages that measure signals for the classifier, the
-#: classified verdicts, the claim calibration.
 def _calibrated(model_id: str, *measures: Stage, scope: Scope | None = None) -> tuple[Stage, ...]:
-    return (scope or Scope(), *measures, *_classified(model_id), CalibrateClaim.load(model_id))
-
-
-PIPELINES: dict[str, Pipeline] = {
-    p.id: p
-    for p in (
-        Pipeline(
-            "check.v1",
-            prompt="check.v1",
-            retrieval="dense",
-            stages=(Citations(), Aggregate()),
-            description="dense retrieval, one decomposing prompt, the model's verdicts as they are",
-        ),
-        Pipeline(
-            "naive.v1",
-            prompt="naive.v1",
-            retrieval="dense",
-            stages=(Citations(), Aggregate()),
-            description="baseline: top sentences and one verdict prompt, no decomposition",
-        ),
-        Pipeline(
-            "check.v2",
-            prompt="check.v1",
-            retrieval="hybrid",
-            stages=(Citations(), Aggregate()),
-            description="check.v1 with hybrid retrieval (dense + BM25 over the best documents)",
-        ),
-        Pipeline(
-            "check.v3",
-            prompt="check.v1",
-            retrieval="hybrid",
-            stages=_classified("verdict.v1"),
-            description="check.v2 with a verdict stage: a classifier over the model's verdict and "
-            "measured signals, then the evidence, hedge and year rules",
-        ),
-        Pipeline(
-            "check.v4",
-            prompt="check.v1",
-            retrieval="dense",
-            stages=_classified("verdict.v2"),
-            description="check.v1's dense retrieval with a verdict stage retrained on dense and hybrid "
-            "dev replies (verdict.v2), then the same rules",
-        ),
-        Pipeline(
-            "check.v5",
-            prompt="check.v1",
-            retrieval="dense",
-            stages=(Scope(), *_classified("verdict.v3")),
-            description="check.v4 with a scope stage that sets aside statements not part of the claim "
-            "(copied source sentences, repeats), and the verdict stage retrained on the kept statements "
-            "(verdict.v3)",
-        ),
-        Pipeline(
-            "check.v6",
-            prompt="check.v1",
-            retrieval="dense",
-            stages=_calibrated("verdict.v4"),
-            description="check.v5 with a calibrated claim confidence: verdict.v3's weights plus a Platt "
-            "scaling fitted on the dev half's cross-validated claim verdicts (verdict.v4)",
-        ),
-        Pipeline(
-            "check.v7",
-            prompt="check.v1",
-            retrieval="dense",
-            stages=_calibrated("verdict.v4"),
-            screen=True,
-            description="check.v6 with an injection screen: retrieved sentences that address the model or "
-            "imitate its reply or prompt are set aside before the prompt and others retrieved in their "
-            "place; identical to check.v6 when no retrieved sentence is flagged",
-        ),
-        Pipeline(
-            "check.v8",
-            prompt="check.v2",
-            retrieval="dense",
-            stages=(Scope(), Citations(), Quotes(), CompareValues(), Aggregate()),
-            screen=True,
-            reply=ModelExtractReply,
-            description="extraction instead of judgement: per statement the model copies the value it "
-            "asserts and the source's words for it (check.v2 prompt, no confidence asked); the quote is "
-            "found verbatim in the source (a sub-sentence evidence span) and its value compared in code; "
-            "the model's verdicts stand, with the comparison as signals",
-        ),
-        Pipeline(
-            "check.v9",
-            prompt="check.v2",
-            retrieval="dense",
-            stages=(
-                Scope(),
-                Citations(),
-                Quotes(),
-                CompareValues(),
-                Classify.load("verdict.v5"),
-                Aggregate(),
-                CalibrateClaim.load("verdict.v5"),
-                MarkUncertain(0.6),
-            ),
-            screen=True,
-            reply=ModelExtractReply,
-            description="check.v8 with a verdict stage over the base signals and the value comparison's, "
-            "trained on check.v8's dev-half replies (verdict.v5, with a claim calibration), the evidence, "
-            "hedge and year rules, and claims below 0.6 calibrated confidence marked uncertain",
-        ),
-        Pipeline(
-            "check.v10",
-            prompt="check.v1",
-            retrieval="dense",
-            stages=(*_calibrated("verdict.v4"), MarkUncertain(0.6)),
-            screen=True,
-            description="check.v7 with honest abstention: a claim whose calibrated confidence is below 0.6 "
-            "(verdicts like it are right less than six times in ten) is marked uncertain, with the reason; "
-            "verdicts and confidences are check.v7's",
-        ),
-        Pipeline(
-            "check.v11",
-            prompt="check.v3",
-            retrieval="dense",
-            stages=(Scope(), Citations(), Aggregate()),
-            screen=True,
-            reply=ModelBriefReply,
-            description="the brief reply (issue 15): check.v1's instructions, but a claim that is one "
-            "statement is not typed back (null text) and no confidence is asked; the model's verdicts as "
-            "they are",
-        ),
-        Pipeline(
-            "check.v12",
-            prompt="check.v4",
-            retrieval="dense",
-            stages=(Scope(), Citations(), Aggregate()),
-            screen=True,
-            reply=ModelTerseReply,
-            description="check.v11 with the model's confidence asked again (issue 15): a claim that is one "
-            "statement is not typed back (null text); the model's verdicts as they are",
-        ),
-        Pipeline(
-            "check.v13",
-            prompt="check.v1",
-            retrieval="dense",
-            stages=(*_calibrated("verdict.v6"), MarkUncertain(0.6)),
-            screen=True,
-            description="check.v10 with its verdict stage trained on real claims (issue 14): verdict.v6 is "
-            "fitted on check.v1's replies to the seed dev half and 300 Check-COVID training claims, with "
-            "the claim calibration, the rules and the uncertain mark as in check.v10",
-        ),
-        Pipeline(
-            "check.v14",
-            prompt="check.v1",
-            retrieval="dense",
-            stages=(Scope(), VerdictOdds(), Citations(), Aggregate()),
-            screen=True,
-            description="check.v7's prompt and retrieval with the verdict odds (issue 14): at each "
-            "statement's verdict in the reply, the model's probability of each of the three verdicts is "
-            "read from its token probabilities and shown; the model's verdicts as they are (the training "
-            "data of check.v15's verdict stage)",
-        ),
-        Pipeline(
-            "check.v15",
-            prompt="check.v1",
-            retrieval="dense",
-            stages=(*_calibrated("verdict.v7", VerdictOdds()), MarkUncertain(0.6)),
-            screen=True,
-            description="check.v13 with the verdict odds as signals of its verdict stage (issue 14): "
-            "verdict.v7 is fitted on check.v14's replies to the seed dev half and 300 Check-COVID training "
-            "claims; the rules, the claim calibration and the uncertain mark as in check.v13",
-        ),
-        Pipeline(
-            "check.v16",
-            prompt="check.v1",
-            retrieval="dense",
-            stages=(Scope(), VerdictOdds(), ReplyStates(), Citations(), Aggregate()),
-            screen=True,
-            description="check.v14 with the model's hidden state read where each statement's verdict "
-            "begins (issue 14): the model's verdicts as they are; the states are the training data of "
-            "a verifier head (evals/collect_states.py)",
-        ),
-        Pipeline(
-            "check.v17",
-            prompt="check.v1",
-            retrieval="dense",
-            stages=(
-                *_calibrated("verdict.v8", VerdictOdds(), ReplyStates(), ProjectState.load("verdict.v8")),
-                MarkUncertain(0.6),
-            ),
-            screen=True,
-            description="check.v15 with a verifier head on the model's hidden state (issue 14): the state "
-            "where each verdict begins, projected on its 32 principal components, is among the signals of "
-            "verdict.v8, fitted on check.v16's replies and states of the seed dev half and 300 Check-COVID "
-            "training claims; the rules, the claim calibration and the uncertain mark as in check.v15",
-        ),
-        Pipeline(
-            "check.v18",
-            prompt="check.v1",
-            retrieval="dense",
-            stages=(
-                *_calibrated(
-                    "verdict.v8",
-                    VerdictOdds(),
-                    ReplyStates(),
-                    ProjectState.load("verdict.v8"),
-                    scope=Scope(whole_claim=True),
-                ),
-                MarkUncertain(0.6),
-            ),
-            screen=True,
-            description="check.v17 with the claim judged whole where the model restates it (issue 14): "
-            "when a statement is the claim word for word, the model's other statements (its parts, or "
-            "additions of its own) are set aside, so a stray addition no longer refutes the claim; the "
-            "verifier head, the rules, the claim calibration and the uncertain mark as in check.v17",
-        ),
-        Pipeline(
-            "check.v19",
-            prompt="check.v1",
-            retrieval="dense",
-            stages=(
-                *_calibrated(
-                    "verdict.v9",
-                    VerdictOdds(),
-                    ReplyStates(),
-                    ProjectState.load("verdict.v9"),
-                    PairOdds(per_statement=1),
-                    scope=Scope(whole_claim=True),
-                ),
-                MarkUncertain(0.6),
-            ),
-            screen=True,
-            fallback="check.v10",
-            description="check.v18 with the pair question (issue 14): each kept statement is put to the "
-            "model again against the shown sentence closest to it in meaning (prompt pair.v1: supported, "
-            "contradicted or unrelated, scored from the token probabilities), and the answers and their "
-            "agreement with the written verdict are signals of verdict.v9, fitted as verdict.v8 on the same "
-            "training claims with them; the rules, the claim calibration and the uncertain mark as in "
-            "check.v18. A backend that cannot score text (a server) runs check.v10 instead",
-        ),
-        Pipeline(
-            "check.v20",
-            prompt="check.v1",
-            retrieval="dense",
-            stages=(
-                *_calibrated(
-                    "verdict.v10",
-                    ReplyStates(),
-                    ProjectState.load("verdict.v10"),
-                    PairOdds(per_statement=1),
-                    scope=Scope(whole_claim=True),
-                ),
-                MarkUncertain(0.6, pair_reason=True),
-            ),
-            screen=True,
-            fallback="check.v10",
-            description="check.v19 without the verdict odds (issue 14): the hidden state where each verdict "
-            "begins is what the odds were read from, and with it and the pair answers the odds add nothing "
-            "in training (verdict.v10, fitted as verdict.v9 without them: CV accuracy 0.737, AUROC 0.795), "
-            "so the seven decoding steps a statement they cost are saved; a low-confidence claim whose pair "
-            "answer disagrees with the written verdict says so. A backend that cannot score text (a server) "
-            "runs check.v10 instead",
-        ),
+    """The trained judge: the scope stage, stages that measure signals, the classifier and the policy rules,
+    the claim verdict, its calibrated confidence."""
+    return (
+        scope or Scope(),
+        *measures,
+        Citations(),
+        Classify.load(model_id),
+        Aggregate(),
+        CalibrateClaim.load(model_id),
     )
+
+
+def _default() -> Pipeline:
+    return Pipeline(
+        "check.v19",
+        prompt="check.v1",
+        retrieval="dense",
+        stages=(
+            *_calibrated(
+                "verdict.v9",
+                VerdictOdds(),
+                ReplyStates(),
+                ProjectState.load("verdict.v9"),
+                PairOdds(per_statement=1),
+                scope=Scope(whole_claim=True),
+            ),
+            MarkUncertain(0.6),
+        ),
+        screen=True,
+        fallback="check.v10",
+        description="the default. Dense retrieval of the claim's sentences; retrieved sentences that address "
+        "the model or imitate its reply are set aside and others retrieved in their place. One prompt "
+        "(check.v1) splits the claim into atomic statements, each with the sentences it cites, a verdict "
+        "and a confidence. A statement that is not part of the claim (a copied source sentence, a repeat) "
+        "is set aside, and when one statement is the claim word for word the claim is judged whole. The "
+        "model's probability of each verdict, its hidden state where it writes the verdict (32 principal "
+        "components) and its answer when each statement is put to it again against the closest shown "
+        "sentence (prompt pair.v1) are signals, with similarity, numbers, names, hedges and negation, of a "
+        "trained classifier (verdict.v9) that decides each statement; rules then require verified "
+        "evidence for a verdict, treat evidence that only calls something possible as not enough, and "
+        "refute a year the evidence contradicts. The claim's confidence is calibrated and a claim below "
+        "0.6 is marked uncertain. Needs the local model's token probabilities: a server backend runs "
+        "check.v10 instead",
+    )
+
+
+def _fast() -> Pipeline:
+    return Pipeline(
+        "check.v20",
+        prompt="check.v1",
+        retrieval="dense",
+        stages=(
+            *_calibrated(
+                "verdict.v10",
+                ReplyStates(),
+                ProjectState.load("verdict.v10"),
+                PairOdds(per_statement=1),
+                scope=Scope(whole_claim=True),
+            ),
+            MarkUncertain(0.6, pair_reason=True),
+        ),
+        screen=True,
+        fallback="check.v10",
+        description="the default without the verdict odds (seven decoding steps a statement saved, about "
+        "0.4 s a check): the hidden state and the pair answers carry what the odds said, and its "
+        "classifier (verdict.v10) is trained as the default's without them; a low-confidence claim whose "
+        "pair answer disagrees with the written verdict says so. A server backend runs check.v10 instead",
+    )
+
+
+def _server() -> Pipeline:
+    return Pipeline(
+        "check.v10",
+        prompt="check.v1",
+        retrieval="dense",
+        stages=(*_calibrated("verdict.v4"), MarkUncertain(0.6)),
+        screen=True,
+        description="the default's retrieval, screen, prompt and scope stage with a classifier that reads "
+        "only what any backend gives (the reply and measured signals: similarity, numbers, names, hedges, "
+        "negation; verdict.v4), the same rules, a calibrated claim confidence and the uncertain mark below "
+        "0.6. What an OpenAI-compatible server runs in place of the default",
+    )
+
+
+def _model() -> Pipeline:
+    return Pipeline(
+        "check.v1",
+        prompt="check.v1",
+        retrieval="dense",
+        stages=(Citations(), Aggregate()),
+        description="the model's own verdicts and confidences, citations verified, no trained stage: for a "
+        "model much stronger than the embedded one (an OpenAI-compatible endpoint), whose judgement the "
+        "classifiers trained on the embedded model's replies would only second-guess",
+    )
+
+
+def _baseline() -> Pipeline:
+    return Pipeline(
+        "naive.v1",
+        prompt="naive.v1",
+        retrieval="dense",
+        stages=(Citations(), Aggregate()),
+        description="baseline for evaluation: the top sentences and one verdict prompt, no decomposition",
+    )
+
+
+#: Every pipeline in the package, by id, built on first use.
+BUILDERS: dict[str, Callable[[], Pipeline]] = {
+    "check.v19": _default,
+    "check.v20": _fast,
+    "check.v10": _server,
+    "check.v1": _model,
+    "naive.v1": _baseline,
 }
-DEFAULT_PIPELINE = "check.v19"
+#: Plain names for the roles, beside the versioned ids that results and reports record.
+ALIASES: dict[str, str] = {
+    "default": "check.v19",
+    "fast": "check.v20",
+    "server": "check.v10",
+    "model": "check.v1",
+    "baseline": "naive.v1",
+}
+DEFAULT_PIPELINE = ALIASES["default"]
+#: The last commit whose package holds every retired version (check.v2 … check.v18 but check.v10), with
+#: its verdict weights, prompts and reports; evals/NOTEBOOK.md says what each measured.
+RETIRED_AT = "9dd2001"
+_RETIRED = {f"check.v{n}" for n in range(2, 19)} - set(BUILDERS)
 
 
-def get_pipeline(pipeline_id: str) -> Pipeline:
-    """The pipeline with this id; a clear error names the known ones."""
-    try:
-        return PIPELINES[pipeline_id]
-    except KeyError:
-        known = ", ".join(sorted(PIPELINES))
-        raise ConfigError(f"unknown pipeline {pipeline_id!r} (known: {known})") from None
+def pipeline_ids() -> list[str]:
+    """The registered versioned ids, the default first."""
+    return list(BUILDERS)
+
+
+def get_pipeline(name: str) -> Pipeline:
+    """The pipeline with this id or plain name, built (and its weights read) on first use."""
+    pipeline_id = ALIASES.get(name, name)
+    if pipeline_id in BUILDERS:
+        return _built(pipeline_id)
+    known = ", ".join([*ALIASES, *BUILDERS])
+    if pipeline_id in _RETIRED:
+        raise ConfigError(
+            f"pipeline {pipeline_id!r} was retired; commit {RETIRED_AT} is the last that has it "
+            f"(`git checkout {RETIRED_AT}`); choose one of: {known}"
+        )
+    raise ConfigError(f"unknown pipeline {name!r}; choose one of: {known}")
+
+
+@cache
+def _built(pipeline_id: str) -> Pipeline:
+    return BUILDERS[pipeline_id]()

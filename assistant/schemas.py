@@ -30,65 +30,6 @@ class ModelCheckReply(BaseModel):
     statements: list[ModelStatement] = Field(min_length=1, max_length=3)
 
 
-class ModelExtraction(BaseModel):
-    """One atomic statement as the extraction prompt gives it: the value it asserts and the source's words.
-
-    No confidence: the model cannot calibrate one, and the program decides from the comparison.
-    """
-
-    text: str = Field(max_length=300)
-    #: The words of the statement that carry what it asserts (a number, date, name, place, body, action).
-    value: str = Field(max_length=200)
-    #: The number of the source sentence that speaks about the same thing (0: none does).
-    sentence: int
-    #: The source sentence's own words for that value, copied verbatim (None: no sentence says).
-    quote: str | None = Field(max_length=300)
-    verdict: Verdict
-
-
-class ModelExtractReply(BaseModel):
-    """The model's whole reply to an extraction prompt."""
-
-    statements: list[ModelExtraction] = Field(min_length=1, max_length=3)
-
-
-class ModelBriefStatement(BaseModel):
-    """One atomic statement, as briefly as the model can give it (prompt ``check.v3``).
-
-    The model does not type back what the program already has: ``text`` is null when the claim is a single
-    statement (the statement is then the claim itself), and there is no confidence, which the model cannot
-    calibrate (the verdict stage gives one).
-    """
-
-    text: str | None = Field(max_length=300)
-    sentences: list[int] = Field(max_length=3)
-    verdict: Verdict
-
-
-class ModelBriefReply(BaseModel):
-    """The model's whole reply to the brief check prompt."""
-
-    statements: list[ModelBriefStatement] = Field(min_length=1, max_length=3)
-
-
-class ModelTerseStatement(BaseModel):
-    """One atomic statement with a confidence, not typed back when it is the whole claim (``check.v4``).
-
-    ``text`` is null when the claim is a single statement; everything else is :class:`ModelStatement`'s.
-    """
-
-    text: str | None = Field(max_length=300)
-    sentences: list[int] = Field(max_length=3)
-    verdict: Verdict
-    confidence: float
-
-
-class ModelTerseReply(BaseModel):
-    """The model's whole reply to the terse check prompt."""
-
-    statements: list[ModelTerseStatement] = Field(min_length=1, max_length=3)
-
-
 # ---- what a check returns -------------------------------------------------------------------
 
 
@@ -117,10 +58,6 @@ class Statement(BaseModel):
     #: The model's probability of each verdict where this statement's verdict begins in its reply
     #: (pipelines with the verdict-odds stage, local backend; absent otherwise).
     model_probabilities: dict[str, float] | None = Field(default=None, exclude_if=lambda v: v is None)
-    #: Extraction prompts only (absent otherwise): the value the statement asserts, in its words ...
-    value: str | None = Field(default=None, exclude_if=lambda v: v is None)
-    #: ... and the model's copy of the source words for it; shown as evidence only if found verbatim.
-    quote: str | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class SetAside(BaseModel):

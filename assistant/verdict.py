@@ -2,7 +2,7 @@
 
 A 1.5B model's judgement is weak, so a pipeline version may replace its verdict by a small multinomial
 logistic regression over the model's verdict and the measured signals of :mod:`assistant.signals`,
-trained on development data only (``evals/train_verdict.py``); its probability is the confidence.
+trained on development data only (``research/train_verdict.py``); its probability is the confidence.
 Weights ship as JSON in ``assistant/verdict_models/``; a weights file may also carry a Platt scaling of the
 claim confidence (``claim_calibration``), fitted on the dev split's cross-validated claim verdicts.
 
@@ -109,7 +109,7 @@ class VerdictClassifier:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> VerdictClassifier:
-        """Build from the dictionary ``evals/train_verdict.py`` writes."""
+        """Build from the dictionary ``research/train_verdict.py`` writes."""
         return cls(
             id=data["id"],
             classes=tuple(data["classes"]),

@@ -146,3 +146,20 @@ def run(monkeypatch, tmp_path, structured_fake, capsys):
         return exc.value.code, captured.out, captured.err
 
     return invoke
+
+
+def stage_pipeline(*measures: Any, screen: bool = True) -> Any:
+    """A pipeline of the default's prompt and retrieval with exactly these stages before the citations (and
+    the claim verdict after them): one judge stage tested inside a real check, without a shipped pipeline."""
+    from assistant.judge.aggregate import Aggregate
+    from assistant.judge.citations import Citations
+    from assistant.pipelines import Pipeline
+
+    return Pipeline(
+        "test.stages",
+        prompt="check.v1",
+        retrieval="dense",
+        stages=(*measures, Citations(), Aggregate()),
+        screen=screen,
+        description="test: " + ", ".join(type(s).__name__ for s in measures),
+    )

@@ -7,7 +7,6 @@ import math
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from pydantic import PrivateAttr
 
-from assistant.evaluation.rejudge import rejudging_stages
 from assistant.judge import Draft, DraftStatement, StageEnv
 from assistant.judge.classify import Classify
 from assistant.judge.pairs import ANSWERS, NAMES, PROMPT, PairOdds, pair_signals
@@ -15,6 +14,7 @@ from assistant.judge.scope import Scope
 from assistant.pipelines import get_pipeline
 from assistant.records import Sentence
 from assistant.verdict import MemoEmbeddings
+from research.rejudge import rejudging_stages
 
 from .conftest import FakeChatModel
 from .test_verdict_odds import cached_chat
@@ -108,11 +108,10 @@ def test_a_hostile_sentence_cannot_leave_its_line(fake_embeddings, tmp_path):
     assert user.count("\n") == 2 and user.splitlines()[-1] == "ANSWER:"
 
 
-def test_check_v19_rejudges_a_check_v17_result_by_asking_the_pair_question():
-    stages = rejudging_stages(get_pipeline("check.v17"), get_pipeline("check.v19"))
-    kinds = [type(s) for s in stages]
-    assert kinds[:3] == [Scope, PairOdds, Classify]
-    assert get_pipeline("check.v19").verdict_model == "verdict.v9"
+def test_the_default_asks_the_pair_question_before_its_verdict_stage():
+    kinds = [type(s) for s in get_pipeline("default").stages]
+    assert kinds.index(Scope) < kinds.index(PairOdds) < kinds.index(Classify)
+    assert get_pipeline("default").verdict_model == "verdict.v9"
     assert PROMPT == "pair.v1"
 
 
@@ -131,26 +130,26 @@ def test_a_backend_that_cannot_score_runs_the_fallback_pipeline(seeded_store, fa
     checker = Checker(seeded_store, retriever, local, pipeline="check.v19")
     assert checker.pipeline.id == "check.v19" and checker.fallback_note is None
     # A pipeline without a fallback runs as asked on either backend.
-    assert Checker(seeded_store, retriever, server, pipeline="check.v18").pipeline.id == "check.v18"
+    assert Checker(seeded_store, retriever, server, pipeline="model").pipeline.id == "check.v1"
 
 
-def test_check_v20_reads_no_odds_and_rejudges_a_check_v17_result_with_them_forgotten(fake_embeddings):
-    """check.v20 is check.v19 without the verdict odds: rejudging a check.v17 result forgets the stored
+def test_check_v20_reads_no_odds_and_rejudges_a_check_v19_result_with_them_forgotten(fake_embeddings):
+    """check.v20 is check.v19 without the verdict odds: rejudging a check.v19 result forgets the stored
     odds first, so neither verdict.v10 nor the uncertain mark reads what check.v20 never measures."""
-    from assistant.evaluation.rejudge import ForgetOdds
     from assistant.judge.odds import NAMES as ODDS_NAMES
     from assistant.judge.odds import VerdictOdds
+    from research.rejudge import ForgetOdds
 
     v20 = get_pipeline("check.v20")
     assert not any(isinstance(s, VerdictOdds) for s in v20.stages)
     assert v20.verdict_model == "verdict.v10" and v20.fallback == "check.v10"
     assert not set(ODDS_NAMES) & set(Classify.load("verdict.v10").model.features)
-    stages = rejudging_stages(get_pipeline("check.v17"), v20)
-    assert [type(s) for s in stages][:4] == [ForgetOdds, Scope, PairOdds, Classify]
+    stages = rejudging_stages(get_pipeline("check.v19"), v20)
+    assert [type(s) for s in stages][:3] == [ForgetOdds, Scope, Classify]
     # A pipeline that reads the odds keeps them when rejudged.
     assert not any(
         isinstance(s, ForgetOdds)
-        for s in rejudging_stages(get_pipeline("check.v17"), get_pipeline("check.v19"))
+        for s in rejudging_stages(get_pipeline("check.v19"), get_pipeline("check.v19"))
     )
     d = draft()
     st = d.statements[0]

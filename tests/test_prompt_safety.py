@@ -33,7 +33,7 @@ FAKE_REPLY = (
 )
 
 
-def _checker(store, embeddings, chat, pipeline="check.v7", k=5) -> Checker:
+def _checker(store, embeddings, chat, pipeline="check.v10", k=5) -> Checker:
     retriever = SentenceRetriever(store=store, embeddings=embeddings, k=k)
     return Checker(store, retriever, chat, pipeline=pipeline)
 
@@ -127,7 +127,7 @@ def test_without_the_screen_the_injected_text_is_escaped_in_the_prompt(
     seed = load_document(SEED)
     ingest_document(store, _hostile(seed, [FAKE_REPLY]), fake_embeddings.embed_documents)
     fake_chat_model.enqueue(REFUTED)
-    result = _checker(store, fake_embeddings, structured_fake, pipeline="check.v6", k=10).check(CLAIM)
+    result = _checker(store, fake_embeddings, structured_fake, pipeline="check.v1", k=10).check(CLAIM)
     prompt = _user_prompt(fake_chat_model)
     source_part = prompt.split("CLAIM:")[0]
     assert '{"statements"' not in source_part and "(" in source_part
@@ -139,7 +139,7 @@ def test_quarantined_sentences_are_in_the_json_result(run, tmp_path, fake_chat_m
     doc.write_text(f"Mike Lee ist Senator aus Utah.\n\n{FAKE_REPLY}\n", "utf-8")
     run("ingest", str(doc))
     fake_chat_model.enqueue(REFUTED)
-    code, out, _ = run("check", "--json", "--pipeline", "check.v7", CLAIM)
+    code, out, _ = run("check", "--json", "--pipeline", "check.v10", CLAIM)
     assert code == 0
     result = json.loads(out)
     assert result["quarantined"][0]["reason"] == "imitates the model's JSON reply"

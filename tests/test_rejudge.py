@@ -1,4 +1,4 @@
-"""Rejudging: a pipeline's verdicts from another's stored results equal its own (check.v18 from check.v17)."""
+"""Rejudging (research/rejudge.py): a pipeline's verdicts from another's stored results equal its own."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ import pytest
 
 from assistant.check import Checker
 from assistant.errors import ConfigError
-from assistant.evaluation.rejudge import rejudged, rejudging_stages
 from assistant.judge import StageEnv
-from assistant.judge.replay import draft_before_verdict
 from assistant.pipelines import get_pipeline
 from assistant.retrieve import SentenceRetriever
 from assistant.verdict import MemoEmbeddings
+from research.rejudge import rejudged, rejudging_stages
+from research.replay import draft_before_verdict
 
 from .test_verdict_odds import REPLY, cached_chat
 from .test_verdict_states import StatefulFakeChatModel
@@ -51,36 +51,31 @@ def _rejudge(item, old: str, new: str, fake_embeddings) -> dict:
 
 
 def test_rejudging_a_result_with_its_own_pipeline_reproduces_it(check, fake_embeddings):
-    v17 = check("check.v17")
-    again = _rejudge(_item(v17), "check.v17", "check.v17", fake_embeddings)
-    assert (again["pred"], again["confidence"]) == (v17.verdict, v17.confidence)
-    stored = [(s.verdict, s.confidence, s.signals) for s in v17.statements]
+    v19 = check("check.v19")
+    again = _rejudge(_item(v19), "check.v19", "check.v19", fake_embeddings)
+    assert (again["pred"], again["confidence"]) == (v19.verdict, v19.confidence)
+    stored = [(s.verdict, s.confidence, s.signals) for s in v19.statements]
     assert [(s["verdict"], s["confidence"], s["signals"]) for s in again["result"]["statements"]] == stored
 
 
-def test_check_v18_rejudged_from_check_v17_is_check_v18s_own_result(check, fake_embeddings):
-    v17, v18 = check("check.v17"), check("check.v18")
-    assert len(v17.statements) == 2 and [s.text for s in v18.statements] == [CLAIM]
-    new = _rejudge(_item(v17), "check.v17", "check.v18", fake_embeddings)
-    assert (new["pred"], new["confidence"]) == (v18.verdict, v18.confidence)
-    assert [s["text"] for s in new["result"]["statements"]] == [CLAIM]
-    assert [a["text"] for a in new["result"]["set_aside"]] == [a.text for a in v18.set_aside]
-    assert new["set_aside"] == 1
+def test_the_fast_pipeline_rejudged_from_the_default_is_its_own_result(check, fake_embeddings):
+    v19, v20 = check("check.v19"), check("check.v20")
+    new = _rejudge(_item(v19), "check.v19", "check.v20", fake_embeddings)
+    assert (new["pred"], new["confidence"]) == (v20.verdict, v20.confidence)
+    assert [s["text"] for s in new["result"]["statements"]] == [s.text for s in v20.statements]
+    assert [s["signals"] for s in new["result"]["statements"]] == [s.signals for s in v20.statements]
     question = {"kind": "question", "result": None}
-    assert _rejudge(question, "check.v17", "check.v18", fake_embeddings) == question
+    assert _rejudge(question, "check.v19", "check.v20", fake_embeddings) == question
 
 
 def test_only_pipelines_that_read_the_model_alike_can_be_rejudged():
-    with pytest.raises(ConfigError, match="does not read the model as check.v17 does"):
-        rejudging_stages(get_pipeline("check.v17"), get_pipeline("check.v10"))
-    # check.v18's scope set aside statements a check.v17 result would need.
-    with pytest.raises(ConfigError, match="does not read the model as check.v18 does"):
-        rejudging_stages(get_pipeline("check.v18"), get_pipeline("check.v17"))
+    with pytest.raises(ConfigError, match="does not read the model as check.v19 does"):
+        rejudging_stages(get_pipeline("check.v19"), get_pipeline("check.v10"))
     with pytest.raises(ConfigError, match="has no verdict stage"):
-        rejudging_stages(get_pipeline("check.v14"), get_pipeline("check.v14"))
+        rejudging_stages(get_pipeline("check.v1"), get_pipeline("check.v1"))
 
 
 def test_a_result_without_recorded_signals_cannot_be_rebuilt(check):
-    stored = _item(check("check.v14"))["result"]
+    stored = _item(check("check.v1"))["result"]
     with pytest.raises(ValueError, match="no recorded signals"):
         draft_before_verdict(stored)

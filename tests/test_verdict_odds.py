@@ -13,13 +13,14 @@ from pydantic import PrivateAttr
 from assistant.check import Checker
 from assistant.judge import Draft, DraftStatement, StageEnv
 from assistant.judge.odds import NAMES, VerdictOdds, normalised, odds_signals, verdict_slots
-from assistant.judge.replay import draft_from_result
+from assistant.judge.scope import Scope
 from assistant.llm import StructuredChat
 from assistant.llm.cache import ReplyCache
 from assistant.retrieve import SentenceRetriever
 from assistant.verdict import MemoEmbeddings
+from research.replay import draft_from_result
 
-from .conftest import FakeChatModel
+from .conftest import FakeChatModel, stage_pipeline
 
 REPLY = {
     "statements": [
@@ -30,9 +31,16 @@ REPLY = {
 
 
 class ScoringFakeChatModel(FakeChatModel):
-    """A fake chat model that also scores continuations: log-probabilities by the verdict they begin with."""
+    """A fake chat model that also scores continuations: log-probabilities by the verdict (or the pair
+    question's answer) they begin with."""
 
-    logprobs: dict[str, float] = {"supported": -0.5, "refuted": -1.5, "not_enough_info": -3.0}
+    logprobs: dict[str, float] = {
+        "supported": -0.5,
+        "refuted": -1.5,
+        "not_enough_info": -3.0,
+        "contradicted": -2.0,
+        "unrelated": -2.5,
+    }
     _scored: list[tuple[str, list[str]]] = PrivateAttr(default_factory=list)
 
     def continuation_logprobs(
@@ -78,7 +86,7 @@ def test_odds_are_normalised_over_the_three_verdicts():
 def test_checker_scores_each_kept_statement_at_its_own_verdict(seeded_store, fake_embeddings, scoring_chat):
     chat, model = scoring_chat
     retriever = SentenceRetriever(store=seeded_store, embeddings=fake_embeddings, k=3)
-    checker = Checker(seeded_store, retriever, chat, pipeline="check.v14")
+    checker = Checker(seeded_store, retriever, chat, pipeline=stage_pipeline(Scope(), VerdictOdds()))
     model.enqueue(REPLY)
     result = checker.check("Gesetzesergänzung 2023")
     reply = json.dumps(REPLY)
@@ -115,7 +123,7 @@ def test_a_backend_that_cannot_score_leaves_the_written_verdict_as_the_odds(fake
 def test_a_replayed_result_gives_the_same_odds_signals(seeded_store, fake_embeddings, scoring_chat):
     chat, model = scoring_chat
     retriever = SentenceRetriever(store=seeded_store, embeddings=fake_embeddings, k=3)
-    checker = Checker(seeded_store, retriever, chat, pipeline="check.v14")
+    checker = Checker(seeded_store, retriever, chat, pipeline=stage_pipeline(Scope(), VerdictOdds()))
     model.enqueue(REPLY)
     result: dict[str, Any] = json.loads(checker.check("Gesetzesergänzung 2023").model_dump_json())
     draft = checker.draft("Gesetzesergänzung 2023")  # the reply comes from the cache, the odds too

@@ -11,14 +11,12 @@ from assistant.errors import ConfigError
 from assistant.judge import Draft, DraftStatement, StageEnv
 from assistant.judge.aggregate import Aggregate, CalibrateClaim
 from assistant.judge.classify import Classify
-from assistant.judge.compare import NAMES as COMPARE_NAMES
-from assistant.judge.compare import CompareValues
 from assistant.judge.odds import NAMES as ODDS_NAMES
 from assistant.judge.odds import VerdictOdds
 from assistant.judge.pairs import NAMES as PAIR_NAMES
 from assistant.judge.pairs import PairOdds
 from assistant.judge.states import ProjectState, ReplyStates
-from assistant.pipelines import PIPELINES, get_pipeline
+from assistant.pipelines import ALIASES, RETIRED_AT, get_pipeline, pipeline_ids
 from assistant.records import Sentence
 from assistant.retrieve import SentenceRetriever, hybrid_search
 from assistant.signals import NAMES, StatementView, compute, negated, numbers, salient_tokens
@@ -88,14 +86,14 @@ def test_missing_or_broken_classifier_is_a_config_error(tmp_path):
 
 
 def test_every_pipeline_loads_its_prompt_and_verdict_model():
-    for pipeline in PIPELINES.values():
+    assert len(pipeline_ids()) <= 5 and set(ALIASES.values()) == set(pipeline_ids())
+    for pipeline in map(get_pipeline, pipeline_ids()):
         classify = [s for s in pipeline.stages if isinstance(s, Classify)]
         assert (pipeline.verdict_model is None) == (not classify)
         for stage in classify:
             # weights trained on the signals that exist: the base signals plus those of earlier stages
             earlier = pipeline.stages[: pipeline.stages.index(stage)]
             allowed = set(NAMES)
-            allowed |= set(COMPARE_NAMES) if any(isinstance(s, CompareValues) for s in earlier) else set()
             allowed |= set(ODDS_NAMES) if any(isinstance(s, VerdictOdds) for s in earlier) else set()
             allowed |= set(PAIR_NAMES) if any(isinstance(s, PairOdds) for s in earlier) else set()
             for projector in (s for s in earlier if isinstance(s, ProjectState)):
@@ -107,8 +105,12 @@ def test_every_pipeline_loads_its_prompt_and_verdict_model():
             assert set(stage.model.features) <= allowed, pipeline.id
         if pipeline.fallback is not None:  # what a server backend runs needs no token probabilities
             assert pipeline.for_backend(False).for_backend(False).id == pipeline.fallback
-    with pytest.raises(ConfigError, match="known: "):
+    with pytest.raises(ConfigError, match="unknown pipeline 'check.v99'; choose one of: default, "):
         get_pipeline("check.v99")
+    # A retired version names the commit that last had it.
+    with pytest.raises(ConfigError, match=f"'check.v17' was retired; commit {RETIRED_AT} is the last"):
+        get_pipeline("check.v17")
+    assert get_pipeline("default") is get_pipeline("check.v19")  # built once, by either name
 
 
 def _draft(text: str, verdict, cited: list[str], shown: list[str]) -> Draft:
@@ -154,25 +156,25 @@ def test_hybrid_retrieval_finds_a_lexical_match_and_stays_in_the_filter(seeded_s
     assert hybrid_search(seeded_store, fake_embeddings.embed_query(query), query, k=5, doc_id="nope") == []
 
 
-def test_checker_uses_the_pipelines_retrieval_and_reports_the_pipeline(
+def test_the_model_pipeline_keeps_the_models_verdicts_and_reports_its_id(
     seeded_store, fake_embeddings, structured_fake, fake_chat_model
 ):
     retriever = SentenceRetriever(store=seeded_store, embeddings=fake_embeddings, k=3)
-    checker = Checker(seeded_store, retriever, structured_fake, pipeline="check.v2")
+    checker = Checker(seeded_store, retriever, structured_fake, pipeline="model")
     assert checker.retriever is retriever and retriever.mode == "dense"  # the mode is given per call
     fake_chat_model.enqueue(
         {"statements": [{"text": "A law.", "sentences": [1], "verdict": "supported", "confidence": 0.8}]}
     )
     result = checker.check("Gesetzesergänzung 2023")
-    assert result.pipeline == "check.v2" and result.prompt_version == "check.v1"
+    assert result.pipeline == "check.v1" and result.prompt_version == "check.v1"
     assert result.statements[0].note is None and result.statements[0].signals is None
 
 
-def test_check_v3_decides_with_the_shipped_classifier_and_shows_its_signals(
+def test_the_server_pipeline_decides_with_the_shipped_classifier_and_shows_its_signals(
     seeded_store, fake_embeddings, structured_fake, fake_chat_model
 ):
     retriever = SentenceRetriever(store=seeded_store, embeddings=fake_embeddings, k=3)
-    checker = Checker(seeded_store, retriever, structured_fake, pipeline="check.v3")
+    checker = Checker(seeded_store, retriever, structured_fake, pipeline="server")
     fake_chat_model.enqueue(
         {
             "statements": [
@@ -192,7 +194,7 @@ def test_check_v3_decides_with_the_shipped_classifier_and_shows_its_signals(
     assert (first.note is None) == (first.verdict == "refuted")
     # Without verified evidence nothing is supported or refuted, whatever the model or the classifier say.
     assert second.verdict == "not_enough_info" and second.note
-    assert result.pipeline == "check.v3"
+    assert result.pipeline == "check.v10"
 
 
 def test_memo_embeddings_embed_each_text_once(fake_embeddings):
@@ -239,5 +241,13 @@ def test_claim_calibration_maps_confidence_monotonically_and_is_optional():
 
 
 def test_shipped_calibrated_classifier_carries_its_map():
-    assert VerdictClassifier.load("verdict.v4").claim_calibration is not None
-    assert VerdictClassifier.load("verdict.v3").claim_calibration is None
+    for model_id in ("verdict.v4", "verdict.v9", "verdict.v10"):
+        assert VerdictClassifier.load(model_id).claim_calibration is not None
+    # Only the weights a registered pipeline reads are shipped.
+    from importlib import resources
+
+    shipped = {
+        p.name for p in resources.files("assistant.verdict_models").iterdir() if p.name.endswith(".json")
+    }
+    used = {get_pipeline(i).verdict_model for i in pipeline_ids()} - {None}
+    assert shipped == {f"{m}.json" for m in used}

@@ -18,6 +18,10 @@ from assistant.llm import StructuredChat
 from assistant.retrieve import SentenceRetriever
 from assistant.verdict import MemoEmbeddings
 
+from assistant.judge.odds import VerdictOdds
+from assistant.judge.scope import Scope
+
+from .conftest import stage_pipeline
 from .test_verdict_odds import REPLY, ScoringFakeChatModel, cached_chat
 
 DIM = 4
@@ -58,7 +62,9 @@ def test_checker_reads_each_kept_statement_state_at_its_own_verdict(
 ):
     chat, model = stateful_chat
     retriever = SentenceRetriever(store=seeded_store, embeddings=fake_embeddings, k=3)
-    checker = Checker(seeded_store, retriever, chat, pipeline="check.v16")
+    checker = Checker(
+        seeded_store, retriever, chat, pipeline=stage_pipeline(Scope(), VerdictOdds(), ReplyStates())
+    )
     model.enqueue(REPLY)
     draft = checker.draft("Gesetzesergänzung 2023")
     reply = json.dumps(REPLY)
@@ -133,13 +139,13 @@ def test_a_projection_whose_shapes_differ_or_that_is_missing_is_a_clear_error():
         StateProjection.load("verdict.v4")
 
 
-def test_check_v17_decides_on_the_projected_states(seeded_store, fake_embeddings, stateful_chat):
+def test_the_default_decides_on_the_projected_states(seeded_store, fake_embeddings, stateful_chat):
     chat, model = stateful_chat
     retriever = SentenceRetriever(store=seeded_store, embeddings=fake_embeddings, k=3)
-    checker = Checker(seeded_store, retriever, chat, pipeline="check.v17")
+    checker = Checker(seeded_store, retriever, chat, pipeline="default")
     model.enqueue(REPLY)
     result = checker.check("Gesetzesergänzung 2023")
-    names = ProjectState.load("verdict.v8").projection.names
+    names = ProjectState.load("verdict.v9").projection.names
     assert len(names) == 32 and result.statements
     for st in result.statements:
         assert st.signals is not None and set(names) <= set(st.signals)

@@ -11,15 +11,13 @@ modes it applies to (a claim to check, a question to answer):
 - :class:`~assistant.judge.states.ProjectState` turns that state into signals (its principal components);
 - :class:`~assistant.judge.pairs.PairOdds` asks the model again, one statement against one sentence at a time;
 - :class:`~assistant.judge.citations.Citations` verifies the sentences each statement cites;
-- :class:`~assistant.judge.citations.Quotes` finds each statement's quoted source words in the text;
-- :class:`~assistant.judge.compare.CompareValues` compares the value a statement asserts with the quote's;
 - :class:`~assistant.judge.classify.Classify` decides the verdict from the model's and the measured signals;
 - :class:`~assistant.judge.aggregate.Aggregate` gives the claim its verdict and confidence;
 - :class:`~assistant.judge.aggregate.CalibrateClaim` maps the claim confidence to a calibrated one;
 - :class:`~assistant.judge.uncertain.MarkUncertain` marks a low-confidence claim verdict, with the reason.
 
 Adding a stage is one class here and one line in a pipeline version; the checker runs whatever is listed.
-The evaluation scripts and ``evals/train_verdict.py`` use these same classes.
+The evaluation scripts and ``research/train_verdict.py`` use these same classes.
 """
 
 from __future__ import annotations
@@ -50,14 +48,8 @@ class DraftStatement:
     #: None when the prompt does not ask the model for a confidence.
     model_confidence: float | None
     cited: list[int] = field(default_factory=list)
-    #: What the statement asserts, in its own words (extraction prompts).
-    value: str | None = None
-    #: The model's copy of the source words that give the source's value (None: no sentence says).
-    quote: str | None = None
     evidence: list[Sentence] = field(default_factory=list)
     cited_sentences: list[Sentence] = field(default_factory=list)
-    #: The verified span of ``quote`` (None: no quote, or the quote is not in the text verbatim).
-    quote_span: Sentence | None = None
     verdict: Verdict = "not_enough_info"
     confidence: float = 0.0
     note: str | None = None

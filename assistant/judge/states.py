@@ -2,8 +2,8 @@
 
 The verdict odds (:mod:`.odds`) are three numbers the model's output layer reads off a 1,536-number state:
 the model's own projection of what it has read. A head trained on real claims may read that state better
-than the output layer does (``evals/collect_states.py`` gathers the states of training claims,
-``evals/train_verdict.py --states`` fits the head). :class:`ReplyStates` reads the state at each
+than the output layer does (``research/collect_states.py`` gathers the states of training claims,
+``research/train_verdict.py --states`` fits the head). :class:`ReplyStates` reads the state at each
 statement's verdict slot (one token decoded: the KV cache holds the rest after the odds) and keeps it on the
 statement; :class:`ProjectState` turns it into a few signals of the verdict stage, the state's principal
 components fitted on training claims, so the verdict stage (a logistic regression) is the head.
@@ -47,7 +47,7 @@ class ReplyStates:
 @dataclass(frozen=True)
 class StateProjection:
     """The principal components of standardised states, fitted on training claims' states
-    (``evals/train_verdict.py --states``), as shipped in a verdict model's file (``state_projection``)."""
+    (``research/train_verdict.py --states``), as shipped in a verdict model's file (``state_projection``)."""
 
     mean: np.ndarray
     scale: np.ndarray

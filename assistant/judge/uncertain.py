@@ -37,15 +37,6 @@ class MarkUncertain:
 
     def reason(self, draft: Draft) -> str:
         """The most specific reason the draft gives for its low confidence."""
-        for st in draft.statements:
-            if st.measured.get("extraction_disagrees"):
-                return (
-                    f"the model says {st.verdict.replace('_', ' ')} for “{st.text}”, but its own quote "
-                    "and the claim's value compare the other way"
-                )
-        for st in draft.statements:
-            if st.quote is not None and st.quote_span is None:
-                return f"the source words the model quoted for “{st.text}” are not in the source"
         if not any(st.evidence for st in draft.statements):
             return "no source sentence was cited for this claim"
         for st in draft.statements:

@@ -1,1 +1,1 @@
-"""Trained verdict classifiers (JSON weights; see evals/train_verdict.py), shipped as package data."""
+"""Trained verdict classifiers (JSON weights; see research/train_verdict.py), shipped as package data."""

@@ -12,14 +12,12 @@ from pydantic import PrivateAttr
 from assistant.check import Checker
 from assistant.errors import ConfigError
 from assistant.judge import Draft, DraftStatement, StageEnv
-from assistant.judge.odds import verdict_slots
+from assistant.judge.odds import VerdictOdds, verdict_slots
+from assistant.judge.scope import Scope
 from assistant.judge.states import ProjectState, ReplyStates, StateProjection
 from assistant.llm import StructuredChat
 from assistant.retrieve import SentenceRetriever
 from assistant.verdict import MemoEmbeddings
-
-from assistant.judge.odds import VerdictOdds
-from assistant.judge.scope import Scope
 
 from .conftest import stage_pipeline
 from .test_verdict_odds import REPLY, ScoringFakeChatModel, cached_chat

@@ -1,4 +1,4 @@
-"""The package as a user installs it: every subpackage and data file in the wheel, and a check that runs from it.
+"""The package as a user installs it: every subpackage and data file in the wheel, and a check run from it.
 
 CI installs the project editable, which imports from the checkout and so cannot see a package left out of the
 wheel (``assistant.judge`` once was). These tests build the wheel and run it from outside the checkout.
@@ -118,9 +118,12 @@ def test_the_installed_wheel_checks_a_claim_from_outside_the_checkout(wheel, tmp
         )
 
     where = subprocess.run(
-        [str(python), "-c", "import assistant; print(assistant.__file__)"], cwd=elsewhere, capture_output=True,
-        text=True, env=env,
-    )  # fmt: skip
+        [str(python), "-c", "import assistant; print(assistant.__file__)"],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert where.stdout.startswith(site), where.stdout + where.stderr
     version = factcheck("--version")
     assert version.returncode == 0 and "0.1.0" in version.stdout, version.stderr

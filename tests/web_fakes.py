@@ -71,3 +71,73 @@ def verdict_for(claim: str) -> str:
     if "nicht" in claim:
         return "refuted"
     return "not_enough_info" if "?" in claim else "supported"
+
+
+class LiveServer:
+    """The web app under a real uvicorn server on 127.0.0.1 (a free port), in a thread; ``with`` stops it."""
+
+    def __init__(self, web: Any) -> None:
+        import uvicorn
+
+        from assistant.web.serve import listen
+
+        self.sock = listen("127.0.0.1", 0)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.server = uvicorn.Server(uvicorn.Config(web, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        for _ in range(500):  # up to 10 s for the server to start (a bound, not a measurement)
+            if self.server.started:
+                return self
+            time.sleep(0.02)
+        raise RuntimeError("the test server did not start")
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+        self.sock.close()
+
+
+def echo_app(home: Any, *, delay_s: float = 0.0, backend: str = "local") -> tuple[Any, EchoChatModel]:
+    """An App over ``home`` with the fake embedder and :class:`EchoChatModel` (pipeline check.v1)."""
+    from assistant.app import App
+    from assistant.config import resolve_settings
+    from assistant.llm import StructuredChat
+
+    from .conftest import FakeEmbeddings
+
+    model = EchoChatModel(delay_s=delay_s)
+    chat = StructuredChat(chat_model=model, name="echo", schema_kwargs=lambda schema: {})
+    settings = resolve_settings(home=str(home), embedder="fake", pipeline="check.v1", backend=backend)
+    return App(settings, embeddings=FakeEmbeddings(), chat=chat), model
+
+
+def claims_for_load(n: int) -> list[str]:
+    """``n`` distinct claims whose echo verdicts differ, so an answer given to the wrong request shows."""
+    forms = (
+        "Der Kongress beschloss Gesetz {i}",
+        "Der Kongress beschloss Gesetz {i} nicht",
+        "Gab es Gesetz {i}?",
+    )
+    return [forms[i % 3].format(i=i) for i in range(n)]
+
+
+async def post_checks(
+    url: str, claims: list[str], *, timeout_s: float = 120.0
+) -> list[tuple[int, Any, str, float]]:
+    """Post every claim to ``url``/api/check at once; (status, JSON body, Content-Location, seconds) each."""
+    import asyncio
+
+    import httpx
+
+    limits = httpx.Limits(max_connections=len(claims), max_keepalive_connections=len(claims))
+    async with httpx.AsyncClient(base_url=url, timeout=timeout_s, limits=limits, trust_env=False) as client:
+
+        async def one(claim: str) -> tuple[int, Any, str, float]:
+            t0 = time.perf_counter()
+            r = await client.post("/api/check", json={"claim": claim})
+            return r.status_code, r.json(), r.headers.get("content-location", ""), time.perf_counter() - t0
+
+        return list(await asyncio.gather(*(one(c) for c in claims)))

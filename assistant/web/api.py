@@ -55,6 +55,8 @@ class CheckStatus(BaseModel):
     result: dict[str, Any] | None = Field(description="What `factcheck check --json` prints, once done.")
     error: str | None
     http_status: int | None = Field(description="The status the check's error is answered with.")
+    queued_ms: float | None = Field(description="Milliseconds it waited for the model worker.")
+    run_ms: float | None = Field(description="Milliseconds the check ran.")
 
 
 def _state(request: Request) -> WebState:
@@ -114,7 +116,8 @@ def check_status(request: Request, check_id: str) -> CheckStatus:
     if job is not None and job.status not in (DONE, FAILED):
         return CheckStatus(
             id=job.id, status=job.status, position=state.queue.position(job), stage=job.stage, url=url,
-            result=None, error=None, http_status=None,
+            result=None, error=None, http_status=None, queued_ms=round(job.queued_ms, 1),
+            run_ms=round(job.run_ms, 1),
         )  # fmt: skip
     row = state.results.get(check_id)
     if row is None:
@@ -124,6 +127,7 @@ def check_status(request: Request, check_id: str) -> CheckStatus:
     return CheckStatus(
         id=row.id, status=row.status, position=0, stage="", url=url,
         result=state.results.result_dict(row), error=row.error, http_status=row.error_status,
+        queued_ms=row.queued_ms, run_ms=row.run_ms,
     )  # fmt: skip
 
 

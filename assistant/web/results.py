@@ -43,6 +43,9 @@ class StoredCheck:
     error: str | None
     error_status: int | None
     log_id: int | None
+    #: Milliseconds the check waited for a worker, and then ran (None until known).
+    queued_ms: float | None = None
+    run_ms: float | None = None
 
 
 class ResultStore:
@@ -55,7 +58,7 @@ class ResultStore:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS checks (id TEXT PRIMARY KEY, at TEXT NOT NULL,"
                 " claim TEXT NOT NULL, doc TEXT, k INTEGER, pipeline TEXT, status TEXT NOT NULL, result TEXT,"
-                " error TEXT, error_status INTEGER, log_id INTEGER)"
+                " error TEXT, error_status INTEGER, log_id INTEGER, queued_ms REAL, run_ms REAL)"
             )
             db.execute("CREATE INDEX IF NOT EXISTS checks_log ON checks (log_id)")
 
@@ -78,22 +81,22 @@ class ResultStore:
             (check_id, at, scrub(request.claim), request.doc, request.k, request.pipeline),
         )
 
-    def set_running(self, check_id: str) -> None:
-        """Mark a check as running."""
-        self._write("UPDATE checks SET status = 'running' WHERE id = ?", (check_id,))
+    def set_running(self, check_id: str, queued_ms: float) -> None:
+        """Mark a check as running, after ``queued_ms`` in the queue."""
+        self._write("UPDATE checks SET status = 'running', queued_ms = ? WHERE id = ?", (queued_ms, check_id))
 
-    def finish(self, check_id: str, result_json: str, log_id: int | None) -> None:
+    def finish(self, check_id: str, result_json: str, log_id: int | None, run_ms: float) -> None:
         """Store a check's result (any key that slipped into the text is masked)."""
         self._write(
-            "UPDATE checks SET status = 'done', result = ?, log_id = ? WHERE id = ?",
-            (scrub(result_json), log_id, check_id),
+            "UPDATE checks SET status = 'done', result = ?, log_id = ?, run_ms = ? WHERE id = ?",
+            (scrub(result_json), log_id, run_ms, check_id),
         )
 
-    def fail(self, check_id: str, message: str, status: int) -> None:
+    def fail(self, check_id: str, message: str, status: int, run_ms: float) -> None:
         """Store why a check failed (its request stays, so it can be asked again)."""
         self._write(
-            "UPDATE checks SET status = 'failed', error = ?, error_status = ? WHERE id = ?",
-            (scrub(message), status, check_id),
+            "UPDATE checks SET status = 'failed', error = ?, error_status = ?, run_ms = ? WHERE id = ?",
+            (scrub(message), status, run_ms, check_id),
         )
 
     def get(self, check_id: str) -> StoredCheck | None:
@@ -120,8 +123,9 @@ class ResultStore:
 
     def _select(self, where: str, args: tuple[object, ...]) -> list[StoredCheck]:
         sql = (
-            "SELECT id, at, claim, doc, k, pipeline, status, result, error, error_status, log_id FROM checks "
-            + where
+            "SELECT id, at, claim, doc, k, pipeline, status, result, error, error_status, log_id,"
+            " queued_ms, run_ms"
+            " FROM checks " + where
         )
         try:
             with closing(self._db()) as db:
@@ -138,6 +142,8 @@ class ResultStore:
                 error=r[8],
                 error_status=r[9],
                 log_id=r[10],
+                queued_ms=r[11],
+                run_ms=r[12],
             )
             for r in rows
         ]

@@ -114,17 +114,18 @@ def csrf_matches(cookie: str | None, field: str | None) -> bool:
 def cross_site(headers: Headers) -> str | None:
     """Why a state-changing request looks cross-site (None when it does not).
 
-    Browsers send ``Sec-Fetch-Site`` (``same-origin`` for the app's own pages, ``none`` for a typed URL) and
-    ``Origin`` on posts; a client that sends neither (curl, a script) is not a browser acting for a page.
+    Browsers send ``Sec-Fetch-Site`` (``same-origin`` for the app's own pages, ``none`` for a typed URL); a
+    browser that does not is judged by ``Origin``. A client that sends neither (curl, a script) is not a
+    browser acting for some other page.
     """
     site = headers.get("sec-fetch-site")
-    if site is not None and site not in ("same-origin", "none"):
-        return f"a {site} request cannot change anything here"
+    if site is not None:
+        return None if site in ("same-origin", "none") else f"a {site} request cannot change anything here"
     origin = headers.get("origin")
-    if origin is not None:
-        host = headers.get("host", "")
-        if origin == "null" or re.sub(r"^https?://", "", origin) != host:
-            return "a request from another origin cannot change anything here"
+    if origin is not None and (
+        origin == "null" or re.sub(r"^https?://", "", origin) != headers.get("host", "")
+    ):
+        return "a request from another origin cannot change anything here"
     return None
 
 

@@ -43,8 +43,8 @@ def serve(
 
     token = read_token(token_file)
     require_token_off_loopback(host, token)
+    sock = listen(host, port)  # a taken port is reported before anything is built
     web = create_app(app, token=token, loopback_only=is_loopback(host) and token is None, workers=workers)
-    sock = listen(host, port)
     config = uvicorn.Config(web, log_level="info", server_header=False, date_header=False)
     if callable(on_ready):
         on_ready(f"http://{host if ':' not in host else f'[{host}]'}:{port}/")

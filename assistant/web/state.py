@@ -138,14 +138,14 @@ class WebState:
         return self.checker_for(r.pipeline).check(r.claim, doc_id=doc_id, k=r.k)
 
     def _started(self, job: CheckJob) -> None:
-        self.results.set_running(job.id)
+        self.results.set_running(job.id, round(job.queued_ms, 1))
 
     def _finished(self, job: CheckJob) -> None:
         if job.status == FAILED or job.result is None:
-            self.results.fail(job.id, job.error or "the check failed", job.error_status)
+            self.results.fail(job.id, job.error or "the check failed", job.error_status, round(job.run_ms, 1))
             return
         log_id = self.log.add(job.result, "web") if self.log is not None else None
-        self.results.finish(job.id, job.result.model_dump_json(), log_id)
+        self.results.finish(job.id, job.result.model_dump_json(), log_id, round(job.run_ms, 1))
 
     # ---- documents ------------------------------------------------------------------------------
 

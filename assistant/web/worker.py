@@ -55,9 +55,14 @@ class CheckJob:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
-    def queued_s(self) -> float | None:
-        """Seconds the check waited in the queue before a worker took it."""
-        return None if self.started is None else self.started - self.submitted
+    def queued_ms(self) -> float:
+        """Milliseconds the check waited in the queue before a worker took it (so far, while queued)."""
+        return ((self.started or time.monotonic()) - self.submitted) * 1000
+
+    @property
+    def run_ms(self) -> float:
+        """Milliseconds a worker has spent on the check (so far, while running)."""
+        return 0.0 if self.started is None else ((self.finished or time.monotonic()) - self.started) * 1000
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the check is finished (a thread's wait)."""
@@ -75,7 +80,6 @@ class CheckJob:
 
     def _finish(self) -> None:
         with self._lock:
-            self.finished = time.monotonic()
             self._done.set()
             waiters, self._waiters = self._waiters, []
         for loop, future in waiters:
@@ -177,6 +181,7 @@ class CheckQueue:
             log.error("check %s failed: %s", job.id, scrub_line(f"{type(exc).__name__}: {exc}"))
             job.error = f"internal error ({type(exc).__name__}); the server log has the details"
             job.error_status, job.status = 500, FAILED
+        job.finished = time.monotonic()
         try:
             self._on_finish(job)
         except Exception as exc:

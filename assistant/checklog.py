@@ -59,8 +59,8 @@ class CheckLog:
             raise StoreError(f"cannot open the check log {self.path}: {exc}") from None
         return db
 
-    def add(self, result: CheckResult, source: str) -> None:
-        """Log one check; ``source`` says where it ran (``check``, ``chat``)."""
+    def add(self, result: CheckResult, source: str) -> int:
+        """Log one check; ``source`` says where it ran (``check``, ``chat``, ``web``). Returns its id."""
         row = (
             datetime.now(UTC).isoformat(timespec="seconds"),
             scrub(result.claim),
@@ -72,11 +72,12 @@ class CheckLog:
             source,
         )
         with closing(self._connect()) as db, db:
-            db.execute(
+            cursor = db.execute(
                 "INSERT INTO checks (at, claim, verdict, confidence, statements, pipeline, model, source)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 row,
             )
+        return int(cursor.lastrowid or 0)
 
     def recent(self, limit: int | None = None) -> list[LogEntry]:
         """The last ``limit`` checks (all when None), oldest first; none when nothing was logged."""

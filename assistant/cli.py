@@ -144,8 +144,7 @@ def check(
     app = _app(**flags)
     _ = app.embeddings, app.chat  # configuration errors first, before touching the index
     doc_id = _resolve_doc(app, doc)
-    if not app.store.list_documents():
-        raise FactCheckError(f"the index at {app.settings.index} is empty: run `factcheck ingest PATH` first")
+    _require_documents(app)
     with status("loading model…", err):
         app.chat.load()
     if app.checker.fallback_note is not None:
@@ -346,6 +345,32 @@ def remove(
 
 
 @cli.command()
+@shared_options(*ALL)
+def serve(
+    ctx: typer.Context,
+    flags: dict[str, Any],
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on; other than loopback needs a token.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to listen on.")] = 8765,
+    token_file: Annotated[
+        Path | None, typer.Option("--token-file", help="Access token (first line); or env FACTCHECK_TOKEN.")
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=1, max=32, help="Checks at once (default: 1 local, 4 server)."),
+    ] = None,
+) -> None:
+    """Open the web app: sources, checks and the log in the browser (http://127.0.0.1:8765/)."""
+    from .web.serve import serve as run_server
+
+    run_server(
+        _app(**flags), host=host, port=port, token_file=token_file, workers=workers,
+        on_ready=lambda url: render.say(err, f"factcheck web app on {url} (Ctrl-C to stop)"),
+    )  # fmt: skip
+
+
+@cli.command()
 @shared_options("home")
 def prepare(
     ctx: typer.Context,
@@ -488,6 +513,11 @@ def log_(
 def _index_exists(settings: Settings) -> bool:
     """False for a local index folder that was never created (nothing is indexed; do not create it)."""
     return settings.index.startswith(("http://", "https://")) or Path(settings.index).exists()
+
+
+def _require_documents(app: App) -> None:
+    if not app.store.list_documents():
+        raise FactCheckError(f"the index at {app.settings.index} is empty: run `factcheck ingest PATH` first")
 
 
 def _resolve_doc(app: App, name: str | None) -> str | None:

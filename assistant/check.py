@@ -25,6 +25,7 @@ from .injection import escape_source, screen
 from .judge import Draft, DraftStatement, Mode, StageEnv
 from .judge.aggregate import aggregate_confidence, aggregate_verdict
 from .judge.pairs import PairOdds
+from .judge.verdict_model import MemoEmbeddings
 from .llm import StructuredChat, Usage
 from .pipelines import DEFAULT_PIPELINE, Pipeline, get_pipeline
 from .prompts_loader import Prompt, load_prompt
@@ -42,7 +43,6 @@ from .schemas import (
     Statement,
 )
 from .store import SentenceStore, StoredDocument
-from .verdict import MemoEmbeddings
 
 __all__ = [
     "DEFAULT_ANSWER_PROMPT",

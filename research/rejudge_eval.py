@@ -37,8 +37,8 @@ from assistant.judge.aggregate import CalibrateClaim
 from assistant.judge.classify import Classify
 from assistant.judge.pairs import PairOdds
 from assistant.judge.states import ProjectState, StateProjection
+from assistant.judge.verdict_model import MemoEmbeddings, VerdictClassifier
 from assistant.pipelines import Pipeline, get_pipeline
-from assistant.verdict import MemoEmbeddings, VerdictClassifier
 from research.rejudge import rejudged, rejudging_stages
 
 

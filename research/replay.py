@@ -12,9 +12,9 @@ from typing import Any
 
 from assistant.judge import Draft, DraftStatement, Mode
 from assistant.judge.odds import odds_signals
+from assistant.judge.signals import NAMES as BASE_SIGNALS
 from assistant.records import Sentence
 from assistant.schemas import VERDICTS, Verdict
-from assistant.signals import NAMES as BASE_SIGNALS
 
 
 def _sentence(record: dict[str, Any]) -> Sentence:
@@ -37,8 +37,8 @@ def draft_before_verdict(result: dict[str, Any], mode: Mode = "claim") -> Draft:
 
     The statements are those the scope stage kept; each one's model verdict and confidence are read back from
     the signals the verdict stage recorded (``model_supported`` … ``model_confidence``), and every signal that
-    is not one of :data:`assistant.signals.NAMES` (the odds, the state components, the value comparison's)
-    is restored as measured, so the verdict stage and the stages after it can run again without the model.
+    is not one of :data:`assistant.judge.signals.NAMES` (the odds, the state components) is restored as
+    measured, so the verdict stage and the stages after it can run again without the model.
     """
     return _draft(result, mode, judged=True)
 

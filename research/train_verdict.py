@@ -2,7 +2,8 @@
 
 Reads JSON reports written by ``factcheck eval --report-json`` for a pipeline without a verdict stage
 (so each statement's verdict is the model's own), recomputes the signals of every statement of the dev-split
-claims, fits a multinomial logistic regression and writes its weights as JSON for ``assistant/verdict.py``.
+claims, fits a multinomial logistic regression and writes its weights as JSON for
+``assistant/judge/verdict_model.py``.
 
 Labels (``--labels``): ``inherit`` (default) gives every statement its claim's label, weighted 1/n for a claim
 of n statements, so the fit optimises the claim verdict that the aggregation rule produces; ``strict`` keeps
@@ -45,10 +46,10 @@ from assistant.judge.pairs import NAMES as PAIR_NAMES
 from assistant.judge.pairs import PROMPT as PAIR_PROMPT
 from assistant.judge.pairs import PairOdds
 from assistant.judge.scope import Scope
+from assistant.judge.signals import NAMES
 from assistant.judge.states import StateProjection
+from assistant.judge.verdict_model import MemoEmbeddings, logit, platt, weights_file
 from assistant.schemas import VERDICTS, Verdict
-from assistant.signals import NAMES
-from assistant.verdict import MemoEmbeddings, logit, platt, weights_file
 from research.replay import draft_from_result
 
 CLASSES: tuple[Verdict, ...] = VERDICTS  # the order a weights file lists its classes in
@@ -245,7 +246,7 @@ def main() -> None:
     ap.add_argument(
         "--scope",
         action="store_true",
-        help="leave out statements the scope stage sets aside (assistant/scope.py)",
+        help="leave out statements the scope stage sets aside (assistant/judge/scope.py)",
     )
     ap.add_argument(
         "--whole-claim",

@@ -11,9 +11,9 @@ from assistant.judge import Draft, DraftStatement, StageEnv
 from assistant.judge.classify import Classify
 from assistant.judge.pairs import ANSWERS, NAMES, PROMPT, PairOdds, pair_signals
 from assistant.judge.scope import Scope
+from assistant.judge.verdict_model import MemoEmbeddings
 from assistant.pipelines import get_pipeline
 from assistant.records import Sentence
-from assistant.verdict import MemoEmbeddings
 from research.rejudge import rejudging_stages
 
 from .conftest import FakeChatModel

@@ -9,9 +9,9 @@ import pytest
 from assistant.check import Checker
 from assistant.errors import ConfigError
 from assistant.judge import StageEnv
+from assistant.judge.verdict_model import MemoEmbeddings
 from assistant.pipelines import get_pipeline
 from assistant.retrieve import SentenceRetriever
-from assistant.verdict import MemoEmbeddings
 from research.rejudge import rejudged, rejudging_stages
 from research.replay import draft_before_verdict
 

@@ -7,11 +7,10 @@ import pytest
 from assistant.check import Checker
 from assistant.judge.aggregate import Aggregate
 from assistant.judge.citations import Citations
-from assistant.judge.scope import Scope
+from assistant.judge.scope import Scope, scope_statements
 from assistant.pipelines import Pipeline
 from assistant.render import render_result
 from assistant.retrieve import SentenceRetriever
-from assistant.scope import scope_statements
 
 CLAIM = "Laut Artikel spielt Musk in der Trump-Administration eine zentrale Rolle."
 SOURCE = "Elon Musk begleitet den Präsidenten zu Kabinettssitzungen und Pressekonferenzen im Oval Office."

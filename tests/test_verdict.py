@@ -1,6 +1,6 @@
 import pytest
 
-from assistant.verdict import apply_policy, is_hedged, years
+from assistant.judge.verdict_model import apply_policy, is_hedged, years
 
 LAW = "Im Jahr 2023 verabschiedete der US-Kongress eine Gesetzesergänzung."
 HEDGED = "Ohne die NATO könnte Washington vermutlich seine Präsenz nicht aufrechterhalten."

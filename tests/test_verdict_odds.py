@@ -14,10 +14,10 @@ from assistant.check import Checker
 from assistant.judge import Draft, DraftStatement, StageEnv
 from assistant.judge.odds import NAMES, VerdictOdds, normalised, odds_signals, verdict_slots
 from assistant.judge.scope import Scope
+from assistant.judge.verdict_model import MemoEmbeddings
 from assistant.llm import StructuredChat
 from assistant.llm.cache import ReplyCache
 from assistant.retrieve import SentenceRetriever
-from assistant.verdict import MemoEmbeddings
 from research.replay import draft_from_result
 
 from .conftest import FakeChatModel, stage_pipeline

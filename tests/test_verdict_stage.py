@@ -15,12 +15,12 @@ from assistant.judge.odds import NAMES as ODDS_NAMES
 from assistant.judge.odds import VerdictOdds
 from assistant.judge.pairs import NAMES as PAIR_NAMES
 from assistant.judge.pairs import PairOdds
+from assistant.judge.signals import NAMES, StatementView, compute, negated, numbers, salient_tokens
 from assistant.judge.states import ProjectState, ReplyStates
+from assistant.judge.verdict_model import MemoEmbeddings, VerdictClassifier
 from assistant.pipelines import ALIASES, RETIRED_AT, get_pipeline, pipeline_ids
 from assistant.records import Sentence
 from assistant.retrieve import SentenceRetriever, hybrid_search
-from assistant.signals import NAMES, StatementView, compute, negated, numbers, salient_tokens
-from assistant.verdict import MemoEmbeddings, VerdictClassifier
 
 LAW = "Im Jahr 2023 verabschiedete der US-Kongress eine Gesetzesergänzung."
 
@@ -198,7 +198,7 @@ def test_the_server_pipeline_decides_with_the_shipped_classifier_and_shows_its_s
 
 
 def test_memo_embeddings_embed_each_text_once(fake_embeddings):
-    from assistant.verdict import MemoEmbeddings
+    from assistant.judge.verdict_model import MemoEmbeddings
 
     calls: list[list[str]] = []
 

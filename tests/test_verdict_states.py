@@ -15,9 +15,9 @@ from assistant.judge import Draft, DraftStatement, StageEnv
 from assistant.judge.odds import VerdictOdds, verdict_slots
 from assistant.judge.scope import Scope
 from assistant.judge.states import ProjectState, ReplyStates, StateProjection
+from assistant.judge.verdict_model import MemoEmbeddings
 from assistant.llm import StructuredChat
 from assistant.retrieve import SentenceRetriever
-from assistant.verdict import MemoEmbeddings
 
 from .conftest import stage_pipeline
 from .test_verdict_odds import REPLY, ScoringFakeChatModel, cached_chat

@@ -26,10 +26,10 @@ from langchain_core.embeddings import Embeddings
 from ..check import Checker
 from ..documents import SourceDocument, guess_lang
 from ..ingest import ingest_document
+from ..judge.verdict_model import MemoEmbeddings
 from ..llm import StructuredChat
 from ..retrieve import SentenceRetriever
 from ..store import SentenceStore
-from ..verdict import MemoEmbeddings
 from .items import EvalDataset, EvalItem
 
 #: Claims the suite attacks (the first by id among the claims that are not supported on the clean text's

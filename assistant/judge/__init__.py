@@ -28,7 +28,7 @@ from typing import Literal, Protocol
 
 from ..records import Sentence
 from ..schemas import Quarantined, SetAside, Verdict
-from ..verdict import MemoEmbeddings
+from .verdict_model import MemoEmbeddings
 
 Mode = Literal["claim", "question"]
 MODES: frozenset[Mode] = frozenset(("claim", "question"))

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..schemas import Verdict
-from ..verdict import VerdictClassifier
 from . import MODES, Draft, Mode, StageEnv
+from .verdict_model import VerdictClassifier
 
 
 def aggregate_verdict(verdicts: Sequence[Verdict]) -> Verdict:

@@ -1,7 +1,7 @@
 """Stage: verify what each statement cites.
 
 A citation is shown only if its text equals the source document's text at its offsets
-(:func:`assistant.spans.verify_citation`); anything else is dropped and counted, never shown.
+(:func:`assistant.judge.spans.verify_citation`); anything else is dropped and counted, never shown.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..records import Sentence
-from ..spans import verify_citation
 from . import MODES, Draft, Mode, StageEnv
+from .spans import verify_citation
 
 
 def verified(env: StageEnv, sentence: Sentence, quote: str = "") -> Sentence | None:

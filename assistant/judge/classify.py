@@ -1,9 +1,10 @@
 """Stage: the verdict from a trained classifier over the model's verdict and the measured signals.
 
-The classifier (:class:`assistant.verdict.VerdictClassifier`, weights in ``assistant/verdict_models/``) sees
-the signals of :mod:`assistant.signals` plus whatever earlier stages measured (``DraftStatement.measured``);
-its probability is the statement's confidence. The policy rules of :func:`assistant.verdict.apply_policy`
-run after it, each leaving a note when it changes the verdict.
+The classifier (:class:`~assistant.judge.verdict_model.VerdictClassifier`, weights in
+``assistant/verdict_models/``) sees the signals of :mod:`assistant.judge.signals` plus whatever earlier stages
+measured (``DraftStatement.measured``); its probability is the statement's confidence. The policy rules of
+:func:`~assistant.judge.verdict_model.apply_policy` run after it, each leaving a note when it changes the
+verdict.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from dataclasses import dataclass, field
 
 from langchain_core.embeddings import Embeddings
 
-from ..signals import StatementView, compute
-from ..verdict import VerdictClassifier, apply_policy
 from . import MODES, Draft, DraftStatement, Mode, StageEnv
+from .signals import StatementView, compute
+from .verdict_model import VerdictClassifier, apply_policy
 
 
 def view_of(st: DraftStatement, draft: Draft) -> StatementView:

@@ -22,9 +22,9 @@ from ..injection import escape_source
 from ..prompts_loader import load_prompt
 from ..records import Sentence
 from ..schemas import VERDICTS, Verdict
-from ..signals import cosine
 from . import MODES, Draft, DraftStatement, Mode, StageEnv
 from .odds import normalised
+from .signals import cosine
 
 #: The prompt of the question; its answers, in the order of VERDICTS.
 PROMPT = "pair.v1"

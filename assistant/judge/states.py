@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError
-from ..verdict import weights_file
 from . import MODES, Draft, Mode, StageEnv
 from .odds import verdict_prefixes
+from .verdict_model import weights_file
 
 
 @dataclass(frozen=True)

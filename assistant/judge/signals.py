@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from langchain_core.embeddings import Embeddings
 
-from .schemas import Verdict
+from ..schemas import Verdict
 
 #: Modal hedges in the languages of our sources and claims. Conditionals ("würde", "would") and reported
 #: speech ("sei") are not hedges: they report what someone says or what would follow.

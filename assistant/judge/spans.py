@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .records import Sentence
+from ..records import Sentence
 
 _QUOTE_MARKS = "\"'„“”‚‘’»«"
 

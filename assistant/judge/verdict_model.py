@@ -1,7 +1,7 @@
 """What the verdict stage (:class:`assistant.judge.classify.Classify`) decides with: a classifier, then rules.
 
 A 1.5B model's judgement is weak, so a pipeline version may replace its verdict by a small multinomial
-logistic regression over the model's verdict and the measured signals of :mod:`assistant.signals`,
+logistic regression over the model's verdict and the measured signals of :mod:`assistant.judge.signals`,
 trained on development data only (``research/train_verdict.py``); its probability is the confidence.
 Weights ship as JSON in ``assistant/verdict_models/``; a weights file may also carry a Platt scaling of the
 claim confidence (``claim_calibration``), fitted on the dev split's cross-validated claim verdicts.
@@ -30,8 +30,8 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
-from .errors import ConfigError
-from .schemas import Verdict
+from ..errors import ConfigError
+from ..schemas import Verdict
 from .signals import is_hedged, years
 
 __all__ = [

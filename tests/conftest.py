@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
-from langchain_core.embeddings import Embeddings
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
-from pydantic import PrivateAttr
+
+from .fakes import FakeChatModel, FakeEmbeddings, StatefulFakeChatModel
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
@@ -24,57 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "seeds" / "musk-nato.de.txt"
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
-
-class FakeEmbeddings(Embeddings):
-    """Bag-of-words hashing into 64 dims: deterministic, and texts sharing words are close."""
-
-    dim = 64
-    name = "fake"
-
-    def _vec(self, text: str) -> list[float]:
-        v = np.zeros(self.dim)
-        for word in text.lower().split():
-            h = int(hashlib.md5(word.strip('.,„“"').encode()).hexdigest(), 16)
-            v[h % self.dim] += 1.0
-        n = np.linalg.norm(v)
-        return (v / n if n else np.eye(self.dim)[0]).tolist()
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return [self._vec(t) for t in texts]
-
-    def embed_query(self, text: str) -> list[float]:
-        return self._vec(text)
-
-
-class FakeChatModel(BaseChatModel):
-    """Replies from a queue; records every call's messages and keyword arguments."""
-
-    _replies: list[str] = PrivateAttr(default_factory=list)
-    _calls: list[dict[str, Any]] = PrivateAttr(default_factory=list)
-
-    @property
-    def _llm_type(self) -> str:
-        return "fake"
-
-    def enqueue(self, *replies: str | dict[str, Any]) -> FakeChatModel:
-        self._replies.extend(r if isinstance(r, str) else json.dumps(r) for r in replies)
-        return self
-
-    @property
-    def calls(self) -> list[dict[str, Any]]:
-        return self._calls
-
-    def _generate(
-        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kwargs: Any
-    ) -> ChatResult:
-        self._calls.append({"messages": messages, **kwargs})
-        if not self._replies:
-            raise AssertionError("FakeChatModel: no reply queued")
-        text = self._replies.pop(0)
-        msg = AIMessage(
-            content=text, usage_metadata={"input_tokens": 100, "output_tokens": 20, "total_tokens": 120}
-        )
-        return ChatResult(generations=[ChatGeneration(message=msg)])
+__all__ = ["ROOT", "SEED", "SHARED_DATA", "FakeChatModel", "FakeEmbeddings", "stage_pipeline"]
 
 
 @pytest.fixture
@@ -84,7 +28,9 @@ def fake_embeddings() -> FakeEmbeddings:
 
 @pytest.fixture
 def fake_chat_model() -> FakeChatModel:
-    return FakeChatModel()
+    """A queue of replies that also gives token probabilities and hidden states, as the embedded model does:
+    the default pipeline runs whole on it (a plain FakeChatModel would make it fall back to check.v10)."""
+    return StatefulFakeChatModel()
 
 
 @pytest.fixture
@@ -130,7 +76,7 @@ def run(monkeypatch, tmp_path, structured_fake, capsys):
 
     monkeypatch.setenv("FACTCHECK_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("FACTCHECK_EMBEDDER", "fake")
-    monkeypatch.setenv("FACTCHECK_PIPELINE", "check.v1")  # the model's verdicts pass through
+    monkeypatch.delenv("FACTCHECK_PIPELINE", raising=False)  # the default, as a user gets it
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
 
     def fake_app(**flags):

@@ -156,7 +156,8 @@ def test_unreachable_endpoint_is_one_line_and_hides_the_key(run, monkeypatch):
     assert secret not in out + err
 
 
-def test_check_a_file_of_claims_and_resume(run, fake_chat_model, tmp_path):
+def test_check_a_file_of_claims_and_resume(run, fake_chat_model, tmp_path, monkeypatch):
+    monkeypatch.setenv("FACTCHECK_PIPELINE", "model")  # the verdicts are the fake's, as queued
     reply = {"statements": [{"text": "x", "sentences": [1], "verdict": "supported", "confidence": 0.8}]}
     claims = tmp_path / "claims.txt"
     claims.write_text("Mike Lee ist Senator aus Utah.\n\nMark Rutte leitet die NATO.\n", encoding="utf-8")
@@ -268,6 +269,7 @@ def test_checks_are_logged_without_secrets_and_logging_can_be_off(
 ):
     secret = "sk-very-secret-key-42"
     monkeypatch.setenv("OPENAI_API_KEY", secret)
+    monkeypatch.setenv("FACTCHECK_PIPELINE", "model")  # the logged verdict is the fake's, as queued
     run("ingest", str(SEED))
     fake_chat_model.enqueue(_REPLY, _REPLY, _REPLY)
     assert run("check", f"Mike Lee aus Utah {secret}")[0] == 0

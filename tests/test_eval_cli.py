@@ -8,7 +8,7 @@ import pytest
 
 from assistant.evaluation import runner
 
-from .conftest import SEED, FakeEmbeddings
+from .conftest import SEED, FakeChatModel, FakeEmbeddings
 
 LAW = "Im Jahr 2023 verabschiedete der US-Kongress"
 
@@ -87,8 +87,9 @@ def test_eval_html_page_failed_items_and_plain_markdown_on_a_pipe(run, fake_chat
     fake_chat_model.enqueue(_reply("supported", [1]), _reply("refuted", [1]), _reply("supported", [1]))
     page = tmp_path / "eval.html"
     code, out, err = run(
-        "eval", str(dataset), "--corpus", str(SEED), "--compare-embedders", "", "--html", str(page)
-    )
+        "eval", str(dataset), "--corpus", str(SEED), "--compare-embedders", "", "--html", str(page),
+        "--pipeline", "model",  # the fake's verdicts, as queued
+    )  # fmt: skip
     assert code == 0, err
     assert "3 items (2 claims, 1 question)" in out and "commit `unknown`" not in out
     assert "### Items the pipeline got wrong (1)" in out
@@ -111,6 +112,7 @@ def test_a_class_without_gold_items_has_no_recall(run, fake_chat_model, dataset,
     assert "1 item (1 claim, 0 questions)" in out
 
 
+@pytest.mark.parametrize("fake_chat_model", [FakeChatModel()])  # a backend without token probabilities
 def test_eval_on_a_backend_that_cannot_score_reports_the_fallback_that_ran(
     run, fake_chat_model, dataset, tmp_path
 ):

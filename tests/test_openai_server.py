@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import time
-from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +22,8 @@ from assistant.llm import openai_compat
 from assistant.schemas import VERDICTS, CheckResult
 
 from .conftest import SEED, FakeEmbeddings
-from .servers import HOST, closed_port_url, llama_server
+from .fakes import VALID_REPLY, FakeOpenAI, completion
+from .servers import closed_port_url, llama_server
 
 CLAIM = "Mike Lee ist Senator aus Texas."
 
@@ -84,102 +82,10 @@ def test_check_through_a_real_llama_cpp_server(tmp_path):
 
 # ---- scripted fake servers --------------------------------------------------------------------------
 
-VALID_REPLY = {
-    "statements": [
-        {"text": "Mike Lee ist Senator aus Texas.", "sentences": [1], "verdict": "refuted", "confidence": 0.9}
-    ]
-}
-
-
-def _completion(content: str) -> dict[str, Any]:
-    return {
-        "id": "chatcmpl-test",
-        "object": "chat.completion",
-        "created": 0,
-        "model": "qwen",
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": content},
-                "finish_reason": "stop",
-            }
-        ],
-        "usage": {"prompt_tokens": 120, "completion_tokens": 30, "total_tokens": 150},
-    }
-
-
-class FakeOpenAI:
-    """An HTTP server on 127.0.0.1 that answers from a script of (status, body) and records requests.
-
-    When the script runs out, the last answer repeats; ``respond`` instead answers from the request body.
-    """
-
-    def __init__(
-        self,
-        script: list[tuple[int, Any]] | None = None,
-        respond: Callable[[dict[str, Any]], tuple[int, Any]] | None = None,
-        *,
-        hang: bool = False,
-    ) -> None:
-        self.script = list(script or [])
-        self.respond = respond
-        #: Accept the request, then answer nothing until the server is closed (a stuck endpoint).
-        self.hang = threading.Event() if hang else None
-        self.requests: list[dict[str, Any]] = []
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (the http.server API)
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                fake.requests.append(
-                    {
-                        "path": self.path,
-                        "headers": {k.lower(): v for k, v in self.headers.items()},
-                        "json": json.loads(body or b"{}"),
-                    }
-                )
-                if fake.hang is not None:
-                    fake.hang.wait()
-                    return
-                if fake.respond is not None:
-                    status, answer = fake.respond(fake.requests[-1]["json"])
-                else:
-                    status, answer = fake.script.pop(0) if len(fake.script) > 1 else fake.script[0]
-                # bytes go out as they are: a body that is not JSON at all
-                payload = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                # keep retries fast; the SDK honours this header before its own backoff
-                self.send_header("retry-after-ms", "50")
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer((HOST, 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{HOST}:{self._server.server_address[1]}/v1"
-
-    def __enter__(self) -> FakeOpenAI:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.hang is not None:
-            self.hang.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(5)
-
 
 def test_503_is_retried_until_the_server_answers(tmp_path):
     unavailable = {"error": {"message": "loading model", "type": "server_error"}}
-    script = [(503, unavailable), (503, unavailable), (200, _completion(json.dumps(VALID_REPLY)))]
+    script = [(503, unavailable), (503, unavailable), (200, completion(json.dumps(VALID_REPLY)))]
     with FakeOpenAI(script) as server:
         app = _app(tmp_path, server.base_url)
         result = app.checker.check(CLAIM)
@@ -198,7 +104,7 @@ def test_503_is_retried_until_the_server_answers(tmp_path):
 
 def test_429_is_retried_too(tmp_path):
     limited = {"error": {"message": "rate limit", "type": "rate_limit_error"}}
-    script = [(429, limited), (200, _completion(json.dumps(VALID_REPLY)))]
+    script = [(429, limited), (200, completion(json.dumps(VALID_REPLY)))]
     with FakeOpenAI(script) as server:
         result = _app(tmp_path, server.base_url).checker.check(CLAIM)
     assert len(server.requests) == 2
@@ -228,7 +134,7 @@ def test_a_server_without_json_schema_gets_the_schema_as_json_object(tmp_path, m
     def respond(body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         if body["response_format"]["type"] == "json_schema":
             return 500, refused
-        return 200, _completion(json.dumps(VALID_REPLY))
+        return 200, completion(json.dumps(VALID_REPLY))
 
     with FakeOpenAI(respond=respond) as server:
         app = _app(tmp_path, server.base_url)
@@ -310,7 +216,7 @@ def test_retries_stop_at_the_total_time_budget(tmp_path, monkeypatch):
 
 
 def test_500_is_retried_then_answers(tmp_path):
-    script = [(500, {"error": {"message": "oops"}}), (200, _completion(json.dumps(VALID_REPLY)))]
+    script = [(500, {"error": {"message": "oops"}}), (200, completion(json.dumps(VALID_REPLY)))]
     with FakeOpenAI(script) as server:
         result = _app(tmp_path, server.base_url).checker.check(CLAIM)
     assert len(server.requests) == 2 and result.verdict == "refuted"
@@ -438,7 +344,7 @@ def cli_on_server(tmp_path, monkeypatch, capsys):
 
 
 def test_check_json_through_the_cli_gives_a_verdict_with_verified_spans(cli_on_server):
-    with FakeOpenAI([(200, _completion(json.dumps(VALID_REPLY)))]) as server:
+    with FakeOpenAI([(200, completion(json.dumps(VALID_REPLY)))]) as server:
         remote = ["--backend", "openai", "--model", "qwen", "--base-url", server.base_url]
         code, out, err = cli_on_server("check", "--json", *remote, CLAIM)
     assert code == 0, err

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from .conftest import ROOT, SEED
-from .test_openai_server import CLAIM, VALID_REPLY, FakeOpenAI, _completion
+from .fakes import VALID_REPLY, FakeOpenAI, completion
+from .test_openai_server import CLAIM
 
 
 def _listed_packages() -> set[str]:
@@ -128,7 +129,7 @@ def test_the_installed_wheel_checks_a_claim_from_outside_the_checkout(wheel, tmp
     version = factcheck("--version")
     assert version.returncode == 0 and "0.1.0" in version.stdout, version.stderr
     assert factcheck("ingest", str(SEED)).returncode == 0
-    with FakeOpenAI([(200, _completion(json.dumps(VALID_REPLY)))]) as server:
+    with FakeOpenAI([(200, completion(json.dumps(VALID_REPLY)))]) as server:
         checked = factcheck("check", "--json", "--backend", "openai", "--model", "qwen", "--base-url",
                             server.base_url, CLAIM)  # fmt: skip
     assert checked.returncode == 0, checked.stderr

@@ -17,7 +17,7 @@ from assistant.records import Sentence
 from research.rejudge import rejudging_stages
 
 from .conftest import FakeChatModel
-from .test_verdict_odds import cached_chat
+from .fakes import cached_chat
 
 SHOWN = [
     Sentence("a.txt", 0, 0, 40, "Der Kongress verabschiedete 2023 ein Gesetz."),

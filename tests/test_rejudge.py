@@ -15,8 +15,8 @@ from assistant.retrieve import SentenceRetriever
 from research.rejudge import rejudged, rejudging_stages
 from research.replay import draft_before_verdict
 
-from .test_verdict_odds import REPLY, cached_chat
-from .test_verdict_states import StatefulFakeChatModel
+from .fakes import StatefulFakeChatModel, cached_chat
+from .test_verdict_odds import REPLY
 
 CLAIM = REPLY["statements"][0]["text"]  # the model restates the claim whole, then adds a statement
 

@@ -7,8 +7,6 @@ import math
 from typing import Any
 
 import pytest
-from langchain_core.messages import BaseMessage
-from pydantic import PrivateAttr
 
 from assistant.check import Checker
 from assistant.judge import Draft, DraftStatement, StageEnv
@@ -16,11 +14,11 @@ from assistant.judge.odds import NAMES, VerdictOdds, normalised, odds_signals, v
 from assistant.judge.scope import Scope
 from assistant.judge.verdict_model import MemoEmbeddings
 from assistant.llm import StructuredChat
-from assistant.llm.cache import ReplyCache
 from assistant.retrieve import SentenceRetriever
 from research.replay import draft_from_result
 
 from .conftest import FakeChatModel, stage_pipeline
+from .fakes import ScoringFakeChatModel, cached_chat
 
 REPLY = {
     "statements": [
@@ -28,36 +26,6 @@ REPLY = {
         {"text": "It was in 2021.", "sentences": [1], "verdict": "refuted", "confidence": 0.6},
     ]
 }
-
-
-class ScoringFakeChatModel(FakeChatModel):
-    """A fake chat model that also scores continuations: log-probabilities by the verdict (or the pair
-    question's answer) they begin with."""
-
-    logprobs: dict[str, float] = {
-        "supported": -0.5,
-        "refuted": -1.5,
-        "not_enough_info": -3.0,
-        "contradicted": -2.0,
-        "unrelated": -2.5,
-    }
-    _scored: list[tuple[str, list[str]]] = PrivateAttr(default_factory=list)
-
-    def continuation_logprobs(
-        self, messages: list[BaseMessage], reply_prefix: str, continuations: list[str]
-    ) -> list[float]:
-        self._scored.append((reply_prefix, continuations))
-        return [self.logprobs[c.rstrip('"')] for c in continuations]
-
-
-def cached_chat(model: FakeChatModel, tmp_path) -> StructuredChat:
-    """A structured chat over a fake model, with a reply cache."""
-    return StructuredChat(
-        chat_model=model,
-        name="fake",
-        schema_kwargs=lambda schema: {"response_format": {"type": "json_object", "schema": schema}},
-        cache=ReplyCache(tmp_path / "cache.sqlite"),
-    )
 
 
 @pytest.fixture

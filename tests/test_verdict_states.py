@@ -6,8 +6,6 @@ import json
 
 import numpy as np
 import pytest
-from langchain_core.messages import BaseMessage
-from pydantic import PrivateAttr
 
 from assistant.check import Checker
 from assistant.errors import ConfigError
@@ -20,22 +18,10 @@ from assistant.llm import StructuredChat
 from assistant.retrieve import SentenceRetriever
 
 from .conftest import stage_pipeline
-from .test_verdict_odds import REPLY, ScoringFakeChatModel, cached_chat
+from .fakes import StatefulFakeChatModel, cached_chat
+from .test_verdict_odds import REPLY
 
 DIM = 4
-
-
-class StatefulFakeChatModel(ScoringFakeChatModel):
-    """Scores like its parent and gives a state: the prefix's length, then the count of each verdict word."""
-
-    _read: list[str] = PrivateAttr(default_factory=list)
-
-    def reply_state(self, messages: list[BaseMessage], reply_prefix: str) -> list[float]:
-        self._read.append(reply_prefix)
-        return [
-            float(len(reply_prefix)),
-            *(float(reply_prefix.count(v)) for v in ("supported", "refuted")),
-        ] + [0.5]
 
 
 @pytest.fixture

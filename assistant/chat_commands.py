@@ -233,7 +233,9 @@ def draft(session: Session, arg: str) -> None:
     text = read_draft(Path(name).expanduser())
     plan = plan_draft(text.text, path=text.path)
     if plan.claims and not session.app.store.list_documents():
-        raise InputError(f"the index at {session.app.settings.index} is empty: add documents with /ingest PATH")
+        raise InputError(
+            f"the index at {session.app.settings.index} is empty: add documents with /ingest PATH"
+        )
     if not session.wait_for_model():
         return
     session.say(f"{len(plan.claims)} claim(s) to check, {len(plan.skipped)} sentence(s) skipped", style="dim")
@@ -256,7 +258,9 @@ def draft(session: Session, arg: str) -> None:
         session.show_renderable(shown)
     session.conversation.add_draft(result)
     if result.claims:
-        session.say(f"why N? or “show the source for N” explains claim N (1–{len(result.claims)})", style="dim")
+        session.say(
+            f"why N? or “show the source for N” explains claim N (1–{len(result.claims)})", style="dim"
+        )
 
 
 def quit_chat(session: Session, arg: str) -> None:

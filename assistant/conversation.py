@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from .errors import InputError
 from .draft.result import DraftClaim, DraftResult
+from .errors import InputError
 from .schemas import CheckResult, Evidence, Retrieved, Statement
 
 Kind = Literal["claim", "question"]
@@ -187,7 +187,7 @@ class Conversation:
     """The turns so far: what a follow-up, ``why?`` and ``show the source for N`` refer to."""
 
     turns: list[Turn] = field(default_factory=list)
-    #: The draft checked by ``/draft`` when it is the last thing done: ``why N?`` and "source N" name its claims.
+    #: The draft of the last ``/draft`` (until the next turn): ``why N?`` and "source N" name its claims.
     draft: DraftResult | None = None
 
     def add(self, turn: Turn) -> None:

@@ -9,7 +9,7 @@ against the seed text, so ``seed[start:end] == quote`` holds for every span, and
 for every sentence. Run: ``python evals/build_draft_gold.py`` (rewrites evals/drafts.jsonl; ``--check``
 only verifies that the file is what this script builds).
 
-The split (dev/test) is the seed claims' rule: a hash of the draft id (``assistant.evaluation.runner.split_of``).
+The split (dev/test) is the seed claims' rule: a hash of the draft id (``evaluation.runner.split_of``).
 """
 
 from __future__ import annotations
@@ -66,14 +66,14 @@ DRAFTS: dict[str, tuple[str, list[Line | str]]] = {
         "",
         ("- ", [("Defense Secretary Pete Hegseth ordered a pause of all cyber operations against Russia.", S,
                  [36])]),
-        ("- ", [("According to the New York Times, the move is part of a broader review of US strategy toward "
+        ("- ", [("According to the New York Times, the move is part of a broader review of US strategy toward "  # noqa: E501
                  "Moscow.", S, [37])]),
         ("- ", [("Donald Trump now sees himself as a mediator between Vladimir Putin and Volodymyr Zelensky.",
                  S, [40])]),
         ("- ", [("Brookings scholar Scott Anderson said the dispute would have to be fought out in court.", S,
                  [21])]),
         ("- ", [("NATO's new chief is Jens Stoltenberg.", R, [27])]),
-        ("- ", [("Without NATO, Washington could probably not keep up its military presence in Europe, Africa "
+        ("- ", [("Without NATO, Washington could probably not keep up its military presence in Europe, Africa "  # noqa: E501
                  "and West Asia.", S, [25])]),
         "",
         ("", [
@@ -99,14 +99,14 @@ DRAFTS: dict[str, tuple[str, list[Line | str]]] = {
         ]),
         "",
         ("", [
-            ("Musk accompanies the president to cabinet meetings and press conferences in the Oval Office.", S,
+            ("Musk accompanies the president to cabinet meetings and press conferences in the Oval Office.", S,  # noqa: E501
              [11]),
             ("Musk has publicly criticised Mike Lee for questioning NATO.", R, [1, 3]),
             ("Honestly, nobody should be surprised by any of this.", F, []),
         ]),
         "",
         ("", [
-            ("Some experts argue that the 2023 law would stop Trump, while others see room to get around it.", S,
+            ("Some experts argue that the 2023 law would stop Trump, while others see room to get around it.", S,  # noqa: E501
              [20]),
             ("A US president could also weaken NATO indirectly by cutting its funding.", S, [22]),
             ("In short, the alliance faces its biggest test in decades.", F, []),
@@ -121,7 +121,7 @@ DRAFTS: dict[str, tuple[str, list[Line | str]]] = {
         ("", [("Musk will raus aus der NATO", F, [])]),
         "",
         ("", [
-            ("Elon Musk hat sich am Wochenende für einen Austritt der USA aus der NATO ausgesprochen.", S, [0]),
+            ("Elon Musk hat sich am Wochenende für einen Austritt der USA aus der NATO ausgesprochen.", S, [0]),  # noqa: E501
             ("Unterstützung bekam er vom demokratischen Senator Mike Lee aus Utah.", R, [1]),
             ("Lee schrieb auf X: „Lasst uns aus der NATO austreten“.", S, [6]),
             ("Er nannte die NATO einen schlechten Deal für Amerika.", S, [4]),
@@ -130,7 +130,7 @@ DRAFTS: dict[str, tuple[str, list[Line | str]]] = {
         "",
         ("", [
             ("Musk gilt als einflussreiche Stimme in der US-Regierung.", S, [12]),
-            ("Der Kongress hat 2019 ein Gesetz gegen einen eigenmächtigen NATO-Austritt beschlossen.", R, [15]),
+            ("Der Kongress hat 2019 ein Gesetz gegen einen eigenmächtigen NATO-Austritt beschlossen.", R, [15]),  # noqa: E501
             ("Musk hat angekündigt, selbst für den Senat zu kandidieren.", N, []),
             ("Was bedeutet das für Europa?", F, []),
             ("Lesen Sie weiter unten mehr dazu.", F, []),
@@ -143,7 +143,7 @@ DRAFTS: dict[str, tuple[str, list[Line | str]]] = {
             ("Kurz gesagt: Die USA stellen ihre Rolle in der NATO infrage.", F, []),
             ("US-Verteidigungsminister Pete Hegseth hat alle Cyber-Operationen gegen Russland ausgesetzt.", S,
              [36]),
-            ("Laut der „Washington Post“ ist die Maßnahme Teil einer Neubewertung der US-Strategie.", R, [37]),
+            ("Laut der „Washington Post“ ist die Maßnahme Teil einer Neubewertung der US-Strategie.", R, [37]),  # noqa: E501
             ("Dauer und Umfang der Änderungen sind laut dem Bericht unklar.", S, [38]),
         ]),
         "",

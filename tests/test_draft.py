@@ -44,7 +44,9 @@ CLAIMS = [
 
 
 def _reply(verdict: str = "supported", sentences: tuple[int, ...] = (1,)) -> dict[str, Any]:
-    return {"statements": [{"text": "s", "sentences": list(sentences), "verdict": verdict, "confidence": 0.8}]}
+    return {
+        "statements": [{"text": "s", "sentences": list(sentences), "verdict": verdict, "confidence": 0.8}]
+    }
 
 
 @pytest.fixture
@@ -120,11 +122,19 @@ def test_a_pronoun_at_the_start_gets_the_name_it_refers_to():
     before = ["Elon Musk backed an exit.", "Republican senator Mike Lee of Utah joined him."]
     assert standalone("He wrote that it was time.", before) == "Mike Lee wrote that it was time."
     assert standalone("His post went viral.", before[:1]) == "Elon Musk’s post went viral."
-    assert standalone("Seine Unterstützung ist klar.", ["Elon Musk sprach."]) == "Elon Musks Unterstützung ist klar."
+    assert (
+        standalone("Seine Unterstützung ist klar.", ["Elon Musk sprach."])
+        == "Elon Musks Unterstützung ist klar."
+    )
     # a surname alone counts once its full name came earlier; no name: the sentence is checked as written
-    assert standalone("Er stimmte zu.", ["Elon Musk sprach.", "Dann schrieb Musk auf X."]) == "Elon Musk stimmte zu."
+    assert (
+        standalone("Er stimmte zu.", ["Elon Musk sprach.", "Dann schrieb Musk auf X."])
+        == "Elon Musk stimmte zu."
+    )
     assert standalone("He agreed.", ["The alliance met in Brussels."]) == "He agreed."
-    assert standalone("Heat rose in the Vereinten Nationen.", before) == "Heat rose in the Vereinten Nationen."
+    assert (
+        standalone("Heat rose in the Vereinten Nationen.", before) == "Heat rose in the Vereinten Nationen."
+    )
 
 
 def test_a_huge_draft_needs_a_limit_and_the_limit_lists_the_rest_as_skipped():
@@ -150,7 +160,16 @@ def test_check_draft_gives_the_json_of_the_issue_with_exact_offsets(app, fake_ch
     assert data["draft"] == {"path": "draft.md", "chars": len(DRAFT), "sentences": 9}
     assert [c["text"] for c in data["claims"]] == CLAIMS
     for c in data["claims"]:
-        assert set(c) == {"start", "end", "text", "standalone", "verdict", "confidence", "uncertain", "statements"}
+        assert set(c) == {
+            "start",
+            "end",
+            "text",
+            "standalone",
+            "verdict",
+            "confidence",
+            "uncertain",
+            "statements",
+        }
         assert DRAFT[c["start"] : c["end"]] == c["text"]
         for ev in (ev for st in c["statements"] for ev in st["evidence"]):
             assert seed_text[ev["start"] : ev["end"]] == ev["text"]
@@ -248,7 +267,9 @@ def _page(app, fake_chat_model, tmp_path) -> tuple[Path, Any, str]:
     return path, result, html
 
 
-def test_the_page_links_each_claim_to_its_evidence_without_javascript(app, fake_chat_model, tmp_path, seed_text):
+def test_the_page_links_each_claim_to_its_evidence_without_javascript(
+    app, fake_chat_model, tmp_path, seed_text
+):
     _, result, html = _page(app, fake_chat_model, tmp_path)
     assert "<script>" not in html and "&lt;script&gt;" in html
     for n, claim in enumerate(result.claims, 1):
@@ -315,3 +336,24 @@ def test_cli_draft_without_an_index_is_one_line(run, tmp_path):
     code, _, err = run("draft", str(f))
     assert code == 1 and "is empty: run `factcheck ingest PATH` first" in err
     assert len(err.strip().splitlines()) == 1
+
+
+# ---- the chat ----------------------------------------------------------------------------------------
+
+
+def test_chat_draft_then_why_n_and_source_n_name_its_claims(app, fake_chat_model, tmp_path, seed_text):
+    from .test_chat import Chat
+
+    f = tmp_path / "draft.md"
+    f.write_text(DRAFT, "utf-8")
+    fake_chat_model.enqueue(_reply(), _reply("refuted"), _reply("not_enough_info", ()), _reply())
+    chat = Chat(app.settings, app)
+    out = chat.run(f"/draft {f}", "why 2?", "show the source for 4", "why 9?")
+    assert "[4/4] ✔ supported" in out and "[2 ✘] Republican senator" in out
+    why, source = out.split("Why: claim 2: ")[1], out.split("Why: claim 4: ")[1]
+    assert why.startswith(CLAIMS[1]) and "musk-nato.de.txt  sentence" in why
+    assert source.startswith(CLAIMS[3])
+    assert "error: name a claim of the draft: why 1? … why 4? (it has 4)" in out
+    fake_chat_model.enqueue(_reply())
+    out = chat.run("Musk wants to leave NATO", "why 1?")
+    assert "error: why N? names claim N of a draft: check one with /draft FILE first" in out

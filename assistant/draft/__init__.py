@@ -1,4 +1,4 @@
-"""Check a whole draft against the indexed sources: every check-worthy sentence found, decided and shown in place.
+"""Check a whole draft against the indexed sources: every check-worthy sentence found, decided, shown.
 
 Stages, one module each: :mod:`.split` (read the draft, sentences with exact offsets), :mod:`.worthiness`
 (which sentences are claims, a reason for each that is not), :mod:`.standalone` (a pronoun at a claim's start

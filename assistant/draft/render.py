@@ -86,7 +86,8 @@ def draft_renderables(result: DraftResult) -> list[RenderableType]:
     if result.skipped:
         shown.append(Text("Not checked", style="bold"))
         shown += [
-            Text.assemble(("  · ", "dim"), (s.text, "dim"), (f"  — {s.reason}", "italic")) for s in result.skipped
+            Text.assemble(("  · ", "dim"), (s.text, "dim"), (f"  — {s.reason}", "italic"))
+            for s in result.skipped
         ]
         shown.append(Text())
     shown.append(summary_line(result))

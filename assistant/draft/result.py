@@ -1,6 +1,6 @@
-"""What a draft check returns: the JSON that ``factcheck draft --json`` prints and ``POST /api/draft`` returns.
+"""What a draft check returns: the JSON ``factcheck draft --json`` prints and ``POST /api/draft`` returns.
 
-Offsets (``start``, ``end``) index the draft text as read, after a BOM is dropped: ``draft[start:end] == text``
+Offsets (``start``, ``end``) index the draft text as read, a BOM dropped: ``draft[start:end] == text``
 for every claim and every skipped sentence. A claim's ``statements`` are check's (:class:`~assistant.schemas.
 Statement`), evidence spans verified against the source. Add fields, never rename them.
 """
@@ -41,7 +41,7 @@ class DraftClaim(BaseModel):
 
 
 class SkippedSentence(BaseModel):
-    """A sentence not checked, and why: not check-worthy, beyond ``--limit``, its check failed, interrupted."""
+    """A sentence not checked, and why: not check-worthy, beyond ``--limit``, check failed, interrupted."""
 
     start: int
     end: int

@@ -113,7 +113,8 @@ def plan_draft(text: str, *, path: str | None = None, limit: int | None = None) 
     if limit is None and found > MAX_CLAIMS_WITHOUT_LIMIT:
         raise InputError(
             f"{where}: {found} check-worthy sentences of {len(sentences)} (at 6-8 s a claim, over "
-            f"{found * 7 // 60} minutes); more than {MAX_CLAIMS_WITHOUT_LIMIT} are checked only with --limit N "
+            f"{found * 7 // 60} minutes); more than {MAX_CLAIMS_WITHOUT_LIMIT} are checked only with "
+            "--limit N "
             "(the first N claims, in draft order)"
         )
     t2 = time.perf_counter()

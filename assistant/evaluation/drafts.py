@@ -250,7 +250,8 @@ def drafts_markdown(report: dict[str, Any], title: str) -> str:
     lines = [
         f"# Draft evaluation: {title}",
         "",
-        f"{report['n_drafts']} drafts, {report['n_gold_claims']} gold claims, {report['n_detected']} detected · "
+        f"{report['n_drafts']} drafts, {report['n_gold_claims']} gold claims, "
+        f"{report['n_detected']} detected · "
         f"split {c.get('split')} · pipeline {c.get('pipeline')} · model {c.get('model')} · embedder "
         f"{c.get('embedder')} · commit `{c.get('commit')}`",
         "",
@@ -268,7 +269,8 @@ def drafts_markdown(report: dict[str, Any], title: str) -> str:
         right = sum(x["pred"] == x["gold"] for x in d["claims"])
         first = d["first_verdict_s"]
         lines.append(
-            f"| {d['id']} | {d['lang']} | {len(d['claims'])} | {sum(x['found'] for x in d['claims'])} | {right} "
+            f"| {d['id']} | {d['lang']} | {len(d['claims'])} | "
+            f"{sum(x['found'] for x in d['claims'])} | {right} "
             f"| {d['detected']} | {'' if first is None else f'{first:.1f}'} |"
         )
     if report.get("gate"):

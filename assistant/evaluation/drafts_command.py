@@ -27,7 +27,7 @@ def run_drafts_command(
     report_md: Path | None,
     out: Console,
 ) -> None:
-    """Score ``dataset`` (gold drafts) against ``corpus``; raise QualityGateError when a threshold is missed."""
+    """Score ``dataset`` (gold drafts) against ``corpus``; QualityGateError when a threshold is missed."""
     err = Console(stderr=True)
     if corpus is None:
         corpus = dataset.resolve().parent.parent / "seeds"

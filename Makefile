@@ -43,8 +43,8 @@ $(error LLAMA_BUILD must be portable, native or generic, not '$(LLAMA_BUILD)')
 endif
 LLAMA_STAMP := $(VENV)/.llama-build
 
-.PHONY: setup llama-runtime native run demo test unit lint lock eval eval-ci bench bench-runtime bench-scale \
-	bench-batch clean
+.PHONY: setup llama-runtime native run demo test unit lint lock eval eval-ci eval-drafts-ci bench bench-runtime \
+	bench-scale bench-batch bench-draft clean
 
 setup: $(STAMP) llama-runtime
 	@$(BIN)/factcheck prepare
@@ -126,6 +126,18 @@ eval: setup
 eval-ci: setup
 	$(BIN)/factcheck eval evals/seed_claims.jsonl --corpus seeds/ --split test --thresholds evals/thresholds.toml \
 		--injection-suite --report-json index/reports/seed-test.json --report-md index/reports/seed-test.md
+
+# Whole-draft checking (issue 32): the held-out (test) half of the gold drafts on the embedded models, against
+# evals/drafts-thresholds.toml (evals/results/drafts.md says how the bounds were set).
+eval-drafts-ci: setup
+	$(BIN)/factcheck eval evals/drafts.jsonl --format drafts --corpus seeds/ --split test \
+		--thresholds evals/drafts-thresholds.toml --report-json index/reports/drafts-test.json \
+		--report-md index/reports/drafts-test.md
+
+# A 15-sentence draft against its claims checked one by one, same run (evals/results/drafts.md).
+bench-draft: setup
+	$(BIN)/factcheck ingest seeds/
+	$(BIN)/python evals/draft_benchmark.py --home index
 
 bench: setup
 	$(BIN)/python evals/benchmark.py

@@ -44,6 +44,12 @@ class App:
     def __repr__(self) -> str:
         return f"App(settings={self.settings!r})"
 
+    def close(self) -> None:
+        """Close the index if it was opened here (a long-lived process opens it once; a command per call)."""
+        store = self.__dict__.get("store")
+        if store is not None:
+            store.close()
+
     @property
     def chat_loaded(self) -> bool:
         """True once the chat backend is built (or was given): a running generation can be cancelled."""

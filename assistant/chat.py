@@ -204,8 +204,12 @@ class ChatSession:
         match intent:
             case Command():
                 run_command(self, intent)
+            case Why(number=number) if number is not None or self.conversation.draft is not None:
+                self.explain_draft_claim(number)
             case Why():
                 self.explain_last()
+            case ShowSource(number=number) if self.conversation.draft is not None:
+                self.explain_draft_claim(number)
             case ShowSource(number=number):
                 self.show_source(number)
             case Ask():
@@ -282,6 +286,15 @@ class ChatSession:
         turn, statements = self.conversation.why()
         self.say(render.why_header(turn.input))
         for i, st in enumerate(statements, 1):
+            self.show_statement(i, st)
+
+    def explain_draft_claim(self, number: int | None) -> None:
+        """Claim ``number`` of the checked draft: its statements, verdicts and evidence in context."""
+        claim = self.conversation.draft_claim(number)
+        self.say(render.why_header(f"claim {number}: {claim.text}"))
+        if claim.standalone != claim.text:
+            self.say(f"checked as: {claim.standalone}", style="dim")
+        for i, st in enumerate(claim.statements, 1):
             self.show_statement(i, st)
 
     def show_statement(self, number: int, st: Statement) -> None:

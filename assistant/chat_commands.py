@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import replace
@@ -218,6 +219,50 @@ def export(session: Session, arg: str) -> None:
     session.say(f"exported {n} turn{'s' if n != 1 else ''} to {path}")
 
 
+def draft(session: Session, arg: str) -> None:
+    """Check a whole draft (.txt/.md) and show it with its claims marked; ``why N?`` explains claim N."""
+    from .draft.command import progress_line
+    from .draft.render import draft_renderables
+    from .draft.run import ClaimProgress, check_plan, plan_draft
+    from .draft.split import read_draft
+
+    try:
+        [name] = shlex.split(arg)
+    except ValueError:
+        raise InputError("usage: /draft FILE (a .txt or .md draft)") from None
+    text = read_draft(Path(name).expanduser())
+    plan = plan_draft(text.text, path=text.path)
+    if plan.claims and not session.app.store.list_documents():
+        raise InputError(
+            f"the index at {session.app.settings.index} is empty: add documents with /ingest PATH"
+        )
+    if not session.wait_for_model():
+        return
+    session.say(f"{len(plan.claims)} claim(s) to check, {len(plan.skipped)} sentence(s) skipped", style="dim")
+    stop = threading.Event()
+
+    def on_claim(p: ClaimProgress) -> None:
+        session.say(progress_line(p))
+        if stop.is_set():  # Ctrl-C: the draft check stops after this claim and keeps what is done
+            raise KeyboardInterrupt
+
+    try:
+        result = session.run_cancellable(
+            lambda: check_plan(session.app.checker, plan, on_claim=on_claim, doc_id=session.doc_id),
+            "checking the draft…",
+        )
+    except KeyboardInterrupt:
+        stop.set()
+        raise
+    for shown in draft_renderables(result):
+        session.show_renderable(shown)
+    session.conversation.add_draft(result)
+    if result.claims:
+        session.say(
+            f"why N? or “show the source for N” explains claim N (1–{len(result.claims)})", style="dim"
+        )
+
+
 def quit_chat(session: Session, arg: str) -> None:
     """Leave the chat."""
     session.running = False
@@ -291,6 +336,7 @@ COMMANDS: dict[str, tuple[CommandFn, str, str]] = {
     "model": (model, "[local|openai]", "show the model and settings, or switch backend"),
     "json": (toggle_json, "", "toggle raw JSON output"),
     "sources": (sources, "", "the sentences retrieved for the last turn, with scores"),
+    "draft": (draft, "FILE", "check a whole draft (.txt/.md): every claim marked in place"),
     "export": (
         export,
         "FILE [--force]",

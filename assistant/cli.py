@@ -54,7 +54,13 @@ HtmlOpt = Annotated[
 
 def _app(**flags: Any) -> App:
     settings = resolve_settings(**flags)
-    return App(settings, on_assemble_progress=assembly_progress(err))
+    app = App(settings, on_assemble_progress=assembly_progress(err))
+    # The index is closed when the command ends, however it ends (its files are released at once, which
+    # matters where commands run in one process: the chat's /ingest, tests).
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.call_on_close(app.close)
+    return app
 
 
 def _version(value: bool) -> None:
@@ -168,6 +174,28 @@ def check(
             render.render_result(result, out)
     if html is not None:
         _write_check_html(app, html, results)
+
+
+@cli.command()
+@shared_options(*ALL)
+def draft(
+    ctx: typer.Context,
+    flags: dict[str, Any],
+    file: Annotated[
+        str, typer.Argument(metavar="FILE", help="The draft: a .txt or .md file, or - for stdin.")
+    ],
+    limit: Annotated[
+        int | None,
+        typer.Option("--limit", min=1, help="Check only the first N claims (needed above 150 claims)."),
+    ] = None,
+    doc: DocOpt = None,
+    as_json: JsonOpt = False,
+    html: HtmlOpt = None,
+) -> None:
+    """Check a whole draft: every check-worthy sentence found, decided and shown in place."""
+    from .draft.command import run_draft_command
+
+    run_draft_command(_app, flags, file, limit=limit, doc=doc, as_json=as_json, html=html, out=out, err=err)
 
 
 def _stdin_claims() -> list[str]:
@@ -410,7 +438,7 @@ def eval_(
         Path | None, typer.Option("--corpus", help="Corpus file or folder for a JSON-lines dataset.")
     ] = None,
     fmt: Annotated[
-        str | None, typer.Option("--format", help="jsonl, wice or check-covid (default: inferred).")
+        str | None, typer.Option("--format", help="jsonl, wice, check-covid or drafts (default: inferred).")
     ] = None,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Score only the first N items.")] = None,
     split: Annotated[
@@ -457,6 +485,13 @@ def eval_(
     ] = False,
 ) -> None:
     """Score a dataset with the pipeline users get. Writes JSON, Markdown and HTML reports."""
+    if fmt == "drafts":  # whole drafts (issue 32): their own loader, metrics and report
+        from .evaluation.drafts_command import run_drafts_command
+
+        run_drafts_command(
+            _app(**flags), dataset, corpus, split, limit, thresholds, report_json, report_md, out
+        )
+        return
     from .evaluation.job import EvalJob, EvalOptions, append_job_summary
 
     options = EvalOptions(

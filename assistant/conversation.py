@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from .draft.result import DraftClaim, DraftResult
 from .errors import InputError
 from .schemas import CheckResult, Evidence, Retrieved, Statement
 
@@ -39,7 +40,7 @@ _ENGLISH = frozenset(
     "the a an and is are not who what when where why how which whose of to in on with for he she it they "
     "has have can could does did do was were".split()
 )
-WHY_RE = re.compile(r"^\s*(why|warum)\s*\??\s*$", re.IGNORECASE)
+WHY_RE = re.compile(r"^\s*(?:why|warum)\s*(\d+)?\s*\??\s*$", re.IGNORECASE)
 SOURCE_RE = re.compile(
     r"^\s*(?:(?:show|zeige?)\s+(?:me\s+|mir\s+)?)?(?:the\s+|die\s+)?(?:source|quelle)\s*"
     r"(?:for|für|zu|nr\.?|number|#)?\s*(\d+)\s*[.?!]?\s*$",
@@ -94,7 +95,10 @@ class Command:
 
 @dataclass(frozen=True)
 class Why:
-    """``why?``: the previous turn's statements with their evidence in context."""
+    """``why?``: the previous turn's statements with their evidence in context (``why 3?``: claim 3 of a
+    checked draft)."""
+
+    number: int | None = None
 
 
 @dataclass(frozen=True)
@@ -123,8 +127,8 @@ def read_line(line: str) -> Intent | None:
     if text.startswith("/"):
         name, _, arg = text[1:].partition(" ")
         return Command(name, arg.strip())
-    if WHY_RE.match(text):
-        return Why()
+    if match := WHY_RE.match(text):
+        return Why(int(match[1]) if match[1] else None)
     if match := SOURCE_RE.match(text):
         return ShowSource(int(match[1]))
     return Ask(text, classify(text))
@@ -183,10 +187,27 @@ class Conversation:
     """The turns so far: what a follow-up, ``why?`` and ``show the source for N`` refer to."""
 
     turns: list[Turn] = field(default_factory=list)
+    #: The draft of the last ``/draft`` (until the next turn): ``why N?`` and "source N" name its claims.
+    draft: DraftResult | None = None
 
     def add(self, turn: Turn) -> None:
         """Record a finished turn."""
         self.turns.append(turn)
+        self.draft = None
+
+    def add_draft(self, result: DraftResult) -> None:
+        """Record a checked draft: its claims are what ``why N?`` and ``show the source for N`` refer to."""
+        self.draft = result
+
+    def draft_claim(self, number: int | None) -> DraftClaim:
+        """Claim ``number`` of the checked draft; an InputError when there is no such claim."""
+        if self.draft is None:
+            raise InputError("why N? names claim N of a draft: check one with /draft FILE first")
+        n = len(self.draft.claims)
+        if number is None or not 1 <= number <= n:
+            raise InputError(f"name a claim of the draft: why 1? … why {n}? (it has {n})" if n else
+                             "the draft has no checked claim")  # fmt: skip
+        return self.draft.claims[number - 1]
 
     def last_turn(self) -> Turn:
         """The previous turn; an InputError when there is none."""

@@ -265,6 +265,7 @@ class SentenceStore:
         self.location = location
         self.embedder_name = embedder_name
         self.is_server = location.startswith(("http://", "https://"))
+        self._owns_client = client is None
         self._client = client or open_client(location)
         self._lock_path = None if self.is_server else Path(location) / "write.lock"
         self._texts = TextCache(text_cache)  # sha256 -> document text
@@ -296,6 +297,14 @@ class SentenceStore:
             raise StoreError(f"index at {location} cannot be opened: {_one_line(exc)}") from None
         if legacy is not None:
             self._migrate(legacy)
+
+    def close(self) -> None:
+        """Release the index's connections and files (an embedded index holds its SQLite database and vector
+        files open); a client given to the store stays open, its owner's to close. Idempotent."""
+        if self._owns_client:
+            close = getattr(self._client, "close", None)
+            if callable(close):
+                close()
 
     def _check_embedder(self, collection: Any) -> None:
         built_with = (getattr(collection, "metadata", None) or {}).get("embedder")

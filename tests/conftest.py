@@ -53,7 +53,9 @@ def seed_text() -> str:
 def store(tmp_path: Path):
     from assistant.store import SentenceStore
 
-    return SentenceStore(str(tmp_path / "chroma"), "fake")
+    opened = SentenceStore(str(tmp_path / "chroma"), "fake")
+    yield opened
+    opened.close()
 
 
 @pytest.fixture
@@ -79,15 +81,22 @@ def run(monkeypatch, tmp_path, structured_fake, capsys):
     monkeypatch.delenv("FACTCHECK_PIPELINE", raising=False)  # the default, as a user gets it
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
 
+    opened: list[App] = []
+
     def fake_app(**flags):
-        return App(resolve_settings(**flags), embeddings=FakeEmbeddings(), chat=structured_fake)
+        opened.append(App(resolve_settings(**flags), embeddings=FakeEmbeddings(), chat=structured_fake))
+        return opened[-1]
 
     monkeypatch.setattr(cli, "_app", fake_app)
 
     def invoke(*args):
         monkeypatch.setattr(sys, "argv", ["factcheck", *args])
-        with pytest.raises(SystemExit) as exc:
-            cli.main()
+        try:
+            with pytest.raises(SystemExit) as exc:
+                cli.main()
+        finally:
+            while opened:
+                opened.pop().close()  # as the real _app does when a command ends
         captured = capsys.readouterr()
         return exc.value.code, captured.out, captured.err
 

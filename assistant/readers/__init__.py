@@ -23,15 +23,18 @@ from pathlib import Path
 
 from ..documents import MAX_FILE_BYTES, SourceDocument, doc_id_for, guess_lang, guess_title
 from ..errors import InputError
-from .docx import read_docx
+from . import docx, html, pdf, text
 from .extracted import Extracted
-from .html import read_html
-from .pdf import read_pdf
-from .text import read_text
 
 Reader = Callable[[bytes, str], Extracted]
 
-READERS: dict[str, Reader] = {"text": read_text, "html": read_html, "pdf": read_pdf, "docx": read_docx}
+#: Adding a format is one module with a ``FORMAT`` name and a reader, plus one line here and its suffixes.
+READERS: dict[str, Reader] = {
+    text.FORMAT: text.read_text,
+    html.FORMAT: html.read_html,
+    pdf.FORMAT: pdf.read_pdf,
+    docx.FORMAT: docx.read_docx,
+}
 SUFFIX_FORMATS = {
     ".txt": "text",
     ".md": "text",
@@ -136,18 +139,18 @@ def read_document(path: Path, *, lang: str | None = None) -> SourceDocument:
         raise InputError(f"{path}: file is empty")
     fmt = choose_format(raw, path)
     extracted = READERS[fmt](raw, str(path))
-    text = extracted.text
-    if not text.strip():
+    stored = extracted.text
+    if not stored.strip():
         raise InputError(f"{path}: file is empty")
-    digest = hashlib.sha256(text.encode("utf-8"))
+    digest = hashlib.sha256(stored.encode("utf-8"))
     if fmt != "text":  # the same text with other page breaks is another version
         digest.update(f"\0{fmt}\0{','.join(map(str, extracted.page_starts))}".encode())
     return SourceDocument(
         doc_id=doc_id_for(path),
         path=str(path),
-        title=extracted.title or guess_title(text, path),
-        lang=lang or guess_lang(text),
-        text=text,
+        title=extracted.title or guess_title(stored, path),
+        lang=lang or guess_lang(stored),
+        text=stored,
         sha256=digest.hexdigest(),
         format=fmt,
         page_starts=extracted.page_starts,

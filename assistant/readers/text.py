@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ..documents import decode_text, guess_title
 from .extracted import Extracted
 
@@ -10,7 +12,5 @@ FORMAT = "text"
 
 def read_text(raw: bytes, path: str) -> Extracted:
     """The file's text as it is: offsets point into what the user wrote (see :func:`decode_text`)."""
-    from pathlib import Path
-
     text = decode_text(raw, path)
     return Extracted(text=text, title=guess_title(text, Path(path)))

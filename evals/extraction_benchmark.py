@@ -209,7 +209,7 @@ def commit() -> str:
         return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
 
     return git("rev-parse", "--short", "HEAD") + (
-        " (with uncommitted changes)" if git("status", "--porcelain") else ""
+        " (with uncommitted changes)" if git("status", "--porcelain", "--untracked-files=no") else ""
     )
 
 

@@ -325,6 +325,7 @@ class Checker:
                 asked.system, asked.user, prefix, prompt_id=asked.prompt_id
             ),
             score_prompt=self.chat.score_reply,
+            document_page=lambda d, offset: doc.page_at(offset) if (doc := document(d)) is not None else None,
         )
         for stage in self.pipeline.stages:
             if request.mode in stage.modes:
@@ -374,6 +375,7 @@ def evidence_of(span: Sentence, env: StageEnv) -> Evidence:
         start=span.start,
         end=span.end,
         text=span.text,
+        page=env.document_page(span.doc_id, span.start) if env.document_page is not None else None,
     )
 
 

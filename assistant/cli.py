@@ -282,7 +282,10 @@ def ingest(
     flags: dict[str, Any],
     paths: Annotated[
         list[Path],
-        typer.Argument(metavar="PATH...", help=".txt/.md files or folders (searched recursively)."),
+        typer.Argument(
+            metavar="PATH...",
+            help=".txt, .md, .html, .pdf or .docx files, or folders (searched recursively).",
+        ),
     ],
     as_json: JsonOpt = False,
 ) -> None:
@@ -352,6 +355,54 @@ def docs(ctx: typer.Context, flags: dict[str, Any], as_json: JsonOpt = False) ->
         render.say(out, f"no documents in {app.settings.index}; add some with `factcheck ingest PATH`")
     else:
         out.print(render.documents_table(documents))
+
+
+@cli.command()
+@shared_options(*INDEX)
+def show(
+    ctx: typer.Context,
+    flags: dict[str, Any],
+    name: Annotated[str, typer.Argument(metavar="DOC", help="Document id or file name.")],
+    start: Annotated[int, typer.Option("--start", min=0, help="First character to print.")] = 0,
+    end: Annotated[
+        int | None, typer.Option("--end", min=0, help="Character after the last one (default: the end).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Print a document's stored text, or characters START to END of it: what every offset refers to."""
+    app = _app(**flags)
+    if not _index_exists(app.settings):
+        raise FactCheckError(f"no document {name!r}: nothing is indexed in {app.settings.index}")
+    doc_id = _resolve_doc(app, name)
+    assert doc_id is not None
+    doc = app.store.get_document(doc_id)
+    if doc is None:
+        raise InputError(f"no document {name!r} in the index; `factcheck docs` lists them")
+    stop = len(doc.text) if end is None else end
+    if start > len(doc.text) or stop > len(doc.text) or stop < start:
+        raise InputError(
+            f"--start {start} --end {stop} is not a range of {doc.doc_id} ({len(doc.text)} characters)"
+        )
+    text = doc.text[start:stop]
+    if as_json:
+        render.print_json(
+            json.dumps(
+                {
+                    "doc_id": doc.doc_id,
+                    "path": doc.path,
+                    "format": doc.format,
+                    "start": start,
+                    "end": stop,
+                    "page": doc.page_at(start),
+                    "text": text,
+                },
+                ensure_ascii=False,
+            ),
+            out,
+        )
+    else:  # the text exactly as stored: no markup, no wrapping
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        sys.stdout.flush()
 
 
 @cli.command()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from bisect import bisect_right
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +13,8 @@ from .errors import InputError
 
 #: Files larger than this are refused: a news article is a few kB; 20 MB of text is almost surely a mistake.
 MAX_FILE_BYTES = 20 * 1024 * 1024
-SUPPORTED_SUFFIXES = (".txt", ".md")
+#: The files a folder is searched for; ``assistant.readers`` reads each by its format.
+SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".xhtml", ".pdf", ".docx")
 
 
 @dataclass(frozen=True)
@@ -25,11 +27,29 @@ class SourceDocument:
     lang: str
     text: str
     sha256: str
+    #: The reader that extracted ``text``: ``text``, ``html``, ``pdf`` or ``docx`` (``assistant.readers``).
+    format: str = "text"
+    #: Offset in ``text`` where each page begins (page ``i + 1`` at ``page_starts[i]``); empty: no pages.
+    page_starts: tuple[int, ...] = ()
 
     @property
     def name(self) -> str:
         """The file name, used to refer to the document in output and in gold data."""
         return Path(self.path).name
+
+    def page_at(self, offset: int) -> int | None:
+        """The page (1-based) that the character at ``offset`` stands on; None for a format without pages."""
+        return page_at(self.page_starts, offset)
+
+
+def page_at(page_starts: tuple[int, ...], offset: int) -> int | None:
+    """The page (1-based) of ``offset`` given where each page begins; None when there are no pages.
+
+    A page without text begins where the next one does, so an offset there belongs to the later page.
+    """
+    if not page_starts:
+        return None
+    return max(1, bisect_right(page_starts, offset))
 
 
 def doc_id_for(path: Path) -> str:
@@ -171,7 +191,7 @@ def load_document(path: Path, *, lang: str | None = None) -> SourceDocument:
 
 
 def expand_paths(paths: list[Path], errors: list[str] | None = None) -> list[Path]:
-    """Files named directly, plus every .txt/.md file under folders (recursively, sorted, hidden skipped).
+    """Files named directly, plus every supported file under folders (recursively, sorted, hidden skipped).
 
     With ``errors``, a missing path or an empty folder is recorded there and the others are still
     expanded; without it, the first one raises :class:`InputError`.
@@ -200,7 +220,8 @@ def _expand_one(p: Path) -> list[Path]:
         except OSError as exc:
             raise InputError(f"{p}: cannot be listed ({exc.strerror or exc})") from None
         if not found:
-            raise InputError(f"{p}: folder holds no .txt or .md files")
+            names = ", ".join(SUPPORTED_SUFFIXES[:-1])
+            raise InputError(f"{p}: folder holds no {names} or {SUPPORTED_SUFFIXES[-1]} files")
         return found
     if not p.exists():
         raise InputError(f"{p}: no such file or folder")

@@ -10,6 +10,7 @@ shown as text.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import tempfile
@@ -49,6 +50,8 @@ class Passage:
     after: str
     #: The text around the span could not be read (document removed or changed): only the span is shown.
     span_only: bool = False
+    #: The page the span starts on (PDF evidence), else None.
+    page: int | None = None
 
 
 def passage(doc_id: str, doc_name: str, text: str | None, start: int, end: int, span: str,
@@ -68,9 +71,10 @@ def passage(doc_id: str, doc_name: str, text: str | None, start: int, end: int, 
 
 
 def _evidence_passage(ev: Evidence, texts: TextLookup) -> Passage:
-    return passage(
+    found = passage(
         ev.doc_id, _basename(ev.doc_path), texts(ev.doc_id), ev.start, ev.end, ev.text, ev.sentence_id
     )
+    return dataclasses.replace(found, page=ev.page) if ev.page is not None else found
 
 
 # ---- the check report ----------------------------------------------------------------------------

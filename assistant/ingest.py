@@ -18,8 +18,9 @@ from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
 
-from .documents import SourceDocument, disambiguated_id, expand_paths, load_document
+from .documents import SourceDocument, disambiguated_id, expand_paths
 from .errors import InputError
+from .readers import read_document
 from .records import Sentence
 from .sentences import split_sentences
 from .store import NewLocation, SentenceStore, normalized_text, sentence_key
@@ -95,7 +96,7 @@ def ingest_paths(
     def documents() -> Iterator[SourceDocument]:
         for path in files:
             try:
-                doc = load_document(path)
+                doc = read_document(path)
             except InputError as exc:
                 report.errors.append(str(exc))
                 if on_file_done:

@@ -44,7 +44,8 @@ def verdict_text(verdict: str, confidence: float) -> Text:
 def evidence_text(ev: Evidence, sentence: Retrieved | None) -> Group:
     """The source sentence with the cited span highlighted, and where it stands in the document."""
     where = Text(
-        f"{_basename(ev.doc_path)}  sentence {ev.sentence_id}  chars {ev.start}–{ev.end}", style="cyan"
+        f"{_basename(ev.doc_path)}{_page(ev)}  sentence {ev.sentence_id}  chars {ev.start}–{ev.end}",
+        style="cyan",
     )
     body = Text()
     if sentence is not None and sentence.start <= ev.start and ev.end <= sentence.end:
@@ -65,7 +66,8 @@ def context_text(ev: Evidence, sentences: list[Retrieved]) -> Group:
     ``sentences`` are the document's sentences around the cited one, in reading order.
     """
     where = Text(
-        f"{_basename(ev.doc_path)}  sentence {ev.sentence_id}  chars {ev.start}–{ev.end}", style="cyan"
+        f"{_basename(ev.doc_path)}{_page(ev)}  sentence {ev.sentence_id}  chars {ev.start}–{ev.end}",
+        style="cyan",
     )
     body = Text("“")
     for i, s in enumerate(sentences):
@@ -265,6 +267,9 @@ def documents_json(documents: Iterable[StoredDocument]) -> str:
                 "lang": d.lang,
                 "sha256": d.sha256,
                 "sentences": d.n_sentences,
+                "format": d.format,
+                "characters": d.chars,
+                "pages": d.pages,
             }
             for d in documents
         ]
@@ -365,6 +370,11 @@ def print_json(text: str, console: Console, *, pretty: bool = False) -> None:
         console.print_json(text)
     else:
         print(text, flush=True)
+
+
+def _page(ev: Evidence) -> str:
+    """``  page N`` for evidence in a document with pages, else nothing."""
+    return f"  page {ev.page}" if ev.page is not None else ""
 
 
 def _basename(path: str) -> str:

@@ -42,6 +42,8 @@ class Evidence(BaseModel):
     start: int
     end: int
     text: str
+    #: The page (1-based) the span starts on, for a document with pages (PDF); absent otherwise.
+    page: int | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class Statement(BaseModel):

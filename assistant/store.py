@@ -8,11 +8,13 @@ Three collections (index format 2):
 - ``locations``: one record per sentence of a document (``doc_id``, ``doc_sha``, ``sentence_index``,
   ``start``, ``end`` and the text's ``key``), without a vector. A search hit is a vector; it maps to all
   the committed locations of that text.
-- ``documents``: one record per document (full text, path, title, language, sha256). Writing this record
-  is the commit point of an ingest: vectors and locations are written first under the new content hash,
-  then the document record, then every other location of that document is deleted (and vectors no
-  location uses any more). A reader only trusts locations whose ``doc_sha`` equals the committed hash, so an
-  interrupted ingest never shows a half-written document, and the next ingest of that file cleans up.
+- ``documents``: one record per document (full text, path, title, language, sha256; the reader's
+  format, its characters and, for a PDF, where each page starts: a record without them reads as text).
+  Writing this record is the commit point of an ingest: vectors and locations are written first under
+  the new content hash, then the document record, then every other location of that document is
+  deleted (and vectors no location uses any more). A reader only trusts locations whose ``doc_sha``
+  equals the committed hash, so an interrupted ingest never shows a half-written document, and the next
+  ingest of that file cleans up.
 
 What to write is planned by the ingest stage (``assistant/ingest.py``); this module only writes
 (:meth:`SentenceStore.write_vectors`, :meth:`~SentenceStore.write_locations`), commits
@@ -25,6 +27,7 @@ deleted last, so an interrupted migration is simply done again.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import sys
 import threading
@@ -41,7 +44,7 @@ from urllib.parse import urlparse
 
 from filelock import FileLock, Timeout
 
-from .documents import SourceDocument
+from .documents import SourceDocument, page_at
 from .errors import ConfigError, EndpointError, StoreError
 from .records import Location, Sentence
 from .sentences import SPLITTER_VERSION, split_sentences
@@ -77,11 +80,26 @@ class StoredDocument:
     sha256: str
     n_sentences: int
     text: str
+    #: The reader that extracted the text (``text`` for a record written before formats were recorded).
+    format: str = "text"
+    #: Offset where each page begins (PDF); empty when the format has no pages.
+    page_starts: tuple[int, ...] = ()
+    #: Characters of the stored text (None: an older record read without its text).
+    chars: int | None = None
 
     @property
     def name(self) -> str:
         """The file name."""
         return Path(self.path).name
+
+    @property
+    def pages(self) -> int | None:
+        """The number of pages (PDF), None for a format without pages."""
+        return len(self.page_starts) or None
+
+    def page_at(self, offset: int) -> int | None:
+        """The page (1-based) that the character at ``offset`` stands on; None without pages."""
+        return page_at(self.page_starts, offset)
 
 
 def sentence_key(text: str) -> str:
@@ -458,6 +476,10 @@ class SentenceStore:
                         "n_sentences": n,
                         "splitter": SPLITTER_VERSION,
                         "ingested_at": now,
+                        # Added with the format readers; a record without them reads as text.
+                        "format": doc.format,
+                        "chars": len(doc.text),
+                        **({"page_starts": ",".join(map(str, doc.page_starts))} if doc.page_starts else {}),
                     }
                     for doc, n in docs
                 ],
@@ -504,6 +526,13 @@ class SentenceStore:
         """Every committed document (without its text), sorted by id."""
         got = self._guard(lambda: self._documents.get(include=["metadatas"]))
         docs = [_to_document(i, m, "") for i, m in zip(got["ids"], got["metadatas"], strict=True)]
+        older = [d.doc_id for d in docs if d.chars is None]
+        if older:  # records written before "chars" was: count their text once
+            texts = self._guard(lambda: self._documents.get(ids=older, include=["documents"]))
+            length = {i: len(t or "") for i, t in zip(texts["ids"], texts["documents"], strict=True)}
+            docs = [
+                d if d.chars is not None else dataclasses.replace(d, chars=length.get(d.doc_id)) for d in docs
+            ]
         return sorted(docs, key=lambda d: d.doc_id)
 
     def find_document(self, name: str) -> StoredDocument | None:
@@ -733,4 +762,7 @@ def _to_document(doc_id: str, meta: dict[str, Any], text: str) -> StoredDocument
         sha256=str(meta["sha256"]),
         n_sentences=int(meta.get("n_sentences", 0)),
         text=text,
+        format=str(meta.get("format", "text")),
+        page_starts=tuple(int(p) for p in str(meta.get("page_starts", "")).split(",") if p),
+        chars=int(meta["chars"]) if "chars" in meta else (len(text) if text else None),
     )

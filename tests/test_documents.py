@@ -49,11 +49,11 @@ def test_missing_and_huge_files(tmp_path):
 def test_expand_paths_recurses_and_skips_hidden(tmp_path):
     (tmp_path / "sub").mkdir()
     (tmp_path / ".git").mkdir()
-    for name in ["a.txt", "sub/b.md", "sub/c.pdf", ".git/d.txt"]:
+    for name in ["a.txt", "sub/b.md", "sub/c.pdf", "sub/d.rtf", ".git/d.txt"]:
         (tmp_path / name).write_text("Satz.")
-    assert [p.name for p in expand_paths([tmp_path])] == ["a.txt", "b.md"]
+    assert [p.name for p in expand_paths([tmp_path])] == ["a.txt", "b.md", "c.pdf"]
     with pytest.raises(InputError, match="no such file"):
         expand_paths([tmp_path / "missing"])
     (tmp_path / "empty").mkdir()
-    with pytest.raises(InputError, match="no .txt or .md"):
+    with pytest.raises(InputError, match="holds no .txt, .md, .html"):
         expand_paths([tmp_path / "empty"])

@@ -76,7 +76,8 @@ def test_read_draft_drops_a_bom_and_refuses_empty_binary_and_other_suffixes(tmp_
     for name, content, message in (
         ("empty.txt", b"  \n\n", "the draft is empty"),
         ("bin.txt", b"abc\x00def", "binary"),
-        ("d.pdf", b"%PDF-1.4", "a draft must be a .txt or .md file"),
+        ("d.rtf", b"{\\rtf1 Musk spoke.}", "a draft must be a .txt, .md, .html"),
+        ("cut.pdf", b"%PDF-1.4", "cut.pdf"),  # a PDF draft goes through the PDF reader, which refuses this
         ("latin.txt", "Müller".encode("latin-1"), "not valid UTF-8"),
     ):
         (tmp_path / name).write_bytes(content)
@@ -84,6 +85,22 @@ def test_read_draft_drops_a_bom_and_refuses_empty_binary_and_other_suffixes(tmp_
             read_draft(tmp_path / name)
     with pytest.raises(InputError, match="no such file"):
         read_draft(tmp_path / "missing.txt")
+
+
+def test_a_draft_saved_as_a_word_file_is_read_as_ingest_would_store_it(tmp_path):
+    import docx
+
+    from assistant.readers import read_document
+
+    word = docx.Document()
+    word.add_heading("Musk und die NATO", level=1)
+    word.add_paragraph("Mike Lee ist Senator aus Utah. Er sprach am Montag.")
+    word.save(str(tmp_path / "draft.docx"))
+    draft = read_draft(tmp_path / "draft.docx")
+    assert draft.text == read_document(tmp_path / "draft.docx").text and draft.path == str(
+        tmp_path / "draft.docx"
+    )
+    assert "Mike Lee ist Senator aus Utah." in draft.text
 
 
 @pytest.mark.parametrize(

@@ -53,7 +53,7 @@ def test_sources_upload_list_view_and_remove(client):
     r = _upload_page(client, ("musk-nato.de.txt", SEED.read_bytes(), "text/plain"))
     assert r.status_code == 200 and "musk-nato.de.txt: added, 43 sentences" in r.text
     row = re.search(r"<tr>\s*<td><a href=\"/sources/musk-nato.de.txt\">.*?</tr>", r.text, re.S)
-    assert row and "<td>txt</td>" in row.group(0) and '<td class="n">43</td>' in row.group(0)
+    assert row and "<td>text</td>" in row.group(0) and '<td class="n">43</td>' in row.group(0)
     doc = client.get("/sources/musk-nato.de.txt", params={"s": 3})
     sentence = client.app.state.web.app.store.sentences_of("musk-nato.de.txt")[3]
     assert doc.status_code == 200

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..documents import MAX_FILE_BYTES, decode_text
+from ..documents import SUPPORTED_SUFFIXES as DOCUMENT_SUFFIXES
 from ..errors import InputError
 from ..records import Sentence
 from ..sentences import split_sentences
@@ -57,8 +58,19 @@ def read_draft(source: str | Path, stdin: BinaryIO | None = None) -> DraftText:
         name = "stdin"
     else:
         path = Path(source)
+        if path.suffix.lower() in DOCUMENT_SUFFIXES and path.suffix.lower() not in DRAFT_SUFFIXES:
+            # A draft saved as a web page, PDF or Word file: its text as ingest would store it, so the
+            # offsets refer to what `factcheck show` prints for the same file.
+            from ..readers import read_document
+
+            extracted = read_document(path).text
+            if not extracted.strip():
+                raise InputError(f"{path}: the draft is empty")
+            return DraftText(text=extracted, path=str(path))
         if path.suffix.lower() not in DRAFT_SUFFIXES:
-            raise InputError(f"{path}: a draft must be a .txt or .md file (or - for stdin)")
+            raise InputError(
+                f"{path}: a draft must be a {', '.join(DOCUMENT_SUFFIXES)} file (or - for stdin)"
+            )
         try:
             if path.stat().st_size > MAX_FILE_BYTES:
                 raise InputError(f"{path}: larger than {MAX_FILE_BYTES // 2**20} MiB; a draft is a few kB")

@@ -12,8 +12,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..documents import decode_text, doc_id_for, expand_paths, load_document
+from ..documents import decode_text, doc_id_for, expand_paths
 from ..errors import InputError
+from ..readers import read_document
 from ..schemas import VERDICTS, Verdict
 from .items import CorpusDocument, EvalDataset, EvalItem, GoldSpan
 
@@ -137,7 +138,7 @@ def _check_unique(items: list[EvalItem], where: str) -> None:
 
 
 def _load_corpus(corpus: Path) -> dict[str, CorpusDocument]:
-    """Every .txt/.md file of a folder (or the one file), decoded exactly as ingest decodes it."""
+    """Every supported file of a folder (or the one file), read exactly as ingest reads it."""
     if not corpus.exists():
         raise InputError(f"{corpus}: no such file or folder")
     docs: dict[str, CorpusDocument] = {}
@@ -145,7 +146,7 @@ def _load_corpus(corpus: Path) -> dict[str, CorpusDocument]:
         name = doc_id_for(path)
         if name in docs:
             raise InputError(f"{corpus}: two corpus files are named {name}; documents are named by file name")
-        docs[name] = CorpusDocument(name=name, text=load_document(path, lang="und").text)
+        docs[name] = CorpusDocument(name=name, text=read_document(path, lang="und").text)
     return docs
 
 

@@ -110,6 +110,8 @@ class StageEnv:
     #: The log-probability of each text as the start of the model's reply to another prompt, given as its
     #: id, system and user text (None: the backend cannot score text).
     score_prompt: Callable[[str, str, str, list[str]], list[float] | None] | None = None
+    #: The page an offset of a document stands on, by id and offset (None: no pages, or not known).
+    document_page: Callable[[str, int], int | None] | None = None
 
 
 class Stage(Protocol):

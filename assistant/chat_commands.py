@@ -21,12 +21,12 @@ from rich.text import Text
 from . import render
 from .app import App
 from .conversation import Command, Conversation, Turn, citations, sentence_for
+from .defaults import DEFAULT_K, MAX_K
 from .errors import InputError
 from .html_report import check_report_html
 from .ingest import ingest_paths
 from .llm import BACKENDS
 from .render import VERDICT_LABEL, VERDICT_MARK
-from .retrieve import DEFAULT_K, MAX_K
 from .schemas import Evidence, Retrieved
 
 T = TypeVar("T")

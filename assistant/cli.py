@@ -2,38 +2,36 @@
 
 Each command parses its options, calls the library and hands what it got to :mod:`assistant.render` (and
 :mod:`assistant.progress` while it runs); shared options are declared once in :mod:`assistant.cli_options`.
+The commands live in modules by what they work on: :mod:`assistant.cli_check` (claims and drafts),
+:mod:`assistant.cli_sources` (the documents), :mod:`assistant.cli_eval` (evaluation); this module holds the
+root, the small commands and what they share. The library is imported inside the commands, so
+``factcheck --help`` and ``--version`` load no model, no torch and no verdict weights.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import importlib.metadata
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import click
 import typer
 from rich.console import Console
-from rich.markup import escape
 
-from . import __version__, render
-from .app import App
-from .batch import ClaimInput, check_many, read_claims
-from .checklog import CheckLog
-from .cli_options import ALL, INDEX, BackendOpt, DocOpt, JsonOpt, shared_options
-from .config import Settings, resolve_settings
+from . import __version__
+from .cli_options import ALL, BackendOpt, DocOpt, JsonOpt, shared_options
 from .errors import FactCheckError, InputError
-from .html_report import check_report_html, write_html
-from .ingest import ingest_paths
-from .progress import EtaColumn, StageProgress, assembly_progress, check_status, ingest_bar, status
-from .schemas import CheckResult
 
-__all__ = ["EtaColumn", "cli", "main"]
+if TYPE_CHECKING:
+    from .app import App
+    from .checklog import CheckLog
+    from .config import Settings
 
-cli = typer.Typer(
+__all__ = ["cli", "main"]
+
+cli: typer.Typer = typer.Typer(
     add_completion=False,
     no_args_is_help=False,
     invoke_without_command=True,
@@ -53,6 +51,10 @@ HtmlOpt = Annotated[
 
 
 def _app(**flags: Any) -> App:
+    from .app import App
+    from .config import resolve_settings
+    from .progress import assembly_progress
+
     settings = resolve_settings(**flags)
     app = App(settings, on_assemble_progress=assembly_progress(err))
     # The index is closed when the command ends, however it ends (its files are released at once, which
@@ -100,327 +102,9 @@ def _default(
 def chat(ctx: typer.Context, flags: dict[str, Any], doc: DocOpt = None) -> None:
     """Ask questions and check claims interactively. The default command."""
     from .chat import run_chat
+    from .config import resolve_settings
 
     raise typer.Exit(run_chat(resolve_settings(**flags), doc=doc))
-
-
-@cli.command()
-@shared_options(*ALL)
-def check(
-    ctx: typer.Context,
-    flags: dict[str, Any],
-    claim: Annotated[
-        str | None,
-        typer.Argument(
-            metavar="CLAIM",
-            help="The claim to check, in any language; - reads claims from stdin, one per line (or --file).",
-        ),
-    ] = None,
-    file: Annotated[
-        Path | None,
-        typer.Option("--file", help="Check every claim in a .txt (one per line) or .jsonl file."),
-    ] = None,
-    out_path: Annotated[
-        Path | None,
-        typer.Option(
-            "--out",
-            help="Results of --file as JSON lines (default: FILE_STEM.results.jsonl next to FILE); "
-            "a rerun skips the claims already done.",
-        ),
-    ] = None,
-    concurrency: Annotated[
-        int, typer.Option("--concurrency", min=1, max=32, help="Claims checked at once with --file.")
-    ] = 1,
-    doc: DocOpt = None,
-    as_json: JsonOpt = False,
-    html: HtmlOpt = None,
-) -> None:
-    """Check claims against the indexed documents. One CLAIM, the claims on stdin (-) or a --file."""
-    if (claim is None) == (file is None):
-        raise typer.BadParameter("give either a CLAIM or --file PATH", param_hint="CLAIM / --file")
-    if file is None and (out_path is not None or concurrency != 1):
-        raise typer.BadParameter("--out and --concurrency go with --file", param_hint="--file")
-    if claim is not None and not claim.strip():
-        raise typer.BadParameter("the claim is empty", param_hint="CLAIM")
-    if html is not None and html.is_dir():
-        raise InputError(f"--html {html}: is a folder; give a file name such as report.html")
-    # Bad input fails before any model loads.
-    claims = read_claims(file) if file is not None else []
-    texts = _stdin_claims() if claim == "-" else [claim] if claim is not None else []
-    app = _app(**flags)
-    _ = app.embeddings, app.chat  # configuration errors first, before touching the index
-    doc_id = _resolve_doc(app, doc)
-    _require_documents(app)
-    with status("loading model…", err):
-        app.chat.load()
-    if app.checker.fallback_note is not None:
-        render.say(err, f"note: {app.checker.fallback_note}")
-    if file is not None:
-        _check_file(
-            app, file, claims, out_path, doc_id=doc_id, concurrency=concurrency, as_json=as_json, html=html
-        )
-        return
-    log = _check_log(app.settings)
-    results: list[CheckResult] = []
-    for n, text in enumerate(texts, 1):
-        with check_status(err, n, len(texts)):
-            result = app.checker.check(text, doc_id=doc_id, k=flags.get("k"))
-        results.append(result)
-        if log is not None:
-            log.add(result, "check")
-        if as_json:  # one object; several claims: JSON lines, one object per claim
-            render.print_json(result.model_dump_json(), out, pretty=len(texts) == 1 and out.is_terminal)
-        else:
-            render.render_result(result, out)
-    if html is not None:
-        _write_check_html(app, html, results)
-
-
-@cli.command()
-@shared_options(*ALL)
-def draft(
-    ctx: typer.Context,
-    flags: dict[str, Any],
-    file: Annotated[
-        str, typer.Argument(metavar="FILE", help="The draft: a .txt or .md file, or - for stdin.")
-    ],
-    limit: Annotated[
-        int | None,
-        typer.Option("--limit", min=1, help="Check only the first N claims (needed above 150 claims)."),
-    ] = None,
-    doc: DocOpt = None,
-    as_json: JsonOpt = False,
-    html: HtmlOpt = None,
-) -> None:
-    """Check a whole draft: every check-worthy sentence found, decided and shown in place."""
-    from .draft.command import run_draft_command
-
-    run_draft_command(_app, flags, file, limit=limit, doc=doc, as_json=as_json, html=html, out=out, err=err)
-
-
-def _stdin_claims() -> list[str]:
-    """Claims read from stdin, one per non-empty line."""
-    if sys.stdin.isatty():
-        render.say(err, "reading claims from stdin, one per line; end with Ctrl-D")
-    claims = [line.strip() for line in sys.stdin.read().splitlines() if line.strip()]
-    if not claims:
-        raise InputError("no claims on stdin: give one per line")
-    return claims
-
-
-def _check_log(settings: Settings) -> CheckLog | None:
-    """The log that checks are added to, or None when logging is off."""
-    return CheckLog(settings.home, secrets=[settings.api_key]) if settings.log else None
-
-
-def _document_texts(app: App) -> Callable[[str], str | None]:
-    """Document text by id, read once each from the index."""
-    texts: dict[str, str | None] = {}
-
-    def lookup(doc_id: str) -> str | None:
-        if doc_id not in texts:
-            doc = app.store.get_document(doc_id)
-            texts[doc_id] = doc.text if doc is not None else None
-        return texts[doc_id]
-
-    return lookup
-
-
-def _write_check_html(app: App, path: Path, results: list[CheckResult]) -> None:
-    title = results[0].claim if len(results) == 1 else f"factcheck: {len(results)} claims"
-    write_html(path, check_report_html(results, _document_texts(app), title=title))
-    render.say(err, f"HTML report → {path}")
-
-
-def _check_file(
-    app: App,
-    file: Path,
-    claims: list[ClaimInput],
-    out_path: Path | None,
-    *,
-    doc_id: str | None,
-    concurrency: int,
-    as_json: bool,
-    html: Path | None = None,
-) -> None:
-    out_path = out_path or file.with_name(f"{file.stem}.results.jsonl")
-    if out_path.resolve() == file.resolve():
-        raise typer.BadParameter("--out must not be the claims file", param_hint="--out")
-    if doc_id is not None:  # --doc is the default for claims that name no document
-        claims = [c if c.doc else dataclasses.replace(c, doc=doc_id) for c in claims]
-    with StageProgress(err) as progress:
-
-        def on_progress(done: int, total: int) -> None:
-            if done == 0:
-                progress.stage("checking claims", total)
-            else:
-                progress.advance()
-
-        summary = check_many(app.checker, claims, out_path, concurrency=concurrency, on_progress=on_progress)
-    if as_json:
-        render.print_json(json.dumps({"out": str(out_path), **dataclasses.asdict(summary)}), out)
-    else:
-        verdicts = ", ".join(f"{n} {v}" for v, n in sorted(summary.verdicts.items()))
-        render.say(
-            out,
-            f"checked {summary.checked}, failed {summary.failed}, skipped {summary.skipped} already done"
-            + (f" ({verdicts})" if verdicts else "")
-            + f" → {out_path}",
-        )
-    if html is not None:  # every result in the file, this run's and earlier ones
-        lines = [json.loads(line) for line in out_path.read_text("utf-8").splitlines() if line.strip()]
-        _write_check_html(app, html, [CheckResult.model_validate(r) for r in lines if "verdict" in r])
-    if summary.failed:
-        render.say(err, f"{summary.failed} claim(s) failed (see {out_path}); run again to retry them")
-        raise typer.Exit(1)
-
-
-@cli.command()
-@shared_options(*INDEX)
-def ingest(
-    ctx: typer.Context,
-    flags: dict[str, Any],
-    paths: Annotated[
-        list[Path],
-        typer.Argument(
-            metavar="PATH...",
-            help=".txt, .md, .html, .pdf or .docx files, or folders (searched recursively).",
-        ),
-    ],
-    as_json: JsonOpt = False,
-) -> None:
-    """Add or update documents in the index. Unchanged files are skipped."""
-    app = _app(**flags)
-    bar = ingest_bar(err)
-    # On a terminal a live bar of sentences; in a log (not a terminal) a line every 10% of the files.
-    lines = StageProgress(err) if not err.is_terminal else None
-    counts = {"files": 0, "done": 0}
-
-    def on_files(n: int) -> None:
-        counts["files"] = n
-        if lines:
-            lines.stage("ingesting files", n)
-
-    def on_file_done() -> None:
-        counts["done"] += 1
-        if lines:
-            lines.advance()
-
-    try:
-        with bar:
-            task = bar.add_task("ingesting", total=None)
-
-            def on_start(name: str, _chars: int) -> None:
-                bar.update(task, description=escape(name))
-
-            report = ingest_paths(
-                app.store,
-                app.embeddings,
-                paths,
-                on_start=on_start,
-                on_progress=lambda n: bar.advance(task, n),
-                on_files=on_files,
-                on_file_done=on_file_done,
-            )
-    except KeyboardInterrupt:
-        render.say(
-            err,
-            f"interrupted after {counts['done']} of {counts['files']} files: each document is either "
-            "committed whole or not at all; run the same command again to finish (unchanged files are "
-            "skipped)",
-        )
-        raise typer.Exit(130) from None
-    if as_json:
-        render.print_json(
-            json.dumps({"documents": [o.__dict__ for o in report.outcomes], "errors": report.errors}), out
-        )
-    else:
-        for line in render.ingest_outcome_lines(report):
-            render.say(out, line)
-        for e in report.errors:
-            render.say(err, render.skipped_line(e))
-    if not report.ok:
-        raise typer.Exit(2)
-
-
-@cli.command()
-@shared_options(*INDEX)
-def docs(ctx: typer.Context, flags: dict[str, Any], as_json: JsonOpt = False) -> None:
-    """List the indexed documents."""
-    app = _app(**flags)
-    documents = app.store.list_documents() if _index_exists(app.settings) else []
-    if as_json:
-        render.print_json(render.documents_json(documents), out)
-    elif not documents:
-        render.say(out, f"no documents in {app.settings.index}; add some with `factcheck ingest PATH`")
-    else:
-        out.print(render.documents_table(documents))
-
-
-@cli.command()
-@shared_options(*INDEX)
-def show(
-    ctx: typer.Context,
-    flags: dict[str, Any],
-    name: Annotated[str, typer.Argument(metavar="DOC", help="Document id or file name.")],
-    start: Annotated[int, typer.Option("--start", min=0, help="First character to print.")] = 0,
-    end: Annotated[
-        int | None, typer.Option("--end", min=0, help="Character after the last one (default: the end).")
-    ] = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Print a document's stored text, or characters START to END of it: what every offset refers to."""
-    app = _app(**flags)
-    if not _index_exists(app.settings):
-        raise FactCheckError(f"no document {name!r}: nothing is indexed in {app.settings.index}")
-    doc_id = _resolve_doc(app, name)
-    assert doc_id is not None
-    doc = app.store.get_document(doc_id)
-    if doc is None:
-        raise InputError(f"no document {name!r} in the index; `factcheck docs` lists them")
-    stop = len(doc.text) if end is None else end
-    if start > len(doc.text) or stop > len(doc.text) or stop < start:
-        raise InputError(
-            f"--start {start} --end {stop} is not a range of {doc.doc_id} ({len(doc.text)} characters)"
-        )
-    text = doc.text[start:stop]
-    if as_json:
-        render.print_json(
-            json.dumps(
-                {
-                    "doc_id": doc.doc_id,
-                    "path": doc.path,
-                    "format": doc.format,
-                    "start": start,
-                    "end": stop,
-                    "page": doc.page_at(start),
-                    "text": text,
-                },
-                ensure_ascii=False,
-            ),
-            out,
-        )
-    else:  # the text exactly as stored: no markup, no wrapping
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
-        sys.stdout.flush()
-
-
-@cli.command()
-@shared_options(*INDEX)
-def remove(
-    ctx: typer.Context,
-    flags: dict[str, Any],
-    name: Annotated[str, typer.Argument(metavar="NAME", help="Document id or file name.")],
-) -> None:
-    """Remove a document and its sentences from the index."""
-    app = _app(**flags)
-    if not _index_exists(app.settings):
-        raise FactCheckError(f"no document {name!r}: nothing is indexed in {app.settings.index}")
-    doc_id = _resolve_doc(app, name)
-    assert doc_id is not None
-    with app.store.write_lock():
-        app.store.delete_document(doc_id)
-    render.say(out, f"removed {doc_id}")
 
 
 @cli.command()
@@ -441,6 +125,7 @@ def serve(
     ] = None,
 ) -> None:
     """Open the web app: sources, checks and the log in the browser (http://127.0.0.1:8765/)."""
+    from . import render
     from .web.serve import serve as run_server
 
     run_server(
@@ -460,6 +145,9 @@ def prepare(
     ] = False,
 ) -> None:
     """Assemble and verify the model file, then test-decode it in a child process (also done on first use)."""
+    from . import render
+    from .progress import assembly_progress
+
     # Only this command's --backend counts: prepare is for the local model unless told otherwise.
     app = _app(**{**flags, "backend": backend or "local"})
     from .llm.model_file import ensure_model
@@ -474,107 +162,6 @@ def prepare(
     )
 
 
-@cli.command("eval")
-@shared_options(*ALL)
-def eval_(
-    ctx: typer.Context,
-    flags: dict[str, Any],
-    dataset: Annotated[
-        Path,
-        typer.Argument(
-            metavar="DATASET", help="A JSON-lines gold file, WiCE claim_dev.jsonl or a Check-COVID folder."
-        ),
-    ],
-    corpus: Annotated[
-        Path | None, typer.Option("--corpus", help="Corpus file or folder for a JSON-lines dataset.")
-    ] = None,
-    fmt: Annotated[
-        str | None, typer.Option("--format", help="jsonl, wice, check-covid or drafts (default: inferred).")
-    ] = None,
-    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Score only the first N items.")] = None,
-    split: Annotated[
-        str | None, typer.Option("--split", help="dev, test or all (halves by hash of item id).")
-    ] = None,
-    report_json: Annotated[
-        Path | None, typer.Option("--report-json", help="Write the JSON report here.")
-    ] = None,
-    report_md: Annotated[
-        Path | None, typer.Option("--report-md", help="Write the Markdown report here.")
-    ] = None,
-    html: Annotated[
-        Path | None,
-        typer.Option(
-            "--html",
-            help="Write the HTML report here: metrics, confusion, reliability diagram, items it got wrong.",
-        ),
-    ] = None,
-    thresholds: Annotated[
-        Path | None,
-        typer.Option("--thresholds", help="TOML file of [min]/[max] metrics; fail below them."),
-    ] = None,
-    compare_embedders: Annotated[
-        str, typer.Option("--compare-embedders", help="Comma-separated embedders for the retrieval ablation.")
-    ] = "use-multilingual,minilm",
-    baseline: Annotated[
-        bool, typer.Option("--baseline/--no-baseline", help="Also run the naive single-prompt RAG baseline.")
-    ] = False,
-    compare: Annotated[
-        str,
-        typer.Option(
-            "--compare", help="Comma-separated pipeline versions to score side by side, e.g. check.v1."
-        ),
-    ] = "",
-    retrieval_only: Annotated[
-        bool, typer.Option("--retrieval-only", help="Score retrieval only; load no LLM.")
-    ] = False,
-    injection_suite: Annotated[
-        bool,
-        typer.Option(
-            "--injection-suite",
-            help="Also check hostile variants of the corpus article; the report counts verdict flips.",
-        ),
-    ] = False,
-) -> None:
-    """Score a dataset with the pipeline users get. Writes JSON, Markdown and HTML reports."""
-    if fmt == "drafts":  # whole drafts (issue 32): their own loader, metrics and report
-        from .evaluation.drafts_command import run_drafts_command
-
-        run_drafts_command(
-            _app(**flags), dataset, corpus, split, limit, thresholds, report_json, report_md, out
-        )
-        return
-    from .evaluation.job import EvalJob, EvalOptions, append_job_summary
-
-    options = EvalOptions(
-        dataset=dataset,
-        corpus=corpus,
-        fmt=fmt,
-        limit=limit,
-        split=split,
-        thresholds=thresholds,
-        embedders=compare_embedders.split(","),
-        compare=compare.split(","),
-        baseline=baseline,
-        retrieval_only=retrieval_only,
-        injection_suite=injection_suite,
-    )
-    job = EvalJob(_app(**flags), options)
-    chat = None
-    if job.needs_model:
-        with status("loading model…", err):
-            chat = job.load_model()
-    with StageProgress(err) as progress:
-        outcome = job.run(chat, on_stage=progress.stage, on_progress=progress.advance)
-    outcome.write(json_path=report_json, md_path=report_md, html_path=html)
-    if html is not None:
-        render.say(err, f"HTML report → {html}")
-    summary = outcome.markdown
-    append_job_summary(summary)
-    render.print_markdown(summary, out)
-    if (gate_failed := outcome.gate_error()) is not None:
-        raise gate_failed
-
-
 @cli.command("log")
 @shared_options("home")
 def log_(
@@ -584,6 +171,13 @@ def log_(
     as_json: JsonOpt = False,
 ) -> None:
     """List past checks and their verdicts. They are kept in HOME/log.sqlite."""
+    import dataclasses
+    import json
+
+    from . import render
+    from .checklog import CheckLog
+    from .config import resolve_settings
+
     settings = resolve_settings(**flags)
     log = CheckLog(settings.home)
     entries = log.recent(limit)
@@ -615,12 +209,34 @@ def _resolve_doc(app: App, name: str | None) -> str | None:
     return found.doc_id
 
 
+def _check_log(settings: Settings) -> CheckLog | None:
+    """The log that checks are added to, or None when logging is off."""
+    from .checklog import CheckLog
+
+    return CheckLog(settings.home, secrets=[settings.api_key]) if settings.log else None
+
+
+def _document_texts(app: App) -> Callable[[str], str | None]:
+    """Document text by id, read once each from the index."""
+    texts: dict[str, str | None] = {}
+
+    def lookup(doc_id: str) -> str | None:
+        if doc_id not in texts:
+            doc = app.store.get_document(doc_id)
+            texts[doc_id] = doc.text if doc is not None else None
+        return texts[doc_id]
+
+    return lookup
+
+
 def main() -> None:
     """Console entry point."""
     try:
         rc = cli(standalone_mode=False)
         sys.exit(rc if isinstance(rc, int) else 0)
     except FactCheckError as exc:
+        from . import render
+
         render.say(err, render.error_line(str(exc)))
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
@@ -630,8 +246,12 @@ def main() -> None:
         if hasattr(exc, "show"):
             exc.show()
         else:
-            render.say(err, f"error: {exc.format_message()}")
+            err.print(f"error: {exc.format_message()}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except (click.exceptions.Abort, typer.Abort, KeyboardInterrupt):
-        render.say(err, "interrupted")
+        err.print("interrupted", markup=False, highlight=False, soft_wrap=True)
         sys.exit(130)
+
+
+# The commands of the other modules register on ``cli`` when imported (they import this module first).
+from . import cli_check, cli_eval, cli_sources  # noqa: E402, F401

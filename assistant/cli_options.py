@@ -15,7 +15,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from .retrieve import MAX_K
+from .defaults import MAX_K
 
 T = TypeVar("T")
 

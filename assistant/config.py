@@ -13,10 +13,10 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from .defaults import DEFAULT_K, MAX_K
 from .embeddings import DEFAULT_EMBEDDER
 from .errors import ConfigError
 from .pipelines import DEFAULT_PIPELINE, get_pipeline
-from .retrieve import DEFAULT_K, MAX_K
 
 #: Variables read from the environment, by setting name.
 ENV = {

@@ -10,13 +10,11 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field
 
+from .defaults import DEFAULT_K, MAX_K
 from .lexical import BM25, reciprocal_rank_fusion
 from .records import Location, Sentence
 from .store import SentenceStore
 
-DEFAULT_K = 5
-#: The most sentences a check retrieves (the -k flag, config file and environment share this bound).
-MAX_K = 50
 #: Hybrid retrieval fuses this many dense hits with a lexical search ...
 HYBRID_POOL = 20
 #: ... over every sentence of the (at most) this many best documents of the dense search, so the lexical

@@ -165,16 +165,16 @@ def test_a_truncated_index_is_reported_not_replaced(run, tmp_path):
 
 
 def test_ctrl_c_during_ingest_says_what_was_done(run, monkeypatch, tmp_path):
-    from assistant import cli
+    from assistant import ingest  # the command imports ingest_paths from here when it runs
 
-    real = cli.ingest_paths
+    real = ingest.ingest_paths
 
     def interrupted(store, embeddings, paths, **callbacks):
         callbacks["on_files"](2)
         real(store, embeddings, paths[:1], on_file_done=callbacks["on_file_done"])
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "ingest_paths", interrupted)
+    monkeypatch.setattr(ingest, "ingest_paths", interrupted)
     other = tmp_path / "b.txt"
     other.write_text("Ein zweiter Text. Mit zwei Sätzen.", "utf-8")
     code, _, err = run("ingest", str(SEED), str(other))

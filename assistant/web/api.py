@@ -18,8 +18,8 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from .. import render
+from ..defaults import MAX_K
 from ..errors import InputError
-from ..retrieve import MAX_K
 from ..schemas import CheckResult
 from ..secrets import scrub_line
 from .state import NothingIndexed, WebState

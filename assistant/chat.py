@@ -10,20 +10,15 @@ live in :mod:`assistant.chat_commands`, and everything shown is drawn by :mod:`a
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager, nullcontext
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from langchain_core.callbacks import BaseCallbackHandler
-from prompt_toolkit import PromptSession
-from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 from prompt_toolkit.input import Input
-from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.output import Output, create_output
 from rich.console import Console, RenderableType
 from rich.text import Text
@@ -31,6 +26,7 @@ from rich.text import Text
 from . import render
 from .app import App
 from .chat_commands import run_command
+from .chat_input import plain_reader, prompt_reader, terminal_stream
 from .checklog import CheckLog
 from .config import Settings
 from .conversation import Ask, Command, Conversation, ShowSource, Turn, Why, is_german, read_line
@@ -42,7 +38,6 @@ from .stages import STAGE_HANDLER, StageHandler, register_stage_hook
 
 T = TypeVar("T")
 
-PROMPT = "› "
 #: Sentences shown either side of a cited one by "why?" and "show the source for N".
 NEIGHBOURS = 1
 
@@ -327,64 +322,6 @@ class ChatSession:
 # ---- entry point ---------------------------------------------------------------------------------
 
 
-def _key_bindings() -> KeyBindings:
-    bindings = KeyBindings()
-
-    @bindings.add("enter")
-    def _enter(event: KeyPressEvent) -> None:
-        buffer = event.current_buffer
-        if buffer.document.is_cursor_at_the_end and buffer.text.endswith("\\"):
-            buffer.delete_before_cursor(1)  # a trailing backslash continues the input on the next line
-            buffer.insert_text("\n")
-        else:
-            buffer.validate_and_handle()
-
-    @bindings.add("escape", "enter")
-    def _newline(event: KeyPressEvent) -> None:
-        event.current_buffer.insert_text("\n")
-
-    return bindings
-
-
-def _history(home: Path) -> History:
-    try:
-        home.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return InMemoryHistory()
-    return FileHistory(str(home / "chat_history"))
-
-
-def prompt_reader(settings: Settings, input: Input | None, output: Output | None) -> Callable[[], str]:
-    """Line editing with persistent history, backslash continuation and Esc+Enter for a newline."""
-    session: PromptSession[str] = PromptSession(
-        history=_history(settings.home),
-        key_bindings=_key_bindings(),
-        prompt_continuation="… ",
-        input=input,
-        output=output,
-    )
-    return lambda: session.prompt(PROMPT)
-
-
-def plain_reader(stream: Any = None) -> Callable[[], str]:
-    """Lines from a pipe (stdin by default); a line ending with a backslash continues on the next."""
-
-    def read() -> str:
-        parts: list[str] = []
-        while True:
-            line = (stream or sys.stdin).readline()
-            if not line:
-                if parts:
-                    return "\n".join(parts)
-                raise EOFError
-            line = line.rstrip("\r\n")
-            if not line.endswith("\\"):
-                return "\n".join([*parts, line])
-            parts.append(line[:-1])
-
-    return read
-
-
 def run_chat(
     settings: Settings,
     *,
@@ -420,9 +357,3 @@ def run_chat(
     finally:
         if terminal is not None:
             terminal.close()
-
-
-def terminal_stream() -> Any:
-    """A text stream on a copy of stdout's file descriptor: it stays on the terminal while a library points
-    fd 1 and ``sys.stdout`` elsewhere (llama-cpp-python does, to /dev/null, while it loads a model)."""
-    return os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding=sys.stdout.encoding or "utf-8", buffering=1)

@@ -30,7 +30,8 @@ from assistant.app import App
 from assistant.config import apply_offline_defaults, resolve_settings
 from assistant.embeddings import get_embedder
 from assistant.errors import FactCheckError
-from assistant.evaluation.report import build_report, git_commit, write_reports
+from assistant.evaluation.provenance import git_commit
+from assistant.evaluation.report import build_report, write_reports
 from assistant.evaluation.runner import ItemRecord
 from assistant.judge import Stage, StageEnv
 from assistant.judge.aggregate import CalibrateClaim

@@ -35,7 +35,7 @@ from ..schemas import VERDICTS
 from . import metrics as M
 from .datasets import _doc_holding, _is_int, _jsonl_span, _load_corpus, _read_records
 from .items import CorpusDocument, EvalDataset, GoldSpan
-from .report import git_commit
+from .provenance import git_commit
 from .runner import ingest_corpus, open_eval_store, select_split
 
 FORMAT = "drafts"

@@ -15,7 +15,8 @@ from ..html_report import eval_report_html, write_html
 from ..llm import StructuredChat
 from ..pipelines import get_pipeline
 from .datasets import EvalDataset, load_dataset
-from .report import QualityGateError, build_report, check_thresholds, git_commit, to_markdown, write_reports
+from .provenance import git_commit
+from .report import QualityGateError, build_report, check_thresholds, to_markdown, write_reports
 from .runner import NAIVE_PIPELINE, EvalRunner, select_split
 
 #: GitHub Actions appends this file's Markdown to the job's summary page.

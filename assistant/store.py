@@ -20,245 +20,57 @@ What to write is planned by the ingest stage (``assistant/ingest.py``); this mod
 (:meth:`SentenceStore.write_vectors`, :meth:`~SentenceStore.write_locations`), commits
 (:meth:`~SentenceStore.commit_documents`) and reads.
 
-An index of format 1 (one ``sentences`` record with a vector per sentence) is migrated on first open,
-under the write lock, reusing its stored vectors: the new collections are written first, the old one is
-deleted last, so an interrupted migration is simply done again.
+An index of format 1 is migrated on first open (``store_migration``). The client (``store_client``), the
+write lock (``store_lock``), the record types (``store_records``) and mapping search hits to locations
+(``store_search``) have modules of their own; this one re-exports the names other modules import.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import sys
-import threading
 import time
-import unicodedata
-from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
-from urllib.parse import urlparse
+from typing import Any
 
-from filelock import FileLock, Timeout
-
-from .documents import SourceDocument, page_at
-from .errors import ConfigError, EndpointError, StoreError
-from .records import Location, Sentence
+from .documents import SourceDocument
+from .errors import StoreError
+from .records import Sentence
 from .sentences import SPLITTER_VERSION, split_sentences
+from .store_client import _one_line, call_chroma, check_embedder, open_client
+from .store_client import _settings as _settings  # re-exported: tests build a format-1 index with it
+from .store_lock import write_lock
+from .store_migration import LEGACY_SENTENCES, legacy_collection, migrate
+from .store_records import (
+    _REGISTRY_VECTOR,
+    INDEX_FORMAT,
+    CommittedDocument,
+    NewLocation,
+    StoredDocument,
+    TextCache,
+    _hit,
+    _to_document,
+    document_metadata,
+    location_id,
+    location_metadata,
+    search_fetch_size,
+)
 
-if TYPE_CHECKING:
-    pass
+# Re-exported: ingest keys and embeds sentences with them.
+from .store_records import normalized_text as normalized_text
+from .store_records import sentence_key as sentence_key
+from .store_search import place, search_document
 
-#: Format 1's collection of sentences with their vectors; read only to migrate it.
-LEGACY_SENTENCES = "sentences"
 VECTORS = "vectors"
 LOCATIONS = "locations"
 DOCUMENTS = "documents"
-INDEX_FORMAT = 2
 #: HNSW's candidate list when building and searching the vectors (Chroma's default search_ef is 10, which
 #: misses exact matches among many near-identical sentences in tests/test_duplicates.py; 128 does not).
 HNSW_EF = 128
-#: The documents collection stores no meaningful vector; Chroma requires one, so every record gets this.
-_REGISTRY_VECTOR = [1.0]
 #: Document texts kept in memory to cut sentence texts from (by content hash).
 TEXT_CACHE = 256
-#: Seconds a Chroma server may take to answer its heartbeat. The Chroma client itself waits forever.
-CONNECT_TIMEOUT_S = 10.0
-
-
-@dataclass(frozen=True)
-class StoredDocument:
-    """A committed document record."""
-
-    doc_id: str
-    path: str
-    title: str
-    lang: str
-    sha256: str
-    n_sentences: int
-    text: str
-    #: The reader that extracted the text (``text`` for a record written before formats were recorded).
-    format: str = "text"
-    #: Offset where each page begins (PDF); empty when the format has no pages.
-    page_starts: tuple[int, ...] = ()
-    #: Characters of the stored text (None: an older record read without its text).
-    chars: int | None = None
-
-    @property
-    def name(self) -> str:
-        """The file name."""
-        return Path(self.path).name
-
-    @property
-    def pages(self) -> int | None:
-        """The number of pages (PDF), None for a format without pages."""
-        return len(self.page_starts) or None
-
-    def page_at(self, offset: int) -> int | None:
-        """The page (1-based) that the character at ``offset`` stands on; None without pages."""
-        return page_at(self.page_starts, offset)
-
-
-def sentence_key(text: str) -> str:
-    """The key of a sentence's text: equal for texts that differ only in Unicode form or whitespace."""
-    normalized = " ".join(unicodedata.normalize("NFC", text).split())
-    return hashlib.sha256(normalized.encode("utf-8")).hexdigest()[:32]
-
-
-def search_fetch_size(k: int) -> int:
-    """How many nearest vectors ``SentenceStore.search(vector, k)`` asks for first (more only when fewer
-    than ``k`` of them have a committed location)."""
-    return k * 2 + 4
-
-
-def normalized_text(text: str) -> str:
-    """What is embedded for a sentence (the text its key is computed from)."""
-    return " ".join(unicodedata.normalize("NFC", text).split())
-
-
-def location_id(doc_id: str, doc_sha: str, sentence_id: int) -> str:
-    """The id of a location record: one per sentence of one version (content hash) of a document."""
-    return f"{doc_id}#{doc_sha[:16]}#{sentence_id}"
-
-
-@dataclass(frozen=True)
-class CommittedDocument:
-    """What the index holds of a document's committed version, as an ingest needs it."""
-
-    sha256: str
-    n_sentences: int
-    path: str
-
-
-class NewLocation(NamedTuple):
-    """A sentence of a document version to write (:meth:`SentenceStore.write_locations`)."""
-
-    doc_id: str
-    doc_sha: str
-    sentence_id: int
-    start: int
-    end: int
-    #: :func:`sentence_key` of the sentence's text: the vector it maps to.
-    key: str
-
-
-class TextCache:
-    """Document texts by content hash, least recently used dropped first; safe to share between threads."""
-
-    def __init__(self, size: int) -> None:
-        self._size = max(0, size)
-        self._texts: OrderedDict[str, str] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get_many(self, shas: Iterable[str]) -> dict[str, str]:
-        """The cached texts among ``shas``, each marked as just used."""
-        out: dict[str, str] = {}
-        with self._lock:
-            for sha in shas:
-                text = self._texts.get(sha)
-                if text is not None:
-                    self._texts.move_to_end(sha)
-                    out[sha] = text
-        return out
-
-    def put(self, sha: str, text: str) -> None:
-        """Keep ``text``, dropping the least recently used beyond the size."""
-        with self._lock:
-            self._texts[sha] = text
-            self._texts.move_to_end(sha)
-            while len(self._texts) > self._size:
-                self._texts.popitem(last=False)
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._texts)
-
-
-def _settings() -> Any:
-    from chromadb.config import Settings
-
-    # Telemetry off: the default mode must open no network connection.
-    return Settings(anonymized_telemetry=False, allow_reset=False)
-
-
-def open_client(location: str) -> Any:
-    """A Chroma client for a folder path (embedded) or an ``http(s)://host:port`` URL (server)."""
-    import chromadb
-
-    if location.startswith(("http://", "https://")):
-        url = urlparse(location)
-        if not url.hostname:
-            raise ConfigError(f"invalid Chroma server URL {location!r}")
-        try:
-            _probe(url.scheme, url.netloc)
-            client = chromadb.HttpClient(
-                host=url.hostname,
-                port=url.port or (443 if url.scheme == "https" else 8000),
-                ssl=url.scheme == "https",
-                settings=_settings(),
-            )
-            client.heartbeat()
-        except Exception as exc:  # chromadb raises several transport error types
-            raise EndpointError(f"Chroma server at {location} is unreachable: {_one_line(exc)}") from None
-        return client
-    path = Path(location)
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise StoreError(f"index folder {path} cannot be created: {exc.strerror or _one_line(exc)}") from None
-    _check_not_damaged(path)
-    try:
-        return chromadb.PersistentClient(path=str(path), settings=_settings())
-    except Exception as exc:
-        raise StoreError(
-            f"index at {path} cannot be opened (corrupt or from another Chroma version): {_one_line(exc)}"
-        ) from None
-
-
-#: The file an embedded Chroma index keeps its records in, and how every SQLite file begins.
-_SQLITE_FILE = "chroma.sqlite3"
-_SQLITE_MAGIC = b"SQLite format 3\x00"
-
-
-def _check_not_damaged(path: Path) -> None:
-    """Refuse an index whose database is empty, not SQLite, or gone while its vector files remain.
-
-    Chroma would silently start a new, empty index over it, and the user's documents would be gone
-    without a word.
-    """
-    db = path / _SQLITE_FILE
-    try:
-        if db.exists():
-            with db.open("rb") as fh:
-                head = fh.read(len(_SQLITE_MAGIC))
-            if head != _SQLITE_MAGIC:
-                what = "is empty (0 bytes)" if not head else "is not an SQLite database"
-                raise StoreError(
-                    f"index at {path} is damaged: {db.name} {what}; restore the folder from a backup, "
-                    f"or remove it and ingest again"
-                )
-        elif any(p.is_dir() for p in path.iterdir()):
-            raise StoreError(
-                f"index at {path} is damaged: {db.name} is missing but the folder holds index data; "
-                "restore the folder from a backup, or remove it and ingest again"
-            )
-    except OSError as exc:
-        raise StoreError(f"index at {path} cannot be read: {exc.strerror or _one_line(exc)}") from None
-
-
-def _probe(scheme: str, netloc: str) -> None:
-    """Fail in bounded time on a server that accepts connections but never answers."""
-    import httpx
-
-    httpx.get(f"{scheme}://{netloc}/api/v2/heartbeat", timeout=CONNECT_TIMEOUT_S).raise_for_status()
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return (text[:300] + "…") if len(text) > 300 else text or type(exc).__name__
 
 
 class SentenceStore:
@@ -289,8 +101,8 @@ class SentenceStore:
         self._texts = TextCache(text_cache)  # sha256 -> document text
         try:
             # The format-1 collection first: its embedder is checked before anything new is created.
-            legacy = self._legacy_collection(f"{namespace}{LEGACY_SENTENCES}")
-            self._check_embedder(legacy)
+            legacy = legacy_collection(self._client, f"{namespace}{LEGACY_SENTENCES}")
+            check_embedder(legacy, embedder_name, location)
             self._vectors = self._client.get_or_create_collection(
                 f"{namespace}{VECTORS}",
                 metadata={
@@ -302,7 +114,7 @@ class SentenceStore:
                 },
                 embedding_function=None,
             )
-            self._check_embedder(self._vectors)
+            check_embedder(self._vectors, embedder_name, location)
             self._locations = self._client.get_or_create_collection(
                 f"{namespace}{LOCATIONS}", embedding_function=None
             )
@@ -314,7 +126,7 @@ class SentenceStore:
         except Exception as exc:
             raise StoreError(f"index at {location} cannot be opened: {_one_line(exc)}") from None
         if legacy is not None:
-            self._migrate(legacy)
+            migrate(self, legacy)
 
     def close(self) -> None:
         """Release the index's connections and files (an embedded index holds its SQLite database and vector
@@ -324,82 +136,11 @@ class SentenceStore:
             if callable(close):
                 close()
 
-    def _check_embedder(self, collection: Any) -> None:
-        built_with = (getattr(collection, "metadata", None) or {}).get("embedder")
-        if built_with and built_with != self.embedder_name:
-            raise StoreError(
-                f"index at {self.location} was built with embedder {built_with!r}, not "
-                f"{self.embedder_name!r}: pass --embedder {built_with} or use another --index"
-            )
-
-    def _migrate_page(self, ids: list[str], metas: list[dict[str, Any]], embeddings: Any) -> None:
-        """Write one page of format-1 sentence records as locations and (first-seen) vectors."""
-        live = self._committed_hashes(sorted({m["doc_id"] for m in metas}))
-        texts = self._committed_texts(live)
-        loc_ids: list[str] = []
-        loc_metas: list[dict[str, Any]] = []
-        vectors: dict[str, list[float]] = {}
-        for sid, m, vec in zip(ids, metas, embeddings, strict=True):
-            if live.get(m["doc_id"]) != m["doc_sha"] or m["doc_sha"] not in texts:
-                continue  # left by an interrupted ingest: nothing to keep
-            key = sentence_key(texts[m["doc_sha"]][int(m["start"]) : int(m["end"])])
-            loc_ids.append(sid)
-            loc_metas.append({**m, "key": key})
-            vectors.setdefault(key, [float(x) for x in vec])
-        if vectors:
-            self._guard(lambda: self._vectors.upsert(ids=list(vectors), embeddings=list(vectors.values())))
-        if loc_ids:
-            self._guard(
-                lambda: self._locations.upsert(
-                    ids=loc_ids, embeddings=[_REGISTRY_VECTOR] * len(loc_ids), metadatas=loc_metas
-                )
-            )
-
-    def _legacy_collection(self, name: str) -> Any:
-        names = [getattr(c, "name", c) for c in self._client.list_collections()]
-        return self._client.get_collection(name, embedding_function=None) if name in names else None
-
-    def _migrate(self, legacy: Any, page: int = 2048) -> None:
-        """Rewrite a format-1 index as format 2, reusing its stored vectors (see the module docstring)."""
-        with self.write_lock():
-            total = int(self._guard(legacy.count))
-            if total:
-                print(
-                    f"factcheck: migrating the index at {self.location} to format {INDEX_FORMAT} "
-                    f"(one vector per distinct sentence): {total} sentence records",
-                    file=sys.stderr,
-                )
-            offset = 0
-            while offset < total:
-                got = self._guard(
-                    partial(legacy.get, include=["embeddings", "metadatas"], limit=page, offset=offset)
-                )
-                if not got["ids"]:
-                    break
-                self._migrate_page(got["ids"], got["metadatas"], got["embeddings"])
-                offset += len(got["ids"])
-            # Last: from here on the index is format 2.
-            self._guard(lambda: self._client.delete_collection(legacy.name))
-
     # ---- writing -------------------------------------------------------------------------------
 
-    @contextmanager
-    def write_lock(self) -> Iterator[None]:
+    def write_lock(self) -> AbstractContextManager[None]:
         """Hold the index's write lock; fail at once when another process holds it."""
-        if self._lock_path is None:
-            yield
-            return
-        lock = FileLock(str(self._lock_path), timeout=0)
-        try:
-            lock.acquire()
-        except Timeout:
-            raise StoreError(
-                f"index at {self.location} is locked by another factcheck process; wait for it to finish"
-            ) from None
-        try:
-            yield
-        finally:
-            lock.release()
+        return write_lock(self._lock_path, self.location)
 
     def committed(self, doc_ids: Sequence[str]) -> dict[str, CommittedDocument]:
         """The committed version (hash, sentence count, path) of each of ``doc_ids`` that is indexed."""
@@ -438,17 +179,7 @@ class SentenceStore:
             lambda: self._locations.upsert(
                 ids=[location_id(r.doc_id, r.doc_sha, r.sentence_id) for r in rows],
                 embeddings=[_REGISTRY_VECTOR] * len(rows),
-                metadatas=[
-                    {
-                        "doc_id": r.doc_id,
-                        "doc_sha": r.doc_sha,
-                        "sentence_index": r.sentence_id,  # the stored key keeps its format-1 name
-                        "start": r.start,
-                        "end": r.end,
-                        "key": r.key,
-                    }
-                    for r in rows
-                ],
+                metadatas=[location_metadata(r) for r in rows],
             )
         )
 
@@ -468,20 +199,7 @@ class SentenceStore:
                 embeddings=[_REGISTRY_VECTOR] * len(docs),
                 documents=[doc.text for doc, _ in docs],
                 metadatas=[
-                    {
-                        "path": doc.path,
-                        "title": doc.title,
-                        "lang": doc.lang,
-                        "sha256": doc.sha256,
-                        "n_sentences": n,
-                        "splitter": SPLITTER_VERSION,
-                        "ingested_at": now,
-                        # Added with the format readers; a record without them reads as text.
-                        "format": doc.format,
-                        "chars": len(doc.text),
-                        **({"page_starts": ",".join(map(str, doc.page_starts))} if doc.page_starts else {}),
-                    }
-                    for doc, n in docs
+                    document_metadata(doc, n, splitter=SPLITTER_VERSION, ingested_at=now) for doc, n in docs
                 ],
             )
         )
@@ -562,11 +280,11 @@ class SentenceStore:
         if k <= 0:
             return []
         if doc_id:
-            return self._search_document(vector, k, doc_id)
+            return search_document(self, vector, k, doc_id)
         fetch = search_fetch_size(k)
         while True:
             nearest = self.query_vectors(vector, fetch)
-            placed = self._place([key for key, _ in nearest])
+            placed = place(self, [key for key, _ in nearest])
             hits = [_hit(placed[key], 1.0 - dist) for key, dist in nearest if key in placed]
             if len(hits) >= k or len(nearest) < fetch:
                 return hits[:k]
@@ -609,65 +327,6 @@ class SentenceStore:
                 return
             yield list(got["ids"]), np.asarray(got["embeddings"], dtype=np.float32)
             offset += len(got["ids"])
-
-    def _search_document(self, vector: Sequence[float], k: int, doc_id: str) -> list[Sentence]:
-        import numpy as np
-
-        placed = self._place_document(doc_id)
-        if not placed:
-            return []
-        keys = sorted(placed)
-        got = self._guard(lambda: self._vectors.get(ids=keys, include=["embeddings"]))
-        matrix = np.asarray(got["embeddings"], dtype=np.float64)
-        query = np.asarray(vector, dtype=np.float64)
-        norms = np.linalg.norm(matrix, axis=1) * (np.linalg.norm(query) or 1.0)
-        scores = matrix @ query / np.where(norms == 0, 1.0, norms)
-        order = np.argsort(-scores, kind="stable")[:k]
-        return [_hit(placed[got["ids"][i]], float(scores[i])) for i in order]
-
-    def _place(self, keys: list[str]) -> dict[str, list[tuple[Location, str]]]:
-        """Committed locations (with the text cut at them) of each key, first location first."""
-        if not keys:
-            return {}
-        got = self._guard(lambda: self._locations.get(where={"key": {"$in": keys}}, include=["metadatas"]))
-        return self._committed_locations(got["metadatas"])
-
-    def _place_document(self, doc_id: str) -> dict[str, list[tuple[Location, str]]]:
-        sha = self._committed_hashes([doc_id]).get(doc_id)
-        if sha is None:
-            return {}
-        got = self._guard(
-            lambda: self._locations.get(
-                where={"$and": [{"doc_id": doc_id}, {"doc_sha": sha}]}, include=["metadatas"]
-            )
-        )
-        return self._committed_locations(got["metadatas"])
-
-    def _committed_locations(self, metas: list[dict[str, Any]]) -> dict[str, list[tuple[Location, str]]]:
-        """Locations by key, first (by document id, then position) first, with the text cut there.
-
-        Only committed locations count; the text is read only for each key's first location (the others
-        hold the same normalized text), so a line repeated in thousands of documents costs one text.
-        """
-        live = self._committed_hashes(sorted({m["doc_id"] for m in metas}))
-        by_key: dict[str, list[Location]] = {}
-        shas: dict[str, str] = {}
-        for m in metas:
-            if live.get(m["doc_id"]) != m["doc_sha"]:
-                continue  # left by an interrupted or superseded ingest
-            loc = Location(m["doc_id"], int(m["sentence_index"]), int(m["start"]), int(m["end"]))
-            by_key.setdefault(str(m["key"]), []).append(loc)
-            shas[loc.doc_id] = m["doc_sha"]
-        for locs in by_key.values():
-            locs.sort(key=lambda loc: (loc.doc_id, loc.sentence_id))
-        texts = self._committed_texts({locs[0].doc_id: shas[locs[0].doc_id] for locs in by_key.values()})
-        out: dict[str, list[tuple[Location, str]]] = {}
-        for key, locs in by_key.items():
-            text = texts.get(shas[locs[0].doc_id])
-            if text is not None:
-                first = locs[0]
-                out[key] = [(first, text[first.start : first.end]), *((loc, "") for loc in locs[1:])]
-        return out
 
     def sentences_of(self, doc_id: str) -> list[Sentence]:
         """All committed sentences of one document in reading order (score 0).
@@ -730,39 +389,4 @@ class SentenceStore:
 
     def _guard(self, fn: Callable[[], Any]) -> Any:
         """Run a Chroma call, turning transport and storage failures into one-line errors."""
-        try:
-            return fn()
-        except (StoreError, EndpointError):
-            raise
-        except Exception as exc:
-            if self.is_server:
-                raise EndpointError(f"Chroma server at {self.location} failed: {_one_line(exc)}") from None
-            raise StoreError(f"index at {self.location}: {_one_line(exc)}") from None
-
-
-def _hit(placed: list[tuple[Location, str]], score: float) -> Sentence:
-    (first, text), rest = placed[0], placed[1:]
-    return Sentence(
-        doc_id=first.doc_id,
-        sentence_id=first.sentence_id,
-        start=first.start,
-        end=first.end,
-        text=text,
-        score=round(score, 6),
-        also=tuple(loc for loc, _ in rest),
-    )
-
-
-def _to_document(doc_id: str, meta: dict[str, Any], text: str) -> StoredDocument:
-    return StoredDocument(
-        doc_id=doc_id,
-        path=str(meta.get("path", doc_id)),
-        title=str(meta.get("title", doc_id)),
-        lang=str(meta.get("lang", "und")),
-        sha256=str(meta["sha256"]),
-        n_sentences=int(meta.get("n_sentences", 0)),
-        text=text,
-        format=str(meta.get("format", "text")),
-        page_starts=tuple(int(p) for p in str(meta.get("page_starts", "")).split(",") if p),
-        chars=int(meta["chars"]) if "chars" in meta else (len(text) if text else None),
-    )
+        return call_chroma(fn, self.location, server=self.is_server)

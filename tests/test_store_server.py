@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from assistant import store as store_module
+from assistant import store_client
 from assistant.documents import load_document
 from assistant.errors import EndpointError
 from assistant.ingest import ingest_document
@@ -108,7 +108,7 @@ def test_unreachable_server_is_a_clear_error(fake_embeddings):
 
 @pytest.mark.timeout(20)
 def test_a_server_that_never_answers_is_an_error_not_a_hang(monkeypatch):
-    monkeypatch.setattr(store_module, "CONNECT_TIMEOUT_S", 1.0, raising=False)
+    monkeypatch.setattr(store_client, "CONNECT_TIMEOUT_S", 1.0)
     with socket.socket() as listener:  # accepts connections (the kernel does) and never answers
         listener.bind((HOST, 0))
         listener.listen()

@@ -1,7 +1,8 @@
 """The pages in a real browser: Debian's chromium driven by Playwright, against the app on loopback.
 
 Upload the seed, check a claim (fake model), see the evidence highlighted in the result and in the document,
-keep a screenshot (index/reports/web-check.png, a CI artifact), and prove that no request left localhost.
+paste a draft and see it annotated, keep screenshots (index/reports/web-check.png and web-draft.png, CI
+artifacts), and prove that no request left localhost.
 Skips cleanly without chromium or Playwright (Playwright's own browser download is never used).
 """
 
@@ -20,6 +21,10 @@ from .web_fakes import LiveServer, echo_app
 
 REPORTS = ROOT / "index" / "reports"
 CLAIM = "Der US-Kongress verabschiedete 2023 eine Gesetzesergänzung"
+DRAFT = (
+    "Hier ist, was wir wissen. Elon Musk unterstützte 2025 einen Austritt der USA aus der NATO.\n\n"
+    "Der US-Kongress stimmte dem Gesetz nicht zu.\n"
+)
 
 
 def _chromium() -> str | None:
@@ -78,6 +83,18 @@ def test_upload_check_and_see_the_highlighted_evidence(browser, tmp_path):
 
         page.goto(server.url + "/history")
         assert page.locator("table.log a", has_text=CLAIM).count() == 1
+
+        page.goto(server.url + "/draft")  # a pasted draft: claim n of N while it runs, then annotated
+        page.fill("textarea[name=text]", DRAFT)
+        page.click("#draft button[type=submit]")
+        page.wait_for_selector("#progress")
+        page.wait_for_selector("#annotated", timeout=30_000)
+        claims = page.locator("#annotated a.claim")
+        assert claims.count() == 2 and page.locator("#annotated a.claim.refuted").count() == 1
+        claims.first.click()  # the claim links to its statements and evidence
+        evidence = page.locator("section#claim-1 mark").first
+        assert evidence.is_visible() and evidence.inner_text() in SEED.read_text("utf-8")
+        page.screenshot(path=str(REPORTS / "web-draft.png"), full_page=True)
         page.close()
     assert hosts == {"127.0.0.1"}, hosts  # no request left localhost
     assert not errors, errors  # no script error, no refused resource (CSP)

@@ -2,7 +2,9 @@
 
 ``POST /api/check`` = ``factcheck check --json CLAIM``; ``POST /api/documents`` = ``factcheck ingest --json``;
 ``GET /api/documents`` = ``factcheck docs --json``; ``DELETE /api/documents/{doc_id}`` = ``factcheck remove``;
-``GET /api/log`` = ``factcheck log --json``. An error is ``{"error": message, "exit_code": n}`` with the
+``GET /api/log`` = ``factcheck log --json``;
+``POST /api/draft`` = ``factcheck draft --json -`` (the draft on stdin).
+An error is ``{"error": message, "exit_code": n}`` with the
 CLI's message and an HTTP status that says whose side it is on (4xx the request, 5xx the server).
 """
 
@@ -22,6 +24,7 @@ from ..defaults import MAX_K
 from ..errors import InputError
 from ..schemas import CheckResult
 from ..secrets import scrub_line
+from .drafts import DraftStore
 from .state import NothingIndexed, WebState
 from .worker import DONE, FAILED
 
@@ -59,6 +62,37 @@ class CheckStatus(BaseModel):
     run_ms: float | None = Field(description="Milliseconds the check ran.")
 
 
+class DraftBody(BaseModel):
+    """What ``factcheck draft`` takes: the draft's text, and optionally ``--doc`` and ``--limit``."""
+
+    text: str = Field(description="The draft (plain text or Markdown), as `factcheck draft -` reads it.")
+    doc: str | None = Field(default=None, description="Check against this document only (id or file name).")
+    limit: int | None = Field(default=None, description="Check only the first N claims (needed above 150).")
+
+
+class DraftProgress(BaseModel):
+    """A draft's claims decided so far, of its claims to check."""
+
+    done: int
+    total: int
+
+
+class DraftStatus(BaseModel):
+    """Where a draft stands: queued (with its place), running (claim n of N), done or failed."""
+
+    id: str
+    status: str
+    position: int = Field(description="Place in the queue (1: next); 0 once running or finished.")
+    stage: str = Field(description="'claim 3 of 12: asking the model…' while it runs.")
+    progress: DraftProgress
+    url: str = Field(description="The draft's permanent page.")
+    result: dict[str, Any] | None = Field(description="What `factcheck draft --json` prints, once done.")
+    error: str | None
+    http_status: int | None = Field(description="The status the draft's error is answered with.")
+    queued_ms: float | None
+    run_ms: float | None
+
+
 def _state(request: Request) -> WebState:
     state: WebState = request.app.state.web
     return state
@@ -71,7 +105,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         (401, "the token is missing or wrong"),
         (404, "no such document or check"),
         (409, "nothing indexed yet"),
-        (413, "upload too large"),
+        (413, "upload or draft too large"),
         (422, "malformed request"),
         (502, "the model or a server behind the app failed"),
         (503, "the index is locked or unusable"),
@@ -169,3 +203,54 @@ def log(
         json.dumps([dataclasses.asdict(e) for e in entries], ensure_ascii=False),
         media_type="application/json",
     )
+
+
+@router.post(
+    "/draft",
+    summary="Check a whole draft (factcheck draft --json)",
+    responses={200: {"description": "the result, as `factcheck draft --json -` prints it"}, **_ERRORS},
+)
+async def draft(request: Request, body: DraftBody) -> Response:
+    """Queue the draft as one job behind the checks already asked and answer when every claim is decided.
+
+    Like a check, the draft belongs to the server's queue: it finishes if the client goes away, and is
+    stored under the URL in ``Content-Location`` (its progress: ``GET /api/drafts/{id}``).
+    """
+    state = _state(request)
+    job = await run_in_threadpool(state.submit_draft, body.text, doc=body.doc, limit=body.limit)
+    await job.finished_async()
+    headers = {"Content-Location": f"/drafts/{job.id}"}
+    if job.status == FAILED or job.result is None:
+        return JSONResponse(
+            {"error": job.error, "exit_code": job.error_code}, status_code=job.error_status, headers=headers
+        )
+    return Response(job.result.model_dump_json(), media_type="application/json", headers=headers)
+
+
+@router.get("/drafts/{draft_id}", summary="A draft's state and result", response_model=DraftStatus,
+            responses=_ERRORS)  # fmt: skip
+def draft_status(request: Request, draft_id: str) -> DraftStatus:
+    """Where a draft stands (claim n of N while it runs); once done, its result. The page polls this."""
+    state = _state(request)
+    url = f"/drafts/{draft_id}"
+    job = state.queue.get(draft_id)
+    if job is not None and job.status not in (DONE, FAILED):
+        done, total = job.progress
+        return DraftStatus(
+            id=job.id, status=job.status, position=state.queue.position(job), stage=job.stage,
+            progress=DraftProgress(done=done, total=total), url=url, result=None, error=None,
+            http_status=None, queued_ms=round(job.queued_ms, 1), run_ms=round(job.run_ms, 1),
+        )  # fmt: skip
+    row = state.drafts.get(draft_id)
+    if row is None:
+        from fastapi import HTTPException
+
+        raise HTTPException(404, f"no draft {draft_id!r}")
+    result = DraftStore.result_dict(row)
+    summary: Any = result.get("summary", {}) if result else {}
+    return DraftStatus(
+        id=row.id, status=row.status, position=0, stage="",
+        progress=DraftProgress(done=summary.get("checked", 0), total=summary.get("checked", 0)), url=url,
+        result=result, error=row.error, http_status=row.error_status, queued_ms=row.queued_ms,
+        run_ms=row.run_ms,
+    )  # fmt: skip

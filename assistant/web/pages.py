@@ -1,4 +1,4 @@
-"""The pages: Sources, Check (with live progress) and History, each a view over the same calls as the API.
+"""The pages: Sources, Check and Draft (live progress) and History, each a view over the API's calls.
 
 Forms post to the page routes (protected by the CSRF token of their cookie, besides the same-origin check
 every state-changing request gets); a check's page is its permanent link, and while the check runs it shows
@@ -13,15 +13,29 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.datastructures import UploadFile as StarletteUpload
 from starlette.exceptions import HTTPException
 
-from ..errors import FactCheckError
+from ..documents import MAX_FILE_BYTES
+from ..draft import DraftResult, read_draft
+from ..draft.html import draft_report_html
+from ..draft.render import DRAFT_LABEL as DRAFT_LABEL_TEXT
+from ..errors import FactCheckError, InputError
 from ..html_report import TextLookup, check_report_html
 from ..schemas import CheckResult
 from ..secrets import scrub_line
-from .security import CSRF_COOKIE, CSRF_FIELD, TOKEN_COOKIE, csrf_matches, token_matches
-from .state import WebState
-from .views import claim_view, document_segments, login_page, page, report_css
+from .drafts import DraftTooLarge
+from .security import (
+    CSRF_COOKIE,
+    CSRF_FIELD,
+    TOKEN_COOKIE,
+    csrf_matches,
+    path_inside,
+    safe_upload_name,
+    token_matches,
+)
+from .state import COPY_CHUNK, WebState
+from .views import claim_view, document_segments, draft_view, login_page, page, report_css
 from .worker import DONE, FAILED, status_of
 
 router = APIRouter(include_in_schema=False)
@@ -49,6 +63,12 @@ def _texts(state: WebState) -> TextLookup:
 def home() -> RedirectResponse:
     """The Check page is where people start."""
     return RedirectResponse("/check", status_code=303)
+
+
+@router.get("/static/draft.css")
+def draft_stylesheet() -> Response:
+    """The draft report's stylesheet (``assistant/templates/draft.html.j2``), for the annotated draft."""
+    return PlainTextResponse(report_css("draft.html.j2"), media_type="text/css")
 
 
 @router.get("/static/report.css")
@@ -199,8 +219,8 @@ def check_page(request: Request, check_id: str) -> HTMLResponse:
     if job is not None and job.status not in (DONE, FAILED) or row.status in ("queued", "running"):
         position = state.queue.position(job) if job is not None else 0
         return page(
-            request, "progress.html.j2", title="Checking…", row=row, position=position,
-            stage=job.stage if job is not None else "",
+            request, "progress.html.j2", title="Checking…", asked=row.request.claim, position=position,
+            stage=job.stage if job is not None else "", status_url=f"/api/checks/{row.id}", what="check",
         )  # fmt: skip
     result = CheckResult.model_validate_json(row.result_json) if row.result_json else None
     return page(
@@ -224,6 +244,130 @@ def export(request: Request, check_id: str) -> Response:
         headers={
             "Content-Disposition": f'attachment; filename="factcheck-{check_id[:12]}.html"',
             # The report carries its stylesheet inline and runs no script.
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+        },
+    )
+
+
+# ---- drafts -------------------------------------------------------------------------------------
+
+
+def _draft_form(request: Request, *, status_code: int = 200, text: str = "", doc: str = "", limit: str = "",
+                error: str = "") -> HTMLResponse:  # fmt: skip
+    state = _state(request)
+    return page(
+        request, "draft.html.j2", status_code=status_code, title="Check a draft", text=text, doc=doc,
+        limit=limit, error=error, documents=state.documents(), recent=state.drafts.recent(10),
+    )  # fmt: skip
+
+
+def _read_upload(state: WebState, upload: StarletteUpload) -> tuple[str, str]:
+    """An uploaded draft file's text and clean name, read as ``factcheck draft FILE`` reads the file.
+
+    The file is saved under its clean name in a fresh folder under ``HOME/uploads`` (``read_draft`` reads
+    every format ``ingest`` reads by its suffix), read, and the folder removed: a draft is not a source.
+    """
+    import tempfile
+    from pathlib import Path
+
+    name = safe_upload_name(upload.filename)
+    folder = state.settings.home / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder, prefix="draft-") as tmp:
+        target = path_inside(Path(tmp).resolve(), name)
+        size = 0
+        with target.open("xb") as out:
+            while chunk := upload.file.read(COPY_CHUNK):
+                size += len(chunk)
+                if size > MAX_FILE_BYTES:
+                    mib = MAX_FILE_BYTES // 2**20
+                    raise DraftTooLarge(f"{name}: larger than {mib} MiB; a draft is a few kB")
+                out.write(chunk)
+        try:
+            return read_draft(target).text, name
+        except InputError as exc:  # the temporary folder means nothing to the person who uploaded
+            raise InputError(str(exc).replace(str(target), name)) from None
+
+
+@router.get("/draft")
+def draft_form(request: Request) -> HTMLResponse:
+    """The draft form: paste or upload."""
+    return _draft_form(request)
+
+
+@router.post("/draft")
+async def draft(request: Request) -> Response:
+    """Queue the draft (one job on the model worker) and go to its page: progress, then the draft marked."""
+    form = await request.form()
+    _check_csrf(request, str(form.get(CSRF_FIELD) or "") or None)
+    text, doc, limit = (str(form.get(k) or "") for k in ("text", "doc", "limit"))
+    upload = form.get("file")
+    state = _state(request)
+    try:
+        if not limit.strip():
+            n = None
+        elif limit.strip().isdigit():
+            n = int(limit)
+        else:
+            raise InputError(f"--limit must be a whole number, got {limit!r}")
+        name = None
+        if isinstance(upload, StarletteUpload) and upload.filename:
+            text, name = await run_in_threadpool(_read_upload, state, upload)
+        job = await run_in_threadpool(state.submit_draft, text, name=name, doc=doc or None, limit=n)
+    except FactCheckError as exc:
+        return _draft_form(
+            request, status_code=status_of(exc), text=text, doc=doc, limit=limit, error=scrub_line(str(exc))
+        )
+    return RedirectResponse(f"/drafts/{job.id}", status_code=303)
+
+
+def _draft_result(state: WebState, draft_id: str) -> DraftResult | None:
+    row = state.drafts.get(draft_id)
+    if row is None or not row.result_json:
+        return None
+    return DraftResult.model_validate_json(row.result_json).model_copy(update={"text": row.request.text})
+
+
+@router.get("/drafts/{draft_id}")
+def draft_page(request: Request, draft_id: str) -> HTMLResponse:
+    """A draft's permanent page: claim n of N while it runs, then the draft with each claim marked."""
+    state = _state(request)
+    job = state.queue.get(draft_id)
+    row = state.drafts.get(draft_id)
+    if row is None:
+        raise HTTPException(404, f"no draft {draft_id!r}")
+    if job is not None and job.status not in (DONE, FAILED) or row.status in ("queued", "running"):
+        return page(
+            request, "progress.html.j2", title="Checking the draft…", asked=row.request.claim,
+            position=state.queue.position(job) if job is not None else 0,
+            stage=job.stage if job is not None else "", status_url=f"/api/drafts/{row.id}", what="draft",
+        )  # fmt: skip
+    result = _draft_result(state, draft_id)
+    summary = ""
+    if result is not None:
+        s = result.summary
+        counts = [(s.supported, "supported"), (s.refuted, "refuted"), (s.not_enough_info, "not_enough_info")]
+        summary = ", ".join(f"{k} {DRAFT_LABEL_TEXT[v]}" for k, v in counts if k) or "no claim checked"
+    return page(
+        request, "draft_result.html.j2", status_code=200 if result else (row.error_status or 500),
+        title=row.request.claim, row=row, result=result, summary=summary,
+        view=draft_view(result, _texts(state)) if result else None,
+    )  # fmt: skip
+
+
+@router.get("/drafts/{draft_id}/report.html")
+def export_draft(request: Request, draft_id: str) -> Response:
+    """The annotated draft as the self-contained page ``factcheck draft --html`` writes."""
+    state = _state(request)
+    result = _draft_result(state, draft_id)
+    if result is None:
+        raise HTTPException(404, f"no finished draft {draft_id!r}")
+    row = state.drafts.get(draft_id)
+    title = f"factcheck: {row.request.name}" if row is not None and row.request.name else None
+    return HTMLResponse(
+        draft_report_html(result, _texts(state), title=title),
+        headers={
+            "Content-Disposition": f'attachment; filename="factcheck-draft-{draft_id[:12]}.html"',
             "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
         },
     )

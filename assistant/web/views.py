@@ -15,6 +15,8 @@ import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
+from ..draft import DraftResult
+from ..draft.render import DRAFT_LABEL
 from ..html_report import _claim_view, _num
 from ..render import VERDICT_LABEL, VERDICT_MARK
 from ..schemas import CheckResult
@@ -32,16 +34,16 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["num"] = _num
-    env.globals.update(MARK=VERDICT_MARK, LABEL=VERDICT_LABEL, CSRF_FIELD=CSRF_FIELD)
+    env.globals.update(MARK=VERDICT_MARK, LABEL=VERDICT_LABEL, CSRF_FIELD=CSRF_FIELD, DRAFT_LABEL=DRAFT_LABEL)
     return env
 
 
 @cache
-def report_css() -> str:
-    """The HTML report's stylesheet, as its template holds it."""
+def report_css(template: str = "report.html.j2") -> str:
+    """The stylesheet of one of the HTML reports (the check report, or ``draft.html.j2``), as it holds it."""
     report = jinja2.Environment(loader=jinja2.PackageLoader("assistant", "templates"))
     assert report.loader is not None
-    source, _, _ = report.loader.get_source(report, "report.html.j2")
+    source, _, _ = report.loader.get_source(report, template)
     found = re.search(r"<style>(.*?)</style>", source, re.S)
     return found.group(1) if found else ""
 
@@ -82,3 +84,15 @@ def document_segments(text: str, start: int | None, end: int | None) -> tuple[st
     if start is None or end is None or not 0 <= start <= end <= len(text):
         return text, "", ""
     return text[:start], text[start:end], text[end:]
+
+
+def draft_view(result: DraftResult, texts: Any) -> dict[str, Any]:
+    """The checked draft as its HTML report draws it: the text cut into claims and the rest, each claim's
+    statements with their evidence passages (``assistant.draft.html``, so page and export agree)."""
+    from ..draft.html import _claim_view as draft_claim_view
+    from ..draft.html import _segments
+
+    return {
+        "segments": _segments(result),
+        "claims": [draft_claim_view(n, c, texts) for n, c in enumerate(result.claims, 1)],
+    }

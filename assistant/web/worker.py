@@ -20,10 +20,12 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..draft import DraftResult
 from ..errors import FactCheckError
 from ..schemas import CheckResult
 from ..secrets import scrub_line
 from ..stages import reporting_stages
+from .drafts import DraftRequestRecord, DraftTooLarge
 from .results import CheckRequestRecord
 
 log = logging.getLogger("factcheck.web")
@@ -33,14 +35,16 @@ QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 
 @dataclass
 class CheckJob:
-    """One check in the queue and what became of it."""
+    """One check, or one whole draft, in the queue and what became of it."""
 
     id: str
-    request: CheckRequestRecord
+    request: CheckRequestRecord | DraftRequestRecord
     status: str = QUEUED
     #: What the check is doing now ("retrieving…", "asking the model…", …), for the page.
     stage: str = ""
-    result: CheckResult | None = None
+    result: CheckResult | DraftResult | None = None
+    #: A draft's claims decided so far and its claims to check (0, 0 for a claim).
+    progress: tuple[int, int] = (0, 0)
     #: The error message (keys masked) and its HTTP status, when the check failed.
     error: str | None = None
     error_status: int = 500
@@ -91,8 +95,8 @@ def _resolve(future: asyncio.Future[None]) -> None:
         future.set_result(None)
 
 
-#: Runs one check (in a worker thread), reporting its stage; returns the result or raises.
-RunCheck = Callable[[CheckJob, Callable[[str], None]], CheckResult]
+#: Runs one check or draft (in a worker thread), reporting its stage; returns the result or raises.
+RunCheck = Callable[[CheckJob, Callable[[str], None]], CheckResult | DraftResult]
 #: Called in the worker thread when a check is finished (stores it); must not raise.
 OnFinish = Callable[[CheckJob], None]
 
@@ -196,6 +200,8 @@ def status_of(exc: FactCheckError) -> int:
     """The HTTP status of a library error: the request's fault (4xx) or the server's side (5xx)."""
     from ..errors import ConfigError, EndpointError, InputError, ModelError, StoreError
 
+    if isinstance(exc, DraftTooLarge):
+        return 413
     if isinstance(exc, InputError):
         return 400
     if isinstance(exc, StoreError):

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from langchain_core.embeddings import Embeddings
 
 from .check import Checker
 from .config import Settings, apply_offline_defaults
 from .embeddings import get_embedder
+from .errors import FactCheckError, InputError
 from .llm import StructuredChat, make_chat
 from .llm.cache import ReplyCache
 from .retrieve import SentenceRetriever
 from .store import SentenceStore
+
+if TYPE_CHECKING:
+    from .checklog import CheckLog
 
 
 class App:
@@ -49,6 +55,47 @@ class App:
         store = self.__dict__.get("store")
         if store is not None:
             store.close()
+
+    @property
+    def index_exists(self) -> bool:
+        """False for a local index folder that was never created (nothing is indexed; do not create it)."""
+        index = self.settings.index
+        return index.startswith(("http://", "https://")) or Path(index).exists()
+
+    def require_documents(self) -> None:
+        """Refuse to check against an empty index, with the command that fills it."""
+        if not self.store.list_documents():
+            raise FactCheckError(
+                f"the index at {self.settings.index} is empty: run `factcheck ingest PATH` first"
+            )
+
+    def resolve_doc(self, name: str | None) -> str | None:
+        """The id of the document a user named (id or file name); None for no name."""
+        if name is None:
+            return None
+        found = self.store.find_document(name)
+        if found is None:
+            raise InputError(f"no document {name!r} in the index; `factcheck docs` lists them")
+        return found.doc_id
+
+    def check_log(self) -> CheckLog | None:
+        """The log that checks are added to, or None when logging is off."""
+        from .checklog import CheckLog
+
+        s = self.settings
+        return CheckLog(s.home, secrets=[s.api_key]) if s.log else None
+
+    def document_texts(self) -> Callable[[str], str | None]:
+        """Document text by id, read once each from the index."""
+        texts: dict[str, str | None] = {}
+
+        def lookup(doc_id: str) -> str | None:
+            if doc_id not in texts:
+                doc = self.store.get_document(doc_id)
+                texts[doc_id] = doc.text if doc is not None else None
+            return texts[doc_id]
+
+        return lookup
 
     @property
     def chat_loaded(self) -> bool:

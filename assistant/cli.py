@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import importlib.metadata
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -22,12 +21,10 @@ from rich.console import Console
 
 from . import __version__
 from .cli_options import ALL, BackendOpt, DocOpt, JsonOpt, shared_options
-from .errors import FactCheckError, InputError
+from .errors import FactCheckError
 
 if TYPE_CHECKING:
     from .app import App
-    from .checklog import CheckLog
-    from .config import Settings
 
 __all__ = ["cli", "main"]
 
@@ -188,45 +185,6 @@ def log_(
         render.say(out, f"no checks logged in {log.path}{off}")
     else:
         out.print(render.log_table(entries))
-
-
-def _index_exists(settings: Settings) -> bool:
-    """False for a local index folder that was never created (nothing is indexed; do not create it)."""
-    return settings.index.startswith(("http://", "https://")) or Path(settings.index).exists()
-
-
-def _require_documents(app: App) -> None:
-    if not app.store.list_documents():
-        raise FactCheckError(f"the index at {app.settings.index} is empty: run `factcheck ingest PATH` first")
-
-
-def _resolve_doc(app: App, name: str | None) -> str | None:
-    if name is None:
-        return None
-    found = app.store.find_document(name)
-    if found is None:
-        raise InputError(f"no document {name!r} in the index; `factcheck docs` lists them")
-    return found.doc_id
-
-
-def _check_log(settings: Settings) -> CheckLog | None:
-    """The log that checks are added to, or None when logging is off."""
-    from .checklog import CheckLog
-
-    return CheckLog(settings.home, secrets=[settings.api_key]) if settings.log else None
-
-
-def _document_texts(app: App) -> Callable[[str], str | None]:
-    """Document text by id, read once each from the index."""
-    texts: dict[str, str | None] = {}
-
-    def lookup(doc_id: str) -> str | None:
-        if doc_id not in texts:
-            doc = app.store.get_document(doc_id)
-            texts[doc_id] = doc.text if doc is not None else None
-        return texts[doc_id]
-
-    return lookup
 
 
 def main() -> None:

@@ -70,8 +70,8 @@ def check(
     texts = _stdin_claims() if claim == "-" else [claim] if claim is not None else []
     app = _cli._app(**flags)
     _ = app.embeddings, app.chat  # configuration errors first, before touching the index
-    doc_id = _cli._resolve_doc(app, doc)
-    _cli._require_documents(app)
+    doc_id = app.resolve_doc(doc)
+    app.require_documents()
     with status("loading model…", _cli.err):
         app.chat.load()
     if app.checker.fallback_note is not None:
@@ -81,7 +81,7 @@ def check(
             app, file, claims, out_path, doc_id=doc_id, concurrency=concurrency, as_json=as_json, html=html
         )
         return
-    log = _cli._check_log(app.settings)
+    log = app.check_log()
     results: list[CheckResult] = []
     for n, text in enumerate(texts, 1):
         with check_status(_cli.err, n, len(texts)):
@@ -140,7 +140,7 @@ def _write_check_html(app: App, path: Path, results: list[CheckResult]) -> None:
     from .html_report import check_report_html, write_html
 
     title = results[0].claim if len(results) == 1 else f"factcheck: {len(results)} claims"
-    write_html(path, check_report_html(results, _cli._document_texts(app), title=title))
+    write_html(path, check_report_html(results, app.document_texts(), title=title))
     render.say(_cli.err, f"HTML report → {path}")
 
 

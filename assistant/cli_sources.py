@@ -96,7 +96,7 @@ def docs(ctx: typer.Context, flags: dict[str, Any], as_json: JsonOpt = False) ->
     from . import render
 
     app = _cli._app(**flags)
-    documents = app.store.list_documents() if _cli._index_exists(app.settings) else []
+    documents = app.store.list_documents() if app.index_exists else []
     if as_json:
         render.print_json(render.documents_json(documents), _cli.out)
     elif not documents:
@@ -121,9 +121,9 @@ def show(
     from . import render
 
     app = _cli._app(**flags)
-    if not _cli._index_exists(app.settings):
+    if not app.index_exists:
         raise FactCheckError(f"no document {name!r}: nothing is indexed in {app.settings.index}")
-    doc_id = _cli._resolve_doc(app, name)
+    doc_id = app.resolve_doc(name)
     assert doc_id is not None
     doc = app.store.get_document(doc_id)
     if doc is None:
@@ -166,9 +166,9 @@ def remove(
     from . import render
 
     app = _cli._app(**flags)
-    if not _cli._index_exists(app.settings):
+    if not app.index_exists:
         raise FactCheckError(f"no document {name!r}: nothing is indexed in {app.settings.index}")
-    doc_id = _cli._resolve_doc(app, name)
+    doc_id = app.resolve_doc(name)
     assert doc_id is not None
     with app.store.write_lock():
         app.store.delete_document(doc_id)

@@ -163,31 +163,10 @@ def guess_lang(text: str) -> str:
 
 
 def load_document(path: Path, *, lang: str | None = None) -> SourceDocument:
-    """Read and validate one file."""
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
-    if not path.is_file():
-        raise InputError(f"{path}: not a regular file")
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise InputError(
-            f"{path}: {size / 1e6:.1f} MB is larger than the {MAX_FILE_BYTES // 2**20} MiB limit"
-        )
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    text = decode_text(raw, str(path))
-    if not text.strip():
-        raise InputError(f"{path}: file is empty")
-    return SourceDocument(
-        doc_id=doc_id_for(path),
-        path=str(path),
-        title=guess_title(text, path),
-        lang=lang or guess_lang(text),
-        text=text,
-        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
-    )
+    """Read and validate one file of any supported format: :func:`assistant.readers.read_document`."""
+    from .readers import read_document  # the readers build on this module
+
+    return read_document(path, lang=lang)
 
 
 def expand_paths(paths: list[Path], errors: list[str] | None = None) -> list[Path]:

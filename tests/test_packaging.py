@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -38,6 +39,15 @@ def test_every_package_in_the_source_tree_is_listed_for_the_wheel():
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("dist")
+    # From a copy of the tree git sees: a build in the checkout would reuse its build/ folder, where a module
+    # deleted from the source can linger and reach the wheel.
+    listed = ["git", "ls-files", "--cached", "--others", "--exclude-standard"]
+    files = subprocess.run(listed, cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    source = tmp_path_factory.mktemp("source")
+    for name in files.splitlines():
+        if (ROOT / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
     # --no-build-isolation: the build uses the environment's setuptools, so no download happens here.
     subprocess.run(
         [
@@ -50,7 +60,7 @@ def wheel(tmp_path_factory) -> Path:
             "--no-build-isolation",
             "-w",
             str(out),
-            str(ROOT),
+            str(source),
         ],
         check=True,
         capture_output=True,

@@ -54,9 +54,7 @@ def _check_csrf(request: Request, field: str | None) -> None:
 
 
 def _texts(state: WebState) -> TextLookup:
-    from ..cli import _document_texts
-
-    return _document_texts(state.app)
+    return state.app.document_texts()
 
 
 @router.get("/")

@@ -20,7 +20,6 @@ from typing import BinaryIO
 from ..app import App
 from ..check import Checker
 from ..checklog import CheckLog
-from ..cli import _check_log, _index_exists, _require_documents, _resolve_doc
 from ..config import parse_k
 from ..documents import MAX_FILE_BYTES, doc_id_for
 from ..draft import ClaimProgress, DraftResult, check_plan, plan_draft
@@ -59,7 +58,7 @@ class WebState:
         self.settings = app.settings
         self.results = ResultStore(app.settings.home)
         self.drafts = DraftStore(app.settings.home)
-        self.log: CheckLog | None = _check_log(app.settings)
+        self.log: CheckLog | None = app.check_log()
         #: Ingest and remove take the index's write lock (a file lock that fails at once when held): one at
         #: a time within this process, so two uploads wait for each other instead of failing.
         self.write_lock = threading.Lock()
@@ -132,8 +131,8 @@ class WebState:
             pipeline=get_pipeline(pipeline).id if pipeline else None,
         )
         _ = self.app.embeddings, self.app.chat
-        _resolve_doc(self.app, request.doc)
-        _require_documents(self.app)
+        self.app.resolve_doc(request.doc)
+        self.app.require_documents()
         self.checker_for(request.pipeline).request(request.claim, "claim", k=request.k)  # refuses too long
         job = CheckJob(uuid.uuid4().hex, request)
         self.results.add(job.id, _now(), request)
@@ -143,7 +142,7 @@ class WebState:
         """One check or draft in a worker thread: the same call as ``factcheck check`` / ``draft``."""
         self.ready(stage)
         r = job.request
-        doc_id = _resolve_doc(self.app, r.doc)  # removed while the check waited: the CLI's message
+        doc_id = self.app.resolve_doc(r.doc)  # removed while the check waited: the CLI's message
         if isinstance(r, DraftRequestRecord):
             return self._run_draft(job, r, doc_id, stage)
         return self.checker_for(r.pipeline).check(r.claim, doc_id=doc_id, k=r.k)
@@ -189,7 +188,7 @@ class WebState:
             raise FactCheckError(
                 f"the index at {self.settings.index} is empty: run `factcheck ingest PATH` first"
             )
-        _resolve_doc(self.app, request.doc)
+        self.app.resolve_doc(request.doc)
         job = CheckJob(uuid.uuid4().hex, request)
         self.drafts.add(job.id, _now(), request)
         return self.queue.submit(job)
@@ -216,11 +215,11 @@ class WebState:
 
     def documents(self) -> list[StoredDocument]:
         """The indexed documents (none when nothing was ever indexed), as ``factcheck docs``."""
-        return self.app.store.list_documents() if _index_exists(self.settings) else []
+        return self.app.store.list_documents() if self.app.index_exists else []
 
     def document(self, name: str) -> StoredDocument:
         """One document with its text, by id or file name; the CLI's message when there is none."""
-        doc_id = _resolve_doc(self.app, name)
+        doc_id = self.app.resolve_doc(name)
         doc = self.app.store.get_document(doc_id or name)
         if doc is None:
             raise InputError(f"no document {name!r} in the index; `factcheck docs` lists them")
@@ -228,9 +227,9 @@ class WebState:
 
     def remove(self, name: str) -> str:
         """Remove a document, as ``factcheck remove``; returns its id."""
-        if not _index_exists(self.settings):
+        if not self.app.index_exists:
             raise NothingIndexed(f"no document {name!r}: nothing is indexed in {self.settings.index}")
-        doc_id = _resolve_doc(self.app, name)
+        doc_id = self.app.resolve_doc(name)
         assert doc_id is not None
         with self.write_lock:
             doc = self.app.store.get_document(doc_id)

@@ -8,17 +8,14 @@ is found again at the next start and run then: nothing asked is lost.
 
 from __future__ import annotations
 
-import json
-import sqlite3
-import threading
 from contextlib import closing
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
-from ..errors import StoreError
 from ..secrets import scrub
+from .jobs import RESULTS_FILE, JobTable
 
-RESULTS_FILE = "web.sqlite"
+__all__ = ["RESULTS_FILE", "CheckRequestRecord", "ResultStore", "StoredCheck"]
 
 
 @dataclass(frozen=True)
@@ -48,30 +45,19 @@ class StoredCheck:
     run_ms: float | None = None
 
 
-class ResultStore:
-    """Reads and writes ``HOME/web.sqlite``; safe to share between threads (one connection per call)."""
+class ResultStore(JobTable[StoredCheck]):
+    """The ``checks`` table: one row per check asked."""
 
-    def __init__(self, home: Path) -> None:
-        self.path = home / RESULTS_FILE
-        self._lock = threading.Lock()
-        with self._db() as db:
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS checks (id TEXT PRIMARY KEY, at TEXT NOT NULL,"
-                " claim TEXT NOT NULL, doc TEXT, k INTEGER, pipeline TEXT, status TEXT NOT NULL, result TEXT,"
-                " error TEXT, error_status INTEGER, log_id INTEGER, queued_ms REAL, run_ms REAL)"
-            )
-            db.execute("CREATE INDEX IF NOT EXISTS checks_log ON checks (log_id)")
-
-    def _db(self) -> sqlite3.Connection:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            return sqlite3.connect(str(self.path), timeout=30)
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreError(f"cannot open the web app's results {self.path}: {exc}") from None
-
-    def _write(self, sql: str, args: tuple[object, ...]) -> None:
-        with self._lock, closing(self._db()) as db, db:
-            db.execute(sql, args)
+    table = "checks"
+    schema = (
+        "CREATE TABLE IF NOT EXISTS checks (id TEXT PRIMARY KEY, at TEXT NOT NULL,"
+        " claim TEXT NOT NULL, doc TEXT, k INTEGER, pipeline TEXT, status TEXT NOT NULL, result TEXT,"
+        " error TEXT, error_status INTEGER, log_id INTEGER, queued_ms REAL, run_ms REAL)",
+        "CREATE INDEX IF NOT EXISTS checks_log ON checks (log_id)",
+    )
+    columns = (
+        "id, at, claim, doc, k, pipeline, status, result, error, error_status, log_id, queued_ms, run_ms"
+    )
 
     def add(self, check_id: str, at: str, request: CheckRequestRecord) -> None:
         """Record a check as asked (queued)."""
@@ -81,36 +67,12 @@ class ResultStore:
             (check_id, at, scrub(request.claim), request.doc, request.k, request.pipeline),
         )
 
-    def set_running(self, check_id: str, queued_ms: float) -> None:
-        """Mark a check as running, after ``queued_ms`` in the queue."""
-        self._write("UPDATE checks SET status = 'running', queued_ms = ? WHERE id = ?", (queued_ms, check_id))
-
     def finish(self, check_id: str, result_json: str, log_id: int | None, run_ms: float) -> None:
         """Store a check's result (any key that slipped into the text is masked)."""
         self._write(
             "UPDATE checks SET status = 'done', result = ?, log_id = ?, run_ms = ? WHERE id = ?",
             (scrub(result_json), log_id, run_ms, check_id),
         )
-
-    def fail(self, check_id: str, message: str, status: int, run_ms: float) -> None:
-        """Store why a check failed (its request stays, so it can be asked again)."""
-        self._write(
-            "UPDATE checks SET status = 'failed', error = ?, error_status = ?, run_ms = ? WHERE id = ?",
-            (scrub(message), status, run_ms, check_id),
-        )
-
-    def get(self, check_id: str) -> StoredCheck | None:
-        """One check by id."""
-        rows = self._select("WHERE id = ?", (check_id,))
-        return rows[0] if rows else None
-
-    def unfinished(self) -> list[StoredCheck]:
-        """Checks asked but not finished (the server stopped meanwhile), oldest first."""
-        return self._select("WHERE status IN ('queued', 'running') ORDER BY rowid", ())
-
-    def recent(self, limit: int) -> list[StoredCheck]:
-        """The last ``limit`` checks, newest first."""
-        return self._select("ORDER BY rowid DESC LIMIT ?", (limit,))
 
     def by_log_ids(self, log_ids: list[int]) -> dict[int, str]:
         """Check ids by the log row they were logged as."""
@@ -121,34 +83,16 @@ class ResultStore:
             rows = db.execute(f"SELECT log_id, id FROM checks WHERE log_id IN ({marks})", log_ids).fetchall()
         return {int(log_id): str(check_id) for log_id, check_id in rows}
 
-    def _select(self, where: str, args: tuple[object, ...]) -> list[StoredCheck]:
-        sql = (
-            "SELECT id, at, claim, doc, k, pipeline, status, result, error, error_status, log_id,"
-            " queued_ms, run_ms"
-            " FROM checks " + where
+    def _row(self, r: tuple[Any, ...]) -> StoredCheck:
+        return StoredCheck(
+            id=r[0],
+            at=r[1],
+            request=CheckRequestRecord(claim=r[2], doc=r[3], k=r[4], pipeline=r[5]),
+            status=r[6],
+            result_json=r[7],
+            error=r[8],
+            error_status=r[9],
+            log_id=r[10],
+            queued_ms=r[11],
+            run_ms=r[12],
         )
-        try:
-            with closing(self._db()) as db:
-                rows = db.execute(sql, args).fetchall()
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot read the web app's results {self.path}: {exc}") from None
-        return [
-            StoredCheck(
-                id=r[0],
-                at=r[1],
-                request=CheckRequestRecord(claim=r[2], doc=r[3], k=r[4], pipeline=r[5]),
-                status=r[6],
-                result_json=r[7],
-                error=r[8],
-                error_status=r[9],
-                log_id=r[10],
-                queued_ms=r[11],
-                run_ms=r[12],
-            )
-            for r in rows
-        ]
-
-    @staticmethod
-    def result_dict(row: StoredCheck) -> dict[str, object] | None:
-        """The stored result as a dict (None before it is done)."""
-        return json.loads(row.result_json) if row.result_json else None

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -308,21 +309,21 @@ def run_drafts_eval(
         raise InputError(f"{path}: no drafts in split {split}")
     dataset = EvalDataset(name=path.stem, items=[], corpus=list(docs.values()))
     settings = app.settings
-    store = open_eval_store(settings, dataset, settings.embedder)
-    embeddings = app.embeddings
-    if on_stage:
-        on_stage("indexing corpus", len(docs))
-    ingest_corpus(store, dataset, embeddings, on_progress)
-    retriever = SentenceRetriever(store=store, embeddings=embeddings, k=settings.k)
-    checker = Checker(store, retriever, app.chat, pipeline=settings.pipeline)
-    plans = [plan_draft(d.text, path=d.id) for d in drafts]
-    if on_stage:
-        on_stage("checking draft claims", sum(len(p.claims) for p in plans))
-    texts = {name: doc.text for name, doc in docs.items()}
-    scores = []
-    for gold, plan in zip(drafts, plans, strict=True):
-        result = check_plan(checker, plan, on_claim=(lambda _p: on_progress(1)) if on_progress else None)
-        scores.append(score_draft(gold, result, texts))
+    with closing(open_eval_store(settings, dataset, settings.embedder)) as store:
+        embeddings = app.embeddings
+        if on_stage:
+            on_stage("indexing corpus", len(docs))
+        ingest_corpus(store, dataset, embeddings, on_progress)
+        retriever = SentenceRetriever(store=store, embeddings=embeddings, k=settings.k)
+        checker = Checker(store, retriever, app.chat, pipeline=settings.pipeline)
+        plans = [plan_draft(d.text, path=d.id) for d in drafts]
+        if on_stage:
+            on_stage("checking draft claims", sum(len(p.claims) for p in plans))
+        texts = {name: doc.text for name, doc in docs.items()}
+        scores = []
+        for gold, plan in zip(drafts, plans, strict=True):
+            result = check_plan(checker, plan, on_claim=(lambda _p: on_progress(1)) if on_progress else None)
+            scores.append(score_draft(gold, result, texts))
     config = {
         "dataset": str(path),
         "format": FORMAT,

@@ -18,6 +18,7 @@ import hashlib
 import json
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +30,7 @@ from ..ingest import ingest_document
 from ..judge.verdict_model import MemoEmbeddings
 from ..llm import StructuredChat
 from ..retrieve import SentenceRetriever
-from ..store import SentenceStore
+from ..store import SentenceStore, open_client
 from .items import EvalDataset, EvalItem
 
 #: Claims the suite attacks (the first by id among the claims that are not supported on the clean text's
@@ -199,8 +200,13 @@ def run_injection_suite(
     claims = [i.claim for i in items if doc_of(i) == doc.name]
     memo = MemoEmbeddings(embeddings)
     rows: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory(prefix="factcheck-injection-") as tmp:
-        stores = _stores(tmp, embedder_name)
+    with (
+        tempfile.TemporaryDirectory(prefix="factcheck-injection-") as tmp,
+        closing(open_client(tmp)) as client,
+    ):
+        # One client for every variant's namespace, closed with the folder: each variant's collections hold
+        # files open, and a client per variant kept about 25 per variant open until the process ended.
+        stores = _stores(client, tmp, embedder_name)
         clean = {
             c: _checker(next(stores), doc.name, doc.text, memo, chat, pipeline, k).check(c).verdict
             for c in claims
@@ -229,10 +235,10 @@ def run_injection_suite(
     )
 
 
-def _stores(location: str, embedder: str) -> Iterator[SentenceStore]:
+def _stores(client: Any, location: str, embedder: str) -> Iterator[SentenceStore]:
     n = 0
     while True:
-        yield SentenceStore(location, embedder, namespace=f"v{n:03d}-")
+        yield SentenceStore(location, embedder, client=client, namespace=f"v{n:03d}-")
         n += 1
 
 

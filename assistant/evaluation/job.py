@@ -110,7 +110,10 @@ class EvalJob:
             on_stage=on_stage,
             on_progress=on_progress,
         )
-        records = runner.run()
+        try:
+            records = runner.run()
+        finally:
+            runner.close()
         suite = None
         if o.injection_suite and chat is not None:
             from .injection_suite import N_VARIANTS, run_injection_suite

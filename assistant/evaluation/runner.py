@@ -185,6 +185,11 @@ class EvalRunner:
             self._stage(f"indexing corpus ({name})", len(self.dataset.corpus))
             ingest_corpus(self._stores[name], self.dataset, self._embeddings[name], self._progress)
 
+    def close(self) -> None:
+        """Release the evaluation indexes (their files stay for the next run to reuse)."""
+        for store in self._stores.values():
+            store.close()
+
     def checker(self, pipeline: str) -> Checker:
         """A checker of ``pipeline`` over this dataset's index (after :meth:`prepare`; needs a model)."""
         if self.chat is None:

@@ -122,8 +122,10 @@ class SentenceStore:
                 f"{namespace}{DOCUMENTS}", embedding_function=None
             )
         except StoreError:
+            self.close()  # a refused index leaves no files open behind its error
             raise
         except Exception as exc:
+            self.close()
             raise StoreError(f"index at {location} cannot be opened: {_one_line(exc)}") from None
         if legacy is not None:
             migrate(self, legacy)

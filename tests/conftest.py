@@ -21,6 +21,30 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 __all__ = ["ROOT", "SEED", "SHARED_DATA", "FakeChatModel", "FakeEmbeddings", "stage_pipeline"]
 
 
+@pytest.fixture(autouse=True)
+def _close_indexes(monkeypatch):
+    """Close every index a test opened, however it opened it (a fixture, an App, the CLI, the web app).
+
+    An embedded Chroma client holds about 20 files open until it is closed; one test process runs hundreds
+    of tests, and past 1,024 descriptors libraries that use select() (prompt_toolkit's input) break.
+    """
+    import weakref
+
+    from assistant.store import SentenceStore
+
+    opened: weakref.WeakSet[SentenceStore] = weakref.WeakSet()
+    real_init = SentenceStore.__init__
+
+    def tracked(self: SentenceStore, *args: Any, **kwargs: Any) -> None:
+        real_init(self, *args, **kwargs)
+        opened.add(self)
+
+    monkeypatch.setattr(SentenceStore, "__init__", tracked)
+    yield
+    for store in list(opened):
+        store.close()
+
+
 @pytest.fixture
 def fake_embeddings() -> FakeEmbeddings:
     return FakeEmbeddings()

@@ -10,7 +10,7 @@ from assistant.ingest import ingest_paths
 from assistant.judge.pairs import PairOdds
 from assistant.schemas import VERDICTS
 
-from .conftest import SEED
+from .conftest import SEED, stage_pipeline
 
 pytestmark = pytest.mark.integration
 
@@ -158,13 +158,22 @@ def test_greedy_decoding_gives_the_library_reply(tmp_path, seed_text, repeat_pen
 
 
 def test_verdict_odds_score_the_reply_the_kv_cache_holds(tmp_path):
-    """check.v14's odds: the prompt is tokenized as the chat completion did, so scoring the three verdicts
-    after the reply decodes far fewer tokens than the prompt (#14); they are probabilities of the three."""
+    """The verdict odds (the default's VerdictOdds stage): the prompt is tokenized as the chat completion did,
+    so scoring the three verdicts after the reply decodes far fewer tokens than the prompt (#14); they are
+    probabilities of the three."""
     from langchain_core.messages import HumanMessage, SystemMessage
 
-    fresh = App(resolve_settings(home=tmp_path / "home", cache="0", pipeline="check.v14"))
+    from assistant.check import Checker
+    from assistant.judge.odds import VerdictOdds
+    from assistant.judge.scope import Scope
+
+    fresh = App(resolve_settings(home=tmp_path / "home", cache="0"))
     assert ingest_paths(fresh.store, fresh.embeddings, [SEED]).ok
-    checker, chat = fresh.checker, fresh.chat.chat_model
+    pipeline = stage_pipeline(Scope(), VerdictOdds())
+    checker, chat = (
+        Checker(fresh.store, fresh.retriever, fresh.chat, pipeline=pipeline),
+        fresh.chat.chat_model,
+    )
     asked = checker.ask(checker.retrieve(checker.request("Mike Lee ist Senator aus Texas.", "claim")))
     llm = chat.load()
     prompt = chat._chat_prompt(llm, [SystemMessage(content=asked.system), HumanMessage(content=asked.user)])
@@ -182,16 +191,24 @@ def test_verdict_odds_score_the_reply_the_kv_cache_holds(tmp_path):
 
 
 def test_reply_states_are_read_where_the_verdict_begins_and_leave_generation_as_it_was(tmp_path):
-    """check.v16's states (#14): one token decoded with llama.cpp's embeddings output on, at each verdict;
-    read again from a cold cache the state is the same up to rounding, and the next reply is unchanged."""
+    """The reply states (the default's ReplyStates stage, #14): one token decoded with llama.cpp's embeddings
+    output on, at each verdict; read again from a cold cache the state is the same up to rounding, and the
+    next reply is unchanged."""
     import numpy as np
     from langchain_core.messages import HumanMessage, SystemMessage
 
-    from assistant.judge.odds import verdict_slots
+    from assistant.check import Checker
+    from assistant.judge.odds import VerdictOdds, verdict_slots
+    from assistant.judge.scope import Scope
+    from assistant.judge.states import ReplyStates
 
-    fresh = App(resolve_settings(home=tmp_path / "home", cache="0", pipeline="check.v16"))
+    fresh = App(resolve_settings(home=tmp_path / "home", cache="0"))
     assert ingest_paths(fresh.store, fresh.embeddings, [SEED]).ok
-    checker, chat = fresh.checker, fresh.chat.chat_model
+    pipeline = stage_pipeline(Scope(), VerdictOdds(), ReplyStates())
+    checker, chat = (
+        Checker(fresh.store, fresh.retriever, fresh.chat, pipeline=pipeline),
+        fresh.chat.chat_model,
+    )
     request = checker.request("Mike Lee ist Senator aus Texas.", "claim")
     asked = checker.ask(checker.retrieve(request))
     draft, _ = checker.judge(asked)

@@ -34,6 +34,7 @@ from .retrieve import SentenceRetriever, document_to_sentence
 from .schemas import (
     MAX_LISTED_COPIES,
     CheckResult,
+    Correction,
     Evidence,
     ModelCheckReply,
     ModelStatement,
@@ -417,6 +418,18 @@ def result_of(
         retrieved=[retrieved_of(s) for s in draft.shown],
         dropped_citations=draft.dropped_citations,
         set_aside=draft.set_aside,
+        corrections=[
+            Correction(
+                text=c.text,
+                slot=c.slot,
+                claim_value=c.claim_value,
+                source_value=c.statement_value,
+                confirmed=c.confirmed,
+                reason=c.reason,
+                evidence=[evidence_of(e, env) for e in c.evidence],
+            )
+            for c in draft.corrections
+        ],
         model=model,
         prompt_version=asked.prompt_id,
         pipeline=pipeline,

@@ -23,13 +23,13 @@ from . import __version__, render
 from .app import App
 from .batch import ClaimInput, check_many, read_claims
 from .checklog import CheckLog
-from .cli_options import ALL, INDEX, BackendOpt, DocOpt, JsonOpt, shared_options
+from .cli_options import ALL, INDEX, BackendOpt, DebugOpt, DocOpt, JsonOpt, shared_options
 from .config import Settings, resolve_settings
 from .errors import FactCheckError, InputError
 from .html_report import check_report_html, write_html
 from .ingest import ingest_paths
 from .progress import EtaColumn, StageProgress, assembly_progress, check_status, ingest_bar, status
-from .schemas import CheckResult
+from .schemas import CheckResult, result_json
 
 __all__ = ["EtaColumn", "cli", "main"]
 
@@ -127,6 +127,7 @@ def check(
     ] = 1,
     doc: DocOpt = None,
     as_json: JsonOpt = False,
+    debug: DebugOpt = False,
     html: HtmlOpt = None,
 ) -> None:
     """Check claims against the indexed documents. One CLAIM, the claims on stdin (-) or a --file."""
@@ -151,8 +152,9 @@ def check(
         render.say(err, f"note: {app.checker.fallback_note}")
     if file is not None:
         _check_file(
-            app, file, claims, out_path, doc_id=doc_id, concurrency=concurrency, as_json=as_json, html=html
-        )
+            app, file, claims, out_path, doc_id=doc_id, concurrency=concurrency, as_json=as_json, html=html,
+            debug=debug,
+        )  # fmt: skip
         return
     log = _check_log(app.settings)
     results: list[CheckResult] = []
@@ -163,7 +165,8 @@ def check(
         if log is not None:
             log.add(result, "check")
         if as_json:  # one object; several claims: JSON lines, one object per claim
-            render.print_json(result.model_dump_json(), out, pretty=len(texts) == 1 and out.is_terminal)
+            pretty = len(texts) == 1 and out.is_terminal
+            render.print_json(result_json(result, debug=debug), out, pretty=pretty)
         else:
             render.render_result(result, out)
     if html is not None:
@@ -214,6 +217,7 @@ def _check_file(
     concurrency: int,
     as_json: bool,
     html: Path | None = None,
+    debug: bool = False,
 ) -> None:
     out_path = out_path or file.with_name(f"{file.stem}.results.jsonl")
     if out_path.resolve() == file.resolve():
@@ -228,7 +232,9 @@ def _check_file(
             else:
                 progress.advance()
 
-        summary = check_many(app.checker, claims, out_path, concurrency=concurrency, on_progress=on_progress)
+        summary = check_many(
+            app.checker, claims, out_path, concurrency=concurrency, on_progress=on_progress, debug=debug
+        )
     if as_json:
         render.print_json(json.dumps({"out": str(out_path), **dataclasses.asdict(summary)}), out)
     else:

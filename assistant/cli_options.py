@@ -42,9 +42,17 @@ ApiKeyOpt = Annotated[
 KOpt = Annotated[int | None, typer.Option("-k", help="Sentences to retrieve (default 5).", min=1, max=MAX_K)]
 PipelineOpt = Annotated[
     str | None,
-    typer.Option("--pipeline", help="Pipeline version, e.g. check.v1 or check.v2 (env FACTCHECK_PIPELINE)."),
+    typer.Option(
+        "--pipeline",
+        help="default, server, model, baseline, fidelity, or a version such as check.v21 "
+        "(env FACTCHECK_PIPELINE).",
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object per result, for pipelines.")]
+DebugOpt = Annotated[
+    bool,
+    typer.Option("--debug", help="With --json: add each statement's signals and model probabilities."),
+]
 DocOpt = Annotated[str | None, typer.Option("--doc", help="Only use this document (id or file name).")]
 
 #: Parameter name → option, in the order ``--help`` lists them.

@@ -33,7 +33,7 @@ from .app import App
 from .chat_commands import run_command
 from .checklog import CheckLog
 from .config import Settings
-from .conversation import Ask, Command, Conversation, ShowSource, Turn, Why, is_german, read_line
+from .conversation import Ask, Command, Conversation, Hint, ShowSource, Turn, Why, is_german, read_line
 from .errors import FactCheckError, InputError
 from .progress import live_check
 from .schemas import Evidence, Retrieved, Statement, result_json
@@ -148,7 +148,7 @@ class ChatSession:
         if loading is None:
             return True
         try:
-            with self.status("loading model…") if not loading.done() else nullcontext():
+            with self.status("loading the model…") if not loading.done() else nullcontext():
                 loading.result()
         except KeyboardInterrupt:
             self._loading = loading  # still loading; the next turn waits again
@@ -200,10 +200,16 @@ class ChatSession:
         except Exception as exc:  # a bug must not end the session
             self.say(render.error_line(f"{type(exc).__name__}: {one_line(exc)}", "internal error: "))
 
-    def _dispatch(self, intent: Command | Why | ShowSource | Ask) -> None:
+    def _dispatch(self, intent: Command | Why | ShowSource | Hint | Ask) -> None:
         match intent:
             case Command():
                 run_command(self, intent)
+            case Hint(text=text):
+                self.say(
+                    f"“{text}” is not a claim or a question: type a sentence to check it, a question to get "
+                    "an answer, or /help for the commands",
+                    style="dim",
+                )
             case Why():
                 self.explain_last()
             case ShowSource(number=number):

@@ -146,7 +146,7 @@ def check(
     _ = app.embeddings, app.chat  # configuration errors first, before touching the index
     doc_id = _resolve_doc(app, doc)
     _require_documents(app)
-    with status("loading model…", err):
+    with status("loading the model…", err):
         app.chat.load()
     if app.checker.fallback_note is not None:
         render.say(err, f"note: {app.checker.fallback_note}")
@@ -481,7 +481,7 @@ def eval_(
     job = EvalJob(_app(**flags), options)
     chat = None
     if job.needs_model:
-        with status("loading model…", err):
+        with status("loading the model…", err):
             chat = job.load_model()
     with StageProgress(err) as progress:
         outcome = job.run(chat, on_stage=progress.stage, on_progress=progress.advance)
@@ -501,6 +501,7 @@ def log_(
     ctx: typer.Context,
     flags: dict[str, Any],
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Show the last N checks.")] = 20,
+    wide: Annotated[bool, typer.Option("--wide", help="Every column: full date, pipeline, origin.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """List past checks and their verdicts. They are kept in HOME/log.sqlite."""
@@ -513,7 +514,7 @@ def log_(
         off = "" if settings.log else " (logging is off: FACTCHECK_LOG / log in config.toml / --no-log)"
         render.say(out, f"no checks logged in {log.path}{off}")
     else:
-        out.print(render.log_table(entries))
+        out.print(render.log_table(entries, wide=wide))
 
 
 def _index_exists(settings: Settings) -> bool:

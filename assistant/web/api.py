@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from .. import render
 from ..errors import InputError
 from ..retrieve import MAX_K
-from ..schemas import CheckResult
+from ..schemas import CheckResult, result_json
 from ..secrets import scrub_line
 from .state import NothingIndexed, WebState
 from .worker import DONE, FAILED
@@ -103,7 +103,7 @@ async def check(request: Request, body: CheckBody) -> Response:
         return JSONResponse(
             {"error": job.error, "exit_code": job.error_code}, status_code=job.error_status, headers=headers
         )
-    return Response(job.result.model_dump_json(), media_type="application/json", headers=headers)
+    return Response(result_json(job.result), media_type="application/json", headers=headers)
 
 
 @router.get("/checks/{check_id}", summary="A check's state and result", response_model=CheckStatus,

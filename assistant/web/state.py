@@ -25,7 +25,7 @@ from ..config import parse_k
 from ..errors import FactCheckError, InputError
 from ..ingest import IngestReport, ingest_paths
 from ..pipelines import get_pipeline
-from ..schemas import CheckResult
+from ..schemas import CheckResult, result_json
 from ..secrets import scrub_line
 from ..store import StoredDocument
 from .results import CheckRequestRecord, ResultStore
@@ -145,7 +145,7 @@ class WebState:
             self.results.fail(job.id, job.error or "the check failed", job.error_status, round(job.run_ms, 1))
             return
         log_id = self.log.add(job.result, "web") if self.log is not None else None
-        self.results.finish(job.id, job.result.model_dump_json(), log_id, round(job.run_ms, 1))
+        self.results.finish(job.id, result_json(job.result), log_id, round(job.run_ms, 1))
 
     # ---- documents ------------------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ from ..schemas import CheckResult
 from ..secrets import scrub_line
 from .drafts import DraftStore
 from .state import NothingIndexed, WebState
-from .worker import DONE, FAILED
+from .worker import DONE, FAILED, CheckJob
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -113,6 +113,17 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+async def _answered(job: CheckJob, url: str) -> Response:
+    """Wait for a queued job; its result JSON, or its error as the CLI's message, with its permanent link."""
+    await job.finished_async()
+    headers = {"Content-Location": url}
+    if job.status == FAILED or job.result is None:
+        return JSONResponse(
+            {"error": job.error, "exit_code": job.error_code}, status_code=job.error_status, headers=headers
+        )
+    return Response(job.result.model_dump_json(), media_type="application/json", headers=headers)
+
+
 @router.post(
     "/check",
     summary="Check a claim (factcheck check --json)",
@@ -131,13 +142,7 @@ async def check(request: Request, body: CheckBody) -> Response:
     job = await run_in_threadpool(
         state.submit_check, body.claim, doc=body.doc, k=body.k, pipeline=body.pipeline
     )
-    await job.finished_async()
-    headers = {"Content-Location": f"/checks/{job.id}"}
-    if job.status == FAILED or job.result is None:
-        return JSONResponse(
-            {"error": job.error, "exit_code": job.error_code}, status_code=job.error_status, headers=headers
-        )
-    return Response(job.result.model_dump_json(), media_type="application/json", headers=headers)
+    return await _answered(job, f"/checks/{job.id}")
 
 
 @router.get("/checks/{check_id}", summary="A check's state and result", response_model=CheckStatus,
@@ -218,13 +223,7 @@ async def draft(request: Request, body: DraftBody) -> Response:
     """
     state = _state(request)
     job = await run_in_threadpool(state.submit_draft, body.text, doc=body.doc, limit=body.limit)
-    await job.finished_async()
-    headers = {"Content-Location": f"/drafts/{job.id}"}
-    if job.status == FAILED or job.result is None:
-        return JSONResponse(
-            {"error": job.error, "exit_code": job.error_code}, status_code=job.error_status, headers=headers
-        )
-    return Response(job.result.model_dump_json(), media_type="application/json", headers=headers)
+    return await _answered(job, f"/drafts/{job.id}")
 
 
 @router.get("/drafts/{draft_id}", summary="A draft's state and result", response_model=DraftStatus,

@@ -20,6 +20,7 @@ from .judge import Stage
 from .judge.aggregate import Aggregate, CalibrateClaim
 from .judge.citations import Citations
 from .judge.classify import Classify
+from .judge.fidelity import Fidelity, RefuteByCorrection
 from .judge.odds import VerdictOdds
 from .judge.pairs import PairOdds
 from .judge.scope import Scope
@@ -110,27 +111,21 @@ def _default() -> Pipeline:
     )
 
 
-def _fast() -> Pipeline:
+def _fidelity() -> Pipeline:
+    default = _default()
+    *decide, mark = default.stages
     return Pipeline(
-        "check.v20",
-        prompt="check.v1",
-        retrieval="dense",
-        stages=(
-            *_calibrated(
-                "verdict.v10",
-                ReplyStates(),
-                ProjectState.load("verdict.v10"),
-                PairOdds(per_statement=1),
-                scope=Scope(whole_claim=True),
-            ),
-            MarkUncertain(0.6, pair_reason=True),
-        ),
+        "check.v21",
+        prompt=default.prompt,
+        retrieval=default.retrieval,
+        stages=(Fidelity(), *decide, RefuteByCorrection(), mark),
         screen=True,
         fallback="check.v10",
-        description="the default without the verdict odds (seven decoding steps a statement saved, about "
-        "0.4 s a check): the hidden state and the pair answers carry what the odds said, and its "
-        "classifier (verdict.v10) is trained as the default's without them; a low-confidence claim whose "
-        "pair answer disagrees with the written verdict says so. A server backend runs check.v10 instead",
+        description="check.v19 with the fidelity stage (judge/fidelity.py): a statement that changes a slot "
+        "of the claim (a name, party, office, number, year, negation) is the model's correction, never a "
+        "part of the claim; where a sentence shown states the correction's value and not the claim's, the "
+        "claim is refuted with that sentence and the correction as its reason. Values are compared in "
+        "code, no model call added. A server backend runs check.v10 instead",
     )
 
 
@@ -173,7 +168,7 @@ def _baseline() -> Pipeline:
 #: Every pipeline in the package, by id, built on first use.
 BUILDERS: dict[str, Callable[[], Pipeline]] = {
     "check.v19": _default,
-    "check.v20": _fast,
+    "check.v21": _fidelity,
     "check.v10": _server,
     "check.v1": _model,
     "naive.v1": _baseline,
@@ -181,7 +176,7 @@ BUILDERS: dict[str, Callable[[], Pipeline]] = {
 #: Plain names for the roles, beside the versioned ids that results and reports record.
 ALIASES: dict[str, str] = {
     "default": "check.v19",
-    "fast": "check.v20",
+    "fidelity": "check.v21",
     "server": "check.v10",
     "model": "check.v1",
     "baseline": "naive.v1",
@@ -191,6 +186,9 @@ DEFAULT_PIPELINE = ALIASES["default"]
 #: its verdict weights, prompts and reports; evals/NOTEBOOK.md says what each measured.
 RETIRED_AT = "9dd2001"
 _RETIRED = {f"check.v{n}" for n in range(2, 19)} - set(BUILDERS)
+#: Versions retired later, with the last commit that has each: check.v20 (``fast``: the default without the
+#: verdict odds, about 0.4 s a check saved) left the registry for check.v21 (at most five pipelines).
+_RETIRED_LATER = {"check.v20": "0e9c9ec"}
 
 
 def pipeline_ids() -> list[str]:
@@ -204,10 +202,11 @@ def get_pipeline(name: str) -> Pipeline:
     if pipeline_id in BUILDERS:
         return _built(pipeline_id)
     known = ", ".join([*ALIASES, *BUILDERS])
-    if pipeline_id in _RETIRED:
+    if pipeline_id in _RETIRED or pipeline_id in _RETIRED_LATER:
+        commit = _RETIRED_LATER.get(pipeline_id, RETIRED_AT)
         raise ConfigError(
-            f"pipeline {pipeline_id!r} was retired; commit {RETIRED_AT} is the last that has it "
-            f"(`git checkout {RETIRED_AT}`); choose one of: {known}"
+            f"pipeline {pipeline_id!r} was retired; commit {commit} is the last that has it "
+            f"(`git checkout {commit}`); choose one of: {known}"
         )
     raise ConfigError(f"unknown pipeline {name!r}; choose one of: {known}")
 

@@ -9,6 +9,7 @@ from .records import Sentence
 from .schemas import (
     MAX_LISTED_COPIES,
     CheckResult,
+    Correction,
     Evidence,
     Retrieved,
     SentenceLocation,
@@ -72,6 +73,18 @@ def result_of(
         retrieved=[retrieved_of(s) for s in draft.shown],
         dropped_citations=draft.dropped_citations,
         set_aside=draft.set_aside,
+        corrections=[
+            Correction(
+                text=c.text,
+                slot=c.slot,
+                claim_value=c.claim_value,
+                source_value=c.statement_value,
+                confirmed=c.confirmed,
+                reason=c.reason,
+                evidence=[evidence_of(e, env) for e in c.evidence],
+            )
+            for c in draft.corrections
+        ],
         model=model,
         prompt_version=asked.prompt_id,
         pipeline=pipeline,

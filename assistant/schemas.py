@@ -69,6 +69,20 @@ class SetAside(BaseModel):
     reason: str
 
 
+class Correction(BaseModel):
+    """A statement of the model that changes a slot of the claim (a name, party, office, number, year,
+    negation): the model's correction, never support. ``confirmed``: a source sentence shown states the
+    statement's value and not the claim's (``evidence`` holds its span), and the claim is refuted on it."""
+
+    text: str
+    slot: str
+    claim_value: str
+    source_value: str
+    confirmed: bool
+    reason: str
+    evidence: list[Evidence] = Field(default_factory=list)
+
+
 class SentenceLocation(BaseModel):
     """Another place where a retrieved sentence's text stands (a line the corpus repeats)."""
 
@@ -122,6 +136,8 @@ class CheckResult(BaseModel):
     dropped_citations: int
     #: Statements of the model's reply set aside by the scope stage (pipelines that have one).
     set_aside: list[SetAside] = Field(default_factory=list)
+    #: Statements that change a slot of the claim (pipelines with the fidelity stage, check.v21 on).
+    corrections: list[Correction] = Field(default_factory=list)
     model: str
     prompt_version: str
     pipeline: str = ""

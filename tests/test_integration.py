@@ -241,16 +241,3 @@ def test_pair_questions_keep_the_check_prompt_in_the_kv_cache(tmp_path):
     assert chat._prefixes.restores == restores + 1
     assert 0 < evaluated < second.usage.prompt_tokens / 2
     assert second.statements  # a reply that parsed, from the restored cache
-
-
-def test_check_v20_reads_states_and_pair_answers_without_the_odds(tmp_path):
-    """check.v20 drops the verdict odds (#14): each statement still gets its state and pair answers from the
-    model, and no verdict probabilities."""
-    fresh = App(resolve_settings(home=tmp_path / "home", cache="0", pipeline="check.v20"))
-    assert ingest_paths(fresh.store, fresh.embeddings, [SEED]).ok
-    draft = fresh.checker.draft("Mike Lee ist Senator aus Texas.")
-    assert draft.statements and draft.verdict in ("supported", "refuted", "not_enough_info")
-    for st in draft.statements:
-        assert st.model_probabilities is None and not any(k.startswith("odds_") for k in st.measured)
-        assert st.state is not None and len(st.state) == 1536
-        assert 0.0 <= st.measured["pair_agrees"] <= 1.0

@@ -14,7 +14,6 @@ from assistant.judge.scope import Scope
 from assistant.judge.verdict_model import MemoEmbeddings
 from assistant.pipelines import get_pipeline
 from assistant.records import Sentence
-from research.rejudge import rejudging_stages
 
 from .conftest import FakeChatModel
 from .fakes import cached_chat
@@ -131,32 +130,6 @@ def test_a_backend_that_cannot_score_runs_the_fallback_pipeline(seeded_store, fa
     assert checker.pipeline.id == "check.v19" and checker.fallback_note is None
     # A pipeline without a fallback runs as asked on either backend.
     assert Checker(seeded_store, retriever, server, pipeline="model").pipeline.id == "check.v1"
-
-
-def test_check_v20_reads_no_odds_and_rejudges_a_check_v19_result_with_them_forgotten(fake_embeddings):
-    """check.v20 is check.v19 without the verdict odds: rejudging a check.v19 result forgets the stored
-    odds first, so neither verdict.v10 nor the uncertain mark reads what check.v20 never measures."""
-    from assistant.judge.odds import NAMES as ODDS_NAMES
-    from assistant.judge.odds import VerdictOdds
-    from research.rejudge import ForgetOdds
-
-    v20 = get_pipeline("check.v20")
-    assert not any(isinstance(s, VerdictOdds) for s in v20.stages)
-    assert v20.verdict_model == "verdict.v10" and v20.fallback == "check.v10"
-    assert not set(ODDS_NAMES) & set(Classify.load("verdict.v10").model.features)
-    stages = rejudging_stages(get_pipeline("check.v19"), v20)
-    assert [type(s) for s in stages][:3] == [ForgetOdds, Scope, Classify]
-    # A pipeline that reads the odds keeps them when rejudged.
-    assert not any(
-        isinstance(s, ForgetOdds)
-        for s in rejudging_stages(get_pipeline("check.v19"), get_pipeline("check.v19"))
-    )
-    d = draft()
-    st = d.statements[0]
-    st.model_probabilities = {"supported": 0.2, "refuted": 0.7, "not_enough_info": 0.1}
-    st.measured.update({name: 0.5 for name in ODDS_NAMES} | {"cos_best": 0.4})
-    ForgetOdds().run(d, env(fake_embeddings))
-    assert st.model_probabilities is None and st.measured == {"cos_best": 0.4}
 
 
 def test_an_uncertain_claim_says_when_the_pair_answer_disagrees(fake_embeddings):

@@ -241,7 +241,7 @@ def test_claim_calibration_maps_confidence_monotonically_and_is_optional():
 
 
 def test_shipped_calibrated_classifier_carries_its_map():
-    for model_id in ("verdict.v4", "verdict.v9", "verdict.v10"):
+    for model_id in ("verdict.v4", "verdict.v9"):
         assert VerdictClassifier.load(model_id).claim_calibration is not None
     # Only the weights a registered pipeline reads are shipped.
     from importlib import resources

@@ -5,6 +5,7 @@ one :class:`DraftStatement` per statement of the reply. A pipeline (``assistant/
 stages that run on the draft, in order; each is a small object with a ``run(draft, env)`` method and the
 modes it applies to (a claim to check, a question to answer):
 
+- :class:`~assistant.judge.fidelity.Fidelity` takes out statements that change a slot of the claim;
 - :class:`~assistant.judge.scope.Scope` sets aside statements that are not part of the claim;
 - :class:`~assistant.judge.odds.VerdictOdds` measures how likely the model finds each verdict it could give;
 - :class:`~assistant.judge.states.ReplyStates` reads the model's hidden state where each verdict begins;
@@ -14,6 +15,7 @@ modes it applies to (a claim to check, a question to answer):
 - :class:`~assistant.judge.classify.Classify` decides the verdict from the model's and the measured signals;
 - :class:`~assistant.judge.aggregate.Aggregate` gives the claim its verdict and confidence;
 - :class:`~assistant.judge.aggregate.CalibrateClaim` maps the claim confidence to a calibrated one;
+- :class:`~assistant.judge.fidelity.RefuteByCorrection` refutes a claim its sources correct;
 - :class:`~assistant.judge.uncertain.MarkUncertain` marks a low-confidence claim verdict, with the reason.
 
 Adding a stage is one class here and one line in a pipeline version; the checker runs whatever is listed.
@@ -70,6 +72,21 @@ class DraftStatement:
 
 
 @dataclass
+class DraftCorrection:
+    """A statement that changes a slot of the claim (:mod:`.fidelity`): the model's correction, not a part."""
+
+    text: str
+    slot: str
+    claim_value: str
+    statement_value: str
+    #: The verified span that states the statement's value (empty: none of the sentences shown does).
+    evidence: list[Sentence]
+    confirmed: bool
+    #: The correction in the reader's words ("the source says Republican, not Democratic").
+    reason: str
+
+
+@dataclass
 class Draft:
     """A check between the model's reply and its result; the stages read and change it."""
 
@@ -80,6 +97,8 @@ class Draft:
     shown: list[Sentence]
     statements: list[DraftStatement]
     set_aside: list[SetAside] = field(default_factory=list)
+    #: Statements that change a slot of the claim (the fidelity stage): never judged as its parts.
+    corrections: list[DraftCorrection] = field(default_factory=list)
     quarantined: list[Quarantined] = field(default_factory=list)
     #: Citations not shown as evidence: numbers of sentences the model was not shown, sentences whose text
     #: does not match the source, quotes not found verbatim in the sentences shown.
@@ -127,4 +146,4 @@ class Stage(Protocol):
         ...
 
 
-__all__ = ["MODES", "Draft", "DraftStatement", "Mode", "Stage", "StageEnv"]
+__all__ = ["MODES", "Draft", "DraftCorrection", "DraftStatement", "Mode", "Stage", "StageEnv"]

@@ -1,0 +1,407 @@
+"""Stages: fidelity between the claim and the model's statements, and the claim refuted by a correction.
+
+Asked to split a claim into statements, the embedded model often writes what the sources say instead of what
+the claim says: "Mike Lee ist ein demokratischer Senator aus Utah." becomes "Mike Lee is a Republican Senator
+from Utah.", which the model then calls supported. Such a statement is not a part of the claim: it is the
+model's correction. :class:`Fidelity` (before the scope stage) compares each statement with the claim slot by
+slot, in code, and takes every statement that changes a slot out of the statements that are judged:
+
+- **number** and **year** (:func:`~assistant.judge.values.quantities`, English and German numerals, fractions
+  and scales), **month**;
+- **party** and **office**: closed word lists (:data:`PARTIES`, :data:`OFFICES`), English and German;
+- **negation**: an odd number of negation words on one side and an even number on the other;
+- **name**: capitalised spans (a person, a place, an institution) that the statement has and the claim has
+  not, and the other way round, when the two still share a name (they speak of the same subject). A span on
+  one side that is the other side's span in another language ("Weißen Haus", "White House") is no change: the
+  retrieval embedder puts translations at a cosine of 0.64 or more and different names at 0.54 or less
+  (20 pairs from the seed article), so :data:`TRANSLATION_SIMILARITY` sits between.
+
+A correction is then looked for in the sentences the model was shown: it is **confirmed** when a sentence
+(the statement's own citations first) states the statement's value, does not state the claim's and shares
+a name with the claim. :class:`RefuteByCorrection` (after the claim's verdict and its calibration) refutes
+the claim on a confirmed correction, with the sentence as the evidence and "the source says Republican, not
+Democratic" as the reason. An unconfirmed correction is shown, never judged: it never supports the claim.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from ..records import Sentence
+from . import Draft, DraftCorrection, DraftStatement, Mode, StageEnv
+from .citations import verified
+from .signals import cosine
+from .values import fold, months, quantities
+
+#: Two capitalised spans at least this close (retrieval embedder cosine) are one name in two languages.
+TRANSLATION_SIMILARITY = 0.6
+#: With the claim's name put back, a substituted statement restates the claim: the scope stage's cosine for a
+#: statement that is part of the claim (``MIN_CLAIM_SIMILARITY``), and at least :data:`SWAP_GAIN` closer.
+MIN_SWAPPED_SIMILARITY = 0.7
+SWAP_GAIN = 0.05
+#: The confidence of a claim refuted by a confirmed correction. The correction is decided in code (a value
+#: in the source that differs from the claim's), not by the model; :file:`evals/results/verdicts.md` records
+#: how often these refutations were right on the one-slot-changed gold claims.
+CORRECTION_CONFIDENCE = 0.9
+#: Years are numbers in this range, told apart from counts and amounts.
+_YEARS = range(1800, 2101)
+
+#: Parties, by the folded word stems that name them (English and German). "Demokratie"/"democracy" are not
+#: parties (:data:`_NOT_PARTY`).
+PARTIES: dict[str, tuple[str, ...]] = {
+    "Republican": ("republican", "republikan", "gop"),
+    "Democratic": ("democrat", "demokrat"),
+    "CDU": ("cdu",), "CSU": ("csu",), "SPD": ("spd",), "AfD": ("afd",), "FDP": ("fdp",),
+    "Greens": ("greens", "grune", "grunen"),
+    "Labour": ("labour",), "Conservative": ("conservative", "tories", "tory"),
+}  # fmt: skip
+_NOT_PARTY = ("democrac", "demokratie")
+#: Offices, by folded stems found anywhere in a word (German compounds: "Außenminister", "Bundeskanzler").
+OFFICES: dict[str, tuple[str, ...]] = {
+    "senator": ("senator",),
+    "president": ("president", "prasident"),
+    "chancellor": ("chancellor", "kanzler"),
+    "minister": ("minister",),
+    "governor": ("governor", "gouverneur"),
+    "ambassador": ("ambassador", "botschafter"),
+    "mayor": ("mayor", "burgermeister"),
+    "representative": ("congressman", "congresswoman", "representative", "abgeordnete"),
+    "secretary": ("secretary", "sekretar"),
+}
+#: Negation words (folded). "neither … nor" and "weder … noch" count once: only the first word is listed.
+_NEGATIONS = frozenset(
+    "not no never none nobody nothing neither without cannot nicht kein keine keinen keinem keiner keines "
+    "nie niemals niemand nichts weder ohne".split()
+)
+#: Capitalised words that are no names: articles, pronouns, prepositions and the like at a sentence start,
+#: and German function words.
+_NOT_NAMES = frozenset(
+    "the a an this that these those it he she they we i in on at of for from by with to and or but as if "
+    "when while after before since his her their its there here what who which how why is are was were "
+    "der die das den dem des ein eine einen einem einer eines im in am an auf aus bei mit nach von vor zu "
+    "zum zur und oder aber als wenn er sie es wir ich ihr sein seine ihre dies diese dieser dieses es "
+    "laut nach seit über unter durch für gegen ohne um bis ist sind war waren hat haben wird werden".split()
+)
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W\d_]+)?", re.UNICODE)
+_GERMAN_FRACTION = re.compile(
+    r"(?i)\b(ein|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn)(halb|drittel|viertel|fünftel|zehntel)\B"
+)
+
+
+@dataclass(frozen=True)
+class SlotChange:
+    """One slot of the claim that a statement says otherwise: the claim's value and the statement's."""
+
+    slot: str
+    claim_value: str
+    statement_value: str
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text)
+
+
+def _negations(text: str) -> int:
+    folded = [fold(w) for w in _words(text)]
+    return sum(w in _NEGATIONS or w.endswith(("n't", "n’t")) for w in folded)
+
+
+def _lexicon(text: str, lexicon: dict[str, tuple[str, ...]], *, anywhere: bool) -> set[str]:
+    found = set()
+    for word in (fold(w) for w in _words(text)):
+        if word.startswith(_NOT_PARTY):
+            continue
+        for value, stems in lexicon.items():
+            if any((s in word) if anywhere else word.startswith(s) for s in stems):
+                found.add(value)
+    return found
+
+
+def parties(text: str) -> set[str]:
+    """The parties a text names (canonical English names)."""
+    return _lexicon(text, PARTIES, anywhere=False)
+
+
+def offices(text: str) -> set[str]:
+    """The offices a text names (canonical English names)."""
+    return _lexicon(text, OFFICES, anywhere=True)
+
+
+def numbers_and_years(text: str) -> tuple[set[str], set[str]]:
+    """The counts and amounts a text states, and the years, as canonical strings."""
+    values = quantities(_GERMAN_FRACTION.sub(r"\1 \2 ", text))
+    years = {v for v in values if v.isdigit() and int(v) in _YEARS}
+    return values - years, years | months(text)
+
+
+def _is_name_word(word: str) -> bool:
+    if len(word) < 2 or not word[0].isupper() or word[0].isdigit():
+        return False
+    folded = fold(word)
+    return not (
+        folded in _NOT_NAMES or parties(word) or offices(word) or months(word) or folded in _NUMBER_WORDS
+    )
+
+
+_NUMBER_WORDS = frozenset(
+    "one two three four five six seven eight nine ten eins zwei drei vier fünf sechs sieben acht neun zehn "
+    "half third quarter hälfte drittel viertel".split()
+)
+
+
+def name_spans(text: str) -> list[list[str]]:
+    """Runs of adjacent capitalised words that are names (``["Brookings", "Institution"]``).
+
+    Words joined by a hyphen are two words ("US-Kongress"); punctuation between two words ends a run.
+    """
+    spans: list[list[str]] = []
+    current: list[str] = []
+    end = 0
+    for match in _WORD.finditer(text):
+        gap = text[end : match.start()]
+        if current and gap.strip(" -\u00a0"):
+            spans.append(current)
+            current = []
+        if _is_name_word(match.group()):
+            current.append(match.group())
+        elif current:
+            spans.append(current)
+            current = []
+        end = match.end()
+    if current:
+        spans.append(current)
+    return spans
+
+
+def _stem_in(word: str, words: Iterable[str]) -> bool:
+    """The same word, or one sharing its first five letters (German inflection: Senats/Senat)."""
+    return any(
+        w == word or (len(w) >= 5 and len(word) >= 5 and w[:5] == word[:5]) or difflib_close(w, word)
+        for w in words
+    )
+
+
+def difflib_close(a: str, b: str) -> bool:
+    """Two spellings of one name (Selenskyj/Zelensky): a difflib ratio of at least 0.75."""
+    return len(a) >= 4 and len(b) >= 4 and difflib.SequenceMatcher(None, a, b).ratio() >= 0.75
+
+
+def _residual(spans: list[list[str]], other_words: set[str]) -> list[str]:
+    """The spans with a word the other text lacks, as strings."""
+    return [" ".join(span) for span in spans if not all(_stem_in(fold(w), other_words) for w in span)]
+
+
+Similarity = Callable[[str, str], float]
+
+
+def _name_change(claim: str, statement: str, similarity: Similarity | None) -> SlotChange | None:
+    claim_spans, statement_spans = name_spans(claim), name_spans(statement)
+    claim_words = {fold(w) for s in claim_spans for w in s}
+    statement_words = {fold(w) for s in statement_spans for w in s}
+    if not any(_stem_in(w, statement_words) for w in claim_words):
+        return None  # no shared name: the statement speaks of something else
+    gone = _residual(claim_spans, statement_words)
+    new = _residual(statement_spans, claim_words)
+    if similarity is not None:
+        gone, new = (
+            [g for g in gone if all(similarity(g, n) < TRANSLATION_SIMILARITY for n in new)],
+            [n for n in new if all(similarity(g, n) < TRANSLATION_SIMILARITY for g in gone)],
+        )
+    for g in gone:
+        for n in new:
+            # The swap test: put the claim's name in the statement. A substituted name makes the two say
+            # the same (cosine of a restatement, MIN_SWAPPED_SIMILARITY, and closer than before); a name
+            # the model added or translated freely ("Lasst uns …" → "the US should …") does not.
+            if similarity is None or (
+                (after := similarity(claim, statement.replace(n, g))) >= MIN_SWAPPED_SIMILARITY
+                and after >= similarity(claim, statement) + SWAP_GAIN
+            ):
+                return SlotChange("name", g, n)
+    return None
+
+
+def slot_changes(claim: str, statement: str, similarity: Similarity | None = None) -> list[SlotChange]:
+    """Every slot of ``claim`` that ``statement`` says otherwise (see the module docstring).
+
+    ``similarity`` (two texts → cosine) tells a name in another language from another name; without it
+    any differing names count as a change.
+    """
+    changes: list[SlotChange] = []
+    claim_numbers, claim_years = numbers_and_years(claim)
+    statement_numbers, statement_years = numbers_and_years(statement)
+    for slot, a, b in (
+        ("number", claim_numbers, statement_numbers),
+        ("year", claim_years, claim_years and statement_years),
+        ("party", parties(claim), parties(statement)),
+        ("office", offices(claim), offices(statement)),
+    ):
+        if a and b and not a & b:
+            changes.append(SlotChange(slot, _shown(a), _shown(b)))
+    claim_neg, statement_neg = _negations(claim) % 2, _negations(statement) % 2
+    if claim_neg != statement_neg:
+        changes.append(SlotChange("negation", _polarity(claim_neg), _polarity(statement_neg)))
+    name = _name_change(claim, statement, similarity)
+    if name is not None:
+        changes.append(name)
+    return changes
+
+
+def _shown(values: set[str]) -> str:
+    """Canonical values as a reader writes them: ``0.6667`` as 2/3, ``month:3`` as month 3."""
+
+    def one(v: str) -> str:
+        if "." in v:
+            return str(Fraction(v).limit_denominator(12))
+        return v.replace("month:", "month ")
+
+    return ", ".join(sorted(one(v) for v in values))
+
+
+def _polarity(odd: int) -> str:
+    return "negated" if odd else "affirmed"
+
+
+def states_value(sentence: str, change: SlotChange, claim_value: bool = False) -> bool:
+    """Whether ``sentence`` states the statement's value of the slot (or the claim's, ``claim_value``)."""
+    value = change.claim_value if claim_value else change.statement_value
+    wanted = set(value.split(", "))
+    if change.slot == "number":
+        return bool({_canonical(w) for w in wanted} & numbers_and_years(sentence)[0])
+    if change.slot == "year":
+        return bool({v.replace("month ", "month:") for v in wanted} & numbers_and_years(sentence)[1])
+    if change.slot == "party":
+        return bool(wanted & parties(sentence))
+    if change.slot == "office":
+        return bool(wanted & offices(sentence))
+    if change.slot == "negation":
+        return _polarity(_negations(sentence) % 2) == value
+    words = {fold(w) for w in _words(sentence)}
+    return all(_stem_in(fold(w), words) for w in _words(value))
+
+
+def _canonical(shown: str) -> str:
+    """A shown number back in the canonical form of :func:`~assistant.judge.values.quantities`."""
+    if "/" not in shown:
+        return shown
+    value = Fraction(shown)
+    return str(value.numerator) if value.denominator == 1 else f"{float(value):.4f}"
+
+
+def _anchored(sentence: str, claim: str, change: SlotChange) -> bool:
+    """The sentence names something the claim names besides the changed value (or the claim names nothing)."""
+    changed = {fold(w) for w in _words(change.claim_value)}
+    anchors = {fold(w) for s in name_spans(claim) for w in s} - changed
+    if not anchors:
+        return True
+    words = {fold(w) for w in _words(sentence)}
+    return any(_stem_in(a, words) for a in anchors)
+
+
+def confirming_sentence(
+    claim: str,
+    change: SlotChange,
+    cited: Sequence[Sentence],
+    shown: Sequence[Sentence],
+    *,
+    supported: bool = True,
+) -> Sentence | None:
+    """The first sentence (cited ones first) that states the statement's value and not the claim's.
+
+    A changed negation is confirmed only by a sentence the statement cites, and only where the model called
+    the statement ``supported``: whether a sentence negates the same thing is more than counting words can
+    tell, so that judgement is the model's.
+    """
+    candidates = list(cited) if change.slot == "negation" else [*cited, *shown]
+    if change.slot == "negation" and not supported:
+        return None
+    for sentence in candidates:
+        if (
+            states_value(sentence.text, change)
+            and not states_value(sentence.text, change, claim_value=True)
+            and _anchored(sentence.text, claim, change)
+        ):
+            return sentence
+    return None
+
+
+def correction_reason(change: SlotChange, statement: str) -> str:
+    """The correction in the reader's words: what the source says instead of what the claim says."""
+    if change.slot == "negation":
+        return f"the source says otherwise: “{statement}”"
+    return f"the source says {change.statement_value}, not {change.claim_value}"
+
+
+@dataclass(frozen=True)
+class Fidelity:
+    """Takes the statements that change a slot of the claim out of the judged ones, as corrections."""
+
+    modes: frozenset[Mode] = field(default=frozenset(("claim",)))
+
+    def run(self, draft: Draft, env: StageEnv) -> None:
+        """Compare each statement with the claim; keep the faithful ones, record the corrections."""
+
+        def similarity(a: str, b: str) -> float:
+            va, vb = env.embeddings.embed_documents([a, b])
+            return cosine(va, vb)
+
+        kept: list[DraftStatement] = []
+        for st in draft.statements:
+            changes = slot_changes(draft.text, st.text, similarity)
+            if not changes:
+                kept.append(st)
+                continue
+            draft.corrections.append(self._correction(draft, env, st, changes))
+        draft.statements = kept
+
+    @staticmethod
+    def _correction(
+        draft: Draft, env: StageEnv, st: DraftStatement, changes: list[SlotChange]
+    ) -> DraftCorrection:
+        cited = [draft.shown[n - 1] for n in st.cited if 1 <= n <= len(draft.shown)]
+        for change in changes:
+            sentence = confirming_sentence(
+                draft.text, change, cited, draft.shown, supported=st.model_verdict == "supported"
+            )
+            span = None if sentence is None else verified(env, sentence)
+            if span is not None:
+                return DraftCorrection(
+                    st.text, change.slot, change.claim_value, change.statement_value, [span], True,
+                    correction_reason(change, st.text),
+                )  # fmt: skip
+        change = changes[0]
+        return DraftCorrection(
+            st.text, change.slot, change.claim_value, change.statement_value, [], False,
+            f"the model's reading says {change.statement_value}, not {change.claim_value}, but no source "
+            "sentence shown says so",
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RefuteByCorrection:
+    """Refutes the claim on a correction the sources confirm (after the claim verdict is calibrated).
+
+    The correction joins the statements as a refuted statement of the claim itself, with the confirming
+    span as its evidence and the correction as its note, so the claim's verdict, its confidence and its
+    statements tell one story.
+    """
+
+    confidence: float = CORRECTION_CONFIDENCE
+    modes: frozenset[Mode] = field(default=frozenset(("claim",)))
+
+    def run(self, draft: Draft, env: StageEnv) -> None:
+        """Refute the claim if a correction is confirmed."""
+        confirmed = next((c for c in draft.corrections if c.confirmed), None)
+        if confirmed is None:
+            return
+        statement = DraftStatement(draft.text, "refuted", self.confidence)
+        statement.evidence = list(confirmed.evidence)
+        statement.cited_sentences = list(confirmed.evidence)
+        statement.note = confirmed.reason
+        draft.statements.append(statement)
+        previous = draft.confidence if draft.verdict == "refuted" else 0.0
+        draft.verdict = "refuted"
+        draft.confidence = max(previous, self.confidence)

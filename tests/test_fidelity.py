@@ -1,0 +1,144 @@
+"""The fidelity stage: a statement that changes a slot of the claim is a correction, never support (#29)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.check import Checker
+from assistant.judge.aggregate import Aggregate, CalibrateClaim
+from assistant.judge.citations import Citations
+from assistant.judge.fidelity import Fidelity, RefuteByCorrection, slot_changes
+from assistant.judge.scope import Scope
+from assistant.judge.uncertain import MarkUncertain
+from assistant.pipelines import Pipeline, get_pipeline
+from assistant.retrieve import SentenceRetriever
+
+#: (claim, the model's statement, the slot it changes, the value a seed sentence states, or None when no
+#: sentence of the seed states the statement's value either).
+REWRITTEN = [
+    ("Mike Lee ist ein demokratischer Senator aus Utah.", "Mike Lee is a Republican Senator from Utah.",
+     "party", "Republican"),
+    ("Scott Anderson works at the Heritage Foundation.", "Scott Anderson works at the Brookings Institution.",
+     "name", "Brookings Institution"),
+    ("In 2021 the US Congress passed an amendment about leaving NATO.",
+     "In 2023 the US Congress passed an amendment about leaving NATO.", "year", "2023"),
+    ("Ending NATO membership needs a three-quarters majority in the Senate.",
+     "Ending NATO membership needs a two-thirds majority in the Senate.", "number", "2/3"),
+    ("Mike Lee is a senator from Texas.", "Mike Lee is a senator from Ohio.", "name", None),
+    ("Elon Musk did not share a post on X.", "Elon Musk shared a post on X.", "negation", "otherwise"),
+]  # fmt: skip
+
+
+def _pipeline() -> Pipeline:
+    return Pipeline(
+        "test.fidelity",
+        prompt="check.v1",
+        retrieval="dense",
+        stages=(Fidelity(), Scope(whole_claim=True), Citations(), Aggregate(), RefuteByCorrection()),
+        screen=True,
+        description="test: the fidelity stages around the model's own verdicts",
+    )
+
+
+def _check(seeded_store, fake_embeddings, structured_fake, fake_chat_model, claim: str, statement: str):
+    retriever = SentenceRetriever(
+        store=seeded_store, embeddings=fake_embeddings, k=50
+    )  # every seed sentence shown
+    checker = Checker(seeded_store, retriever, structured_fake, pipeline="check.v1")
+    checker.pipeline = _pipeline()
+    fake_chat_model.enqueue(
+        {
+            "statements": [
+                {"text": statement, "sentences": [1, 2, 3], "verdict": "supported", "confidence": 0.96}
+            ]
+        }
+    )
+    return checker.check(claim)
+
+
+@pytest.mark.parametrize(("claim", "statement", "slot", "source_value"), REWRITTEN)
+def test_a_rewritten_claim_is_never_supported(
+    seeded_store, fake_embeddings, structured_fake, fake_chat_model, claim, statement, slot, source_value
+):
+    result = _check(seeded_store, fake_embeddings, structured_fake, fake_chat_model, claim, statement)
+    assert result.verdict != "supported"
+    (correction,) = result.corrections
+    assert correction.text == statement and correction.slot == slot
+    # No statement that changes a slot of the claim is shown as supporting it.
+    for st in result.statements:
+        assert st.verdict != "supported" or not slot_changes(claim, st.text)
+    if source_value is None:
+        assert not correction.confirmed and result.verdict == "not_enough_info"
+        return
+    assert correction.confirmed and result.verdict == "refuted"
+    assert correction.reason.startswith(f"the source says {source_value}")
+    (span,) = correction.evidence
+    assert source_value.split()[0].lower()[:6] in span.text.lower() or slot in ("number", "year", "negation")
+    # The refutation is a statement of its own, with the span and the correction as its note.
+    refuting = result.statements[-1]
+    assert (refuting.text, refuting.verdict, refuting.note) == (claim, "refuted", correction.reason)
+    assert refuting.evidence == correction.evidence
+    assert result.confidence <= max(s.confidence for s in result.statements if s.verdict == "refuted")
+
+
+def test_a_faithful_statement_is_judged_as_before(
+    seeded_store, fake_embeddings, structured_fake, fake_chat_model
+):
+    claim = "Mike Lee ist republikanischer Senator aus Utah."
+    result = _check(
+        seeded_store,
+        fake_embeddings,
+        structured_fake,
+        fake_chat_model,
+        claim,
+        "Mike Lee ist Senator aus Utah.",
+    )
+    assert result.corrections == [] and result.verdict == "supported"
+
+
+@pytest.mark.parametrize(
+    ("claim", "statement"),
+    [
+        ("Mike Lee is a Republican senator.", "Mike Lee is a senator."),  # a part, not a change
+        (
+            "In 2023 Congress passed a law and a two-thirds majority is needed.",
+            "Congress passed a law in 2023.",
+        ),
+        ("Elon Musk cannot leave NATO.", "Elon Musk can't leave NATO."),
+        (
+            "Lee schrieb auf X: Lasst uns aus der NATO austreten.",
+            "Lee wrote on X that the US should leave NATO.",
+        ),
+    ],
+)
+def test_parts_and_rewordings_change_no_slot(claim, statement):
+    # No name is a translation of another, and putting one back makes no restatement.
+    assert slot_changes(claim, statement, lambda a, b: 0.0) == []
+
+
+def test_a_name_in_another_language_is_no_change():
+    same = {("USA", "United States"): 0.85}
+    assert (
+        slot_changes(
+            "Die USA würden Ressourcen aufwenden.",
+            "The United States would spend resources.",
+            lambda a, b: same.get((a, b), 0.3),
+        )
+        == []
+    )
+    # Another name: no translation of the claim's, and with the claim's name put back the two are the same.
+    (change,) = slot_changes(
+        "Mark Rutte leads NATO.", "Jens Stoltenberg leads NATO.", lambda a, b: float(a == b)
+    )
+    assert (change.slot, change.claim_value, change.statement_value) == (
+        "name",
+        "Mark Rutte",
+        "Jens Stoltenberg",
+    )
+
+
+def test_the_fidelity_pipeline_corrects_before_scope_and_refutes_before_the_mark():
+    kinds = [type(s) for s in get_pipeline("check.v21").stages]
+    assert kinds[0] is Fidelity and kinds.index(Fidelity) < kinds.index(Scope)
+    assert kinds.index(CalibrateClaim) < kinds.index(RefuteByCorrection) < kinds.index(MarkUncertain)
+    assert get_pipeline("check.v21").verdict_model == get_pipeline("check.v19").verdict_model

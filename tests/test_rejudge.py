@@ -58,16 +58,6 @@ def test_rejudging_a_result_with_its_own_pipeline_reproduces_it(check, fake_embe
     assert [(s["verdict"], s["confidence"], s["signals"]) for s in again["result"]["statements"]] == stored
 
 
-def test_the_fast_pipeline_rejudged_from_the_default_is_its_own_result(check, fake_embeddings):
-    v19, v20 = check("check.v19"), check("check.v20")
-    new = _rejudge(_item(v19), "check.v19", "check.v20", fake_embeddings)
-    assert (new["pred"], new["confidence"]) == (v20.verdict, v20.confidence)
-    assert [s["text"] for s in new["result"]["statements"]] == [s.text for s in v20.statements]
-    assert [s["signals"] for s in new["result"]["statements"]] == [s.signals for s in v20.statements]
-    question = {"kind": "question", "result": None}
-    assert _rejudge(question, "check.v19", "check.v20", fake_embeddings) == question
-
-
 def test_only_pipelines_that_read_the_model_alike_can_be_rejudged():
     with pytest.raises(ConfigError, match="does not read the model as check.v19 does"):
         rejudging_stages(get_pipeline("check.v19"), get_pipeline("check.v10"))

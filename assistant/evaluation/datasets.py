@@ -38,6 +38,9 @@ _JSONL_TYPES: dict[str, tuple[type, ...]] = {
     "id": (str,), "kind": (str,), "claim": (str,), "label": (str, type(None)), "lang": (str,),
     "evidence": (list,), "doc": (str,),
 }  # fmt: skip
+#: Optional keys of the project's jsonl: a one-slot-changed claim's slot and the source's value.
+_JSONL_OPTIONAL: dict[str, tuple[type, ...]] = {"slot": (str,), "correct": (str,)}
+SLOTS = ("person", "party", "place", "institution", "number", "year", "office", "negation")
 _LINEBREAK = re.compile(r"\r\n|[\r\n]")
 Record = tuple[str, dict[str, Any]]  # ("file:line", parsed object)
 Spans = tuple[GoldSpan, ...]
@@ -193,10 +196,13 @@ def _doc_holding(evidence: list[Any], docs: Mapping[str, CorpusDocument], where:
 def _jsonl_item(rec: dict[str, Any], where: str, docs: Mapping[str, CorpusDocument]) -> EvalItem:
     if isinstance(rec.get("id"), str) and rec["id"].strip():
         where = f"{where}: item {rec['id']}"
-    unknown = sorted(set(rec) - set(_JSONL_TYPES))
+    unknown = sorted(set(rec) - set(_JSONL_TYPES) - set(_JSONL_OPTIONAL))
     if unknown:
         raise InputError(f"{where}: unknown key(s) {', '.join(unknown)}")
     _require(rec, where, {k: t for k, t in _JSONL_TYPES.items() if k != "doc" or k in rec})
+    _require(rec, where, {k: t for k, t in _JSONL_OPTIONAL.items() if k in rec})
+    if ("slot" in rec) != ("correct" in rec) or rec.get("slot", SLOTS[0]) not in SLOTS:
+        raise InputError(f"{where}: 'slot' (one of {', '.join(SLOTS)}) and 'correct' come together")
     if not rec["id"].strip() or not rec["claim"].strip():
         raise InputError(f"{where}: id and claim must not be empty")
     kind, label = rec["kind"], rec["label"]
@@ -219,7 +225,7 @@ def _jsonl_item(rec: dict[str, Any], where: str, docs: Mapping[str, CorpusDocume
         spans = tuple(_jsonl_span(ev, n, doc, where) for n, ev in enumerate(rec["evidence"]))
     return EvalItem(
         id=rec["id"], kind=kind, claim=rec["claim"], label=label, lang=rec["lang"],
-        evidence_sets=(spans,) if spans else (),
+        evidence_sets=(spans,) if spans else (), slot=rec.get("slot"), correct=rec.get("correct"),
     )  # fmt: skip
 
 

@@ -38,6 +38,10 @@ class EvalItem:
     evidence_sets: tuple[tuple[GoldSpan, ...], ...] = ()
     doc: str | None = None
     source_label: str | None = None
+    #: A claim that changes one slot of a source sentence (person, party, place, institution, number, year,
+    #: office, negation), and the source's value of it (the project's jsonl: optional ``slot``, ``correct``).
+    slot: str | None = None
+    correct: str | None = None
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,22 @@ def _ece_context(report: dict[str, Any]) -> str:
     )
 
 
+def _one_slot_rows(report: dict[str, Any]) -> list[str]:
+    """Rows of the one-slot-changed claims and of the confident verdicts (reports before #29 have none)."""
+    rows = []
+    one = report.get("one_slot") or {}
+    if one.get("n"):
+        rows.append(
+            f"| one-slot-changed claims ({one['n']}): refuted recall / correction shown with its span "
+            f"| {one['refuted_recall']:.3f} / {one['correction_shown']:.3f} |"
+        )
+    confident = report.get("confident") or {}
+    if confident.get("n"):
+        n, accuracy = confident["n"], confident["accuracy"]
+        rows.append(f"| verdicts at confidence ≥ 0.8 ({n}): right | {accuracy:.3f} |")
+    return rows
+
+
 def to_markdown(report: dict[str, Any], title: str) -> str:
     """A Markdown summary suited to a CI job summary."""
     f = _fmt
@@ -47,6 +63,7 @@ def to_markdown(report: dict[str, Any], title: str) -> str:
         f"| balanced accuracy | {f(report['balanced_accuracy'])} |",
         f"| not_enough_info recall | {f(report['nei_recall'])} |",
         f"| refuted recall | {f(report.get('refuted_recall'))} |",
+        *_one_slot_rows(report),
         f"| supported vs rest, balanced accuracy | {f(report['supported_vs_rest_balanced_accuracy'])} |",
         f"| recall@1 / @3 / @5 / @10 | {f(report['recall_at_1'])} / {f(report['recall_at_3'])} / "
         f"{f(report['recall_at_5'])} / {f(report['recall_at_10'])} (@5 95% CI {f(ci['recall_at_5'][0])}–"

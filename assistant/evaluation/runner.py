@@ -64,6 +64,9 @@ class ItemRecord:
     others: dict[str, tuple[str | None, float]] = field(default_factory=dict)
     #: The pipeline's full result (the README's JSON), so a report can be re-analysed offline.
     result: dict[str, Any] | None = None
+    #: A one-slot-changed gold claim: the slot it changes and the source's value (EvalItem's).
+    slot: str | None = None
+    correct: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         """A JSON-ready view (sets become sorted lists)."""
@@ -242,6 +245,8 @@ class EvalRunner:
             source_label=item.source_label,
             gold_sets=[s for s in gold_sets if s],
             gold_spans=sorted(spans),
+            slot=item.slot,
+            correct=item.correct,
         )
 
     def _rank(self, item: EvalItem, rec: ItemRecord) -> None:

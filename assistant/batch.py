@@ -22,7 +22,7 @@ from typing import Any
 from .check import Checker
 from .documents import MAX_FILE_BYTES, decode_text
 from .errors import ConfigError, EndpointError, FactCheckError, InputError, StoreError
-from .schemas import CheckResult
+from .schemas import CheckResult, result_dict
 from .secrets import scrub_line
 
 CLAIM_SUFFIXES = (".txt", ".jsonl")
@@ -127,13 +127,15 @@ def check_many(
     *,
     concurrency: int = 1,
     on_progress: Callable[[int, int], None] | None = None,
+    debug: bool = False,
 ) -> BatchSummary:
     """Check ``claims`` into ``out_path`` (JSON lines), skipping ids that already have a result there.
 
     ``on_progress(done, total)`` is called once before the first check and after each claim, with
     ``total`` the number of claims to check in this run. With ``concurrency`` > 1 claims are checked in
     that many threads and written in the order they finish. An :data:`OUTAGES` error stops the batch:
-    claims still in flight are finished and written, then the error is raised.
+    claims still in flight are finished and written, then the error is raised. ``debug`` keeps each
+    statement's signals and model probabilities in the lines (:data:`~assistant.schemas.DEBUG_FIELDS`).
     """
     if concurrency < 1:
         raise InputError("concurrency must be at least 1")
@@ -155,7 +157,7 @@ def check_many(
             raise
         except FactCheckError as exc:
             return {"id": c.id, "claim": c.claim, "error": scrub_line(str(exc))}
-        return _result_line(c.id, result)
+        return _result_line(c.id, result, debug)
 
     def record(line: dict[str, Any], out: Any) -> None:
         out.write(json.dumps(line, ensure_ascii=False) + "\n")
@@ -224,8 +226,8 @@ def _doc_id(checker: Checker, name: str | None, cache: dict[str, str]) -> str | 
     return cache[name]
 
 
-def _result_line(claim_id: str, result: CheckResult) -> dict[str, Any]:
-    return {"id": claim_id, **result.model_dump()}
+def _result_line(claim_id: str, result: CheckResult, debug: bool = False) -> dict[str, Any]:
+    return {"id": claim_id, **result_dict(result, debug=debug)}
 
 
 # ---- the results file -------------------------------------------------------------------------------

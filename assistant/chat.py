@@ -32,7 +32,7 @@ from .config import Settings
 from .conversation import Ask, Command, Conversation, ShowSource, Turn, Why, is_german, read_line
 from .errors import FactCheckError, InputError
 from .progress import live_check
-from .schemas import Evidence, Retrieved, Statement
+from .schemas import Evidence, Retrieved, Statement, result_json
 from .secrets import scrub_line
 from .stages import STAGE_HANDLER, StageHandler, register_stage_hook
 
@@ -266,7 +266,7 @@ class ChatSession:
     def show(self, turn: Turn) -> None:
         """Print a turn's result: JSON, a checked claim, or an answer."""
         if self.json_mode:
-            self.say(turn.result.model_dump_json(indent=2))
+            self.say(result_json(turn.result, indent=2))
             return
         if turn.kind == "claim":
             render.render_result(turn.result, self.console)

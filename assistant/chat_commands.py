@@ -27,7 +27,7 @@ from .html_report import check_report_html
 from .ingest import ingest_paths
 from .llm import BACKENDS
 from .render import VERDICT_LABEL, VERDICT_MARK
-from .schemas import Evidence, Retrieved
+from .schemas import Evidence, Retrieved, result_dict
 
 T = TypeVar("T")
 
@@ -274,7 +274,7 @@ def quit_chat(session: Session, arg: str) -> None:
 def session_json(turns: list[Turn]) -> str:
     """The turns as a JSON list of ``{"input", "kind", "result"}``."""
     return json.dumps(
-        [{"input": t.input, "kind": t.kind, "result": t.result.model_dump(mode="json")} for t in turns],
+        [{"input": t.input, "kind": t.kind, "result": result_dict(t.result)} for t in turns],
         ensure_ascii=False,
         indent=2,
     )

@@ -12,7 +12,7 @@ import typer
 
 from . import cli as _cli
 from .cli import HtmlOpt
-from .cli_options import ALL, DocOpt, JsonOpt, shared_options
+from .cli_options import ALL, DebugOpt, DocOpt, JsonOpt, shared_options
 from .errors import InputError
 
 if TYPE_CHECKING:
@@ -50,12 +50,14 @@ def check(
     ] = 1,
     doc: DocOpt = None,
     as_json: JsonOpt = False,
+    debug: DebugOpt = False,
     html: HtmlOpt = None,
 ) -> None:
     """Check claims against the indexed documents. One CLAIM, the claims on stdin (-) or a --file."""
     from . import render
     from .batch import read_claims
     from .progress import check_status, status
+    from .schemas import result_json
 
     if (claim is None) == (file is None):
         raise typer.BadParameter("give either a CLAIM or --file PATH", param_hint="CLAIM / --file")
@@ -78,8 +80,9 @@ def check(
         render.say(_cli.err, f"note: {app.checker.fallback_note}")
     if file is not None:
         _check_file(
-            app, file, claims, out_path, doc_id=doc_id, concurrency=concurrency, as_json=as_json, html=html
-        )
+            app, file, claims, out_path, doc_id=doc_id, concurrency=concurrency, as_json=as_json, html=html,
+            debug=debug,
+        )  # fmt: skip
         return
     log = app.check_log()
     results: list[CheckResult] = []
@@ -90,9 +93,8 @@ def check(
         if log is not None:
             log.add(result, "check")
         if as_json:  # one object; several claims: JSON lines, one object per claim
-            render.print_json(
-                result.model_dump_json(), _cli.out, pretty=len(texts) == 1 and _cli.out.is_terminal
-            )
+            pretty = len(texts) == 1 and _cli.out.is_terminal
+            render.print_json(result_json(result, debug=debug), _cli.out, pretty=pretty)
         else:
             render.render_result(result, _cli.out)
     if html is not None:
@@ -154,6 +156,7 @@ def _check_file(
     concurrency: int,
     as_json: bool,
     html: Path | None = None,
+    debug: bool = False,
 ) -> None:
     from . import render
     from .batch import check_many
@@ -173,7 +176,9 @@ def _check_file(
             else:
                 progress.advance()
 
-        summary = check_many(app.checker, claims, out_path, concurrency=concurrency, on_progress=on_progress)
+        summary = check_many(
+            app.checker, claims, out_path, concurrency=concurrency, on_progress=on_progress, debug=debug
+        )
     if as_json:
         render.print_json(json.dumps({"out": str(out_path), **dataclasses.asdict(summary)}), _cli.out)
     else:

@@ -44,10 +44,15 @@ PipelineOpt = Annotated[
     str | None,
     typer.Option(
         "--pipeline",
-        help="default, fast, server, model or baseline, or a version id (env FACTCHECK_PIPELINE).",
+        help="default, server, model, baseline, fidelity, or a version such as check.v21 "
+        "(env FACTCHECK_PIPELINE).",
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object per result, for pipelines.")]
+DebugOpt = Annotated[
+    bool,
+    typer.Option("--debug", help="With --json: add each statement's signals and model probabilities."),
+]
 DocOpt = Annotated[str | None, typer.Option("--doc", help="Only use this document (id or file name).")]
 
 #: Parameter name → option, in the order ``--help`` lists them.

@@ -153,6 +153,24 @@ class CheckResult(BaseModel):
     uncertain: str | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
+#: What each statement carries for debugging the judge: the signals its verdict stage read (the hidden
+#: state's principal components ``state_N`` among them) and the model's own verdict probabilities. Left out
+#: of the JSON a user or a pipeline gets; ``--debug`` adds them (the check log and eval reports keep them).
+DEBUG_FIELDS = frozenset({"signals", "model_probabilities"})
+
+
+def result_dict(result: CheckResult, *, debug: bool = False) -> dict[str, Any]:
+    """The result as the JSON contract of the README: without :data:`DEBUG_FIELDS` unless ``debug``."""
+    exclude = None if debug else {"statements": {"__all__": set(DEBUG_FIELDS)}}
+    return result.model_dump(mode="json", exclude=exclude)
+
+
+def result_json(result: CheckResult, *, debug: bool = False, indent: int | None = None) -> str:
+    """:func:`result_dict` as JSON text."""
+    exclude = None if debug else {"statements": {"__all__": set(DEBUG_FIELDS)}}
+    return result.model_dump_json(exclude=exclude, indent=indent)
+
+
 def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
     """A JSON schema with every ``$ref`` to ``$defs`` inlined: grammar converters handle it best."""
     defs = schema.get("$defs", {})

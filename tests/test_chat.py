@@ -33,7 +33,7 @@ from assistant.conversation import (
     read_line,
 )
 from assistant.errors import InputError
-from assistant.schemas import CheckResult
+from assistant.schemas import CheckResult, result_json
 
 from .conftest import SEED, FakeChatModel
 
@@ -459,7 +459,7 @@ def test_json_toggles_raw_output(chat, fake_chat_model):
     out = chat.run("/json", "Musk wants to leave NATO", "/json", "Who wants to leave NATO?")
     assert "JSON output on" in out and "JSON output off" in out
     data, _ = json.JSONDecoder().raw_decode(out, out.index("{"))
-    assert data == json.loads(chat.results[0].model_dump_json())
+    assert data == json.loads(result_json(chat.results[0]))  # the JSON of `check --json`
     assert "1. ✔ y [1]" in out  # back to the rich answer
 
 
@@ -489,7 +489,7 @@ def test_export_markdown_and_json(chat, fake_chat_model, tmp_path, seed_text):
         ("Musk wants to leave NATO", "claim"),
         ("Who wants to leave NATO?", "question"),
     ]
-    assert data[1]["result"] == json.loads(answer.model_dump_json())
+    assert data[1]["result"] == json.loads(result_json(answer))
     text = md.read_text("utf-8")
     ev = claim.statements[0].evidence[0]
     assert "## 1. Claim: Musk wants to leave NATO" in text

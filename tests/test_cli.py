@@ -347,3 +347,27 @@ def test_readme_documents_every_command_option_and_environment_variable():
                     missing.append(f"{name} {opt}")
     missing += [f"env {var}" for var in ENV.values() if f"`{var}`" not in readme]
     assert not missing, f"README's command reference lacks: {missing}"
+
+
+def test_check_json_leaves_the_judges_internals_to_debug(run, fake_chat_model, monkeypatch):
+    """The default JSON is the README's contract: no signals, no model states; --debug adds them (#29)."""
+    from assistant.schemas import DEBUG_FIELDS, CheckResult, Statement
+
+    monkeypatch.setenv("FACTCHECK_PIPELINE", "server")  # a verdict stage that records its signals
+    assert run("ingest", str(SEED))[0] == 0
+    statement = {"text": "Congress passed a law in 2023.", "sentences": [1], "verdict": "supported"}
+    reply = {"statements": [{**statement, "confidence": 0.8}]}
+    documented = set(CheckResult.model_fields) - {"uncertain"}
+    fake_chat_model.enqueue(reply)
+    code, out, _ = run(
+        "check", "--json", "Im Jahr 2023 verabschiedete der US-Kongress eine Gesetzesergänzung"
+    )
+    plain = json.loads(out)
+    assert code == 0 and documented <= set(plain) and plain["corrections"] == []
+    (statement,) = plain["statements"]
+    assert set(statement) == set(Statement.model_fields) - DEBUG_FIELDS
+    assert "state_0" not in out and "model_probabilities" not in out
+    fake_chat_model.enqueue(reply)
+    code, out, _ = run("check", "--json", "--debug", "Im Jahr 2023 verabschiedete der US-Kongress")
+    (statement,) = json.loads(out)["statements"]
+    assert code == 0 and statement["signals"] and "cos_best" in statement["signals"]

@@ -29,7 +29,7 @@ from .chat_commands import run_command
 from .chat_input import plain_reader, prompt_reader, terminal_stream
 from .checklog import CheckLog
 from .config import Settings
-from .conversation import Ask, Command, Conversation, ShowSource, Turn, Why, is_german, read_line
+from .conversation import Ask, Command, Conversation, Hint, ShowSource, Turn, Why, is_german, read_line
 from .errors import FactCheckError, InputError
 from .progress import live_check
 from .schemas import Evidence, Retrieved, Statement, result_json
@@ -143,7 +143,7 @@ class ChatSession:
         if loading is None:
             return True
         try:
-            with self.status("loading model…") if not loading.done() else nullcontext():
+            with self.status("loading the model…") if not loading.done() else nullcontext():
                 loading.result()
         except KeyboardInterrupt:
             self._loading = loading  # still loading; the next turn waits again
@@ -195,12 +195,18 @@ class ChatSession:
         except Exception as exc:  # a bug must not end the session
             self.say(render.error_line(f"{type(exc).__name__}: {one_line(exc)}", "internal error: "))
 
-    def _dispatch(self, intent: Command | Why | ShowSource | Ask) -> None:
+    def _dispatch(self, intent: Command | Why | ShowSource | Hint | Ask) -> None:
         match intent:
             case Command():
                 run_command(self, intent)
             case Why(number=number) if number is not None or self.conversation.draft is not None:
                 self.explain_draft_claim(number)
+            case Hint(text=text):
+                self.say(
+                    f"“{text}” is not a claim or a question: type a sentence to check it, a question to get "
+                    "an answer, or /help for the commands",
+                    style="dim",
+                )
             case Why():
                 self.explain_last()
             case ShowSource(number=number) if self.conversation.draft is not None:

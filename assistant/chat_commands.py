@@ -167,7 +167,7 @@ def switch_backend(session: Session, backend: str) -> None:
         embeddings=old.embeddings,
         on_assemble_progress=old.on_assemble_progress,
     )
-    chat = session.run_cancellable(lambda: new.chat, "loading model…")
+    chat = session.run_cancellable(lambda: new.chat, "loading the model…")
     session.app = new
     session.start_loading()
     session.say(f"switched to {chat.name}")
@@ -305,9 +305,18 @@ def session_markdown(turns: list[Turn]) -> str:
         cites = citations(result)
         lines += [f"## {n}. {turn.kind.capitalize()}: {turn.input}", ""]
         lines += [f"**Verdict:** {VERDICT_LABEL[result.verdict]} ({result.confidence:.2f})", ""]
+        if result.uncertain:
+            lines += [f"**Uncertain:** {result.uncertain}", ""]
+        for c in result.corrections:
+            lines += [f"**{'Correction' if c.confirmed else 'The model changed the claim'}:** {c.reason}", ""]
         for i, st in enumerate(result.statements, 1):
             refs = "".join(f" [{cites.index(ev) + 1}]" for ev in st.evidence)
             lines.append(f"{i}. {VERDICT_MARK[st.verdict]} {st.text}{refs}")
+            if st.note:
+                lines.append(f"   *{st.note}*")
+        if result.set_aside:
+            lines += ["", "Set aside (not part of the claim; not judged):", ""]
+            lines += [f"- {a.text} — *{a.reason}*" for a in result.set_aside]
         if cites:
             lines += ["", "Sources:", ""]
             for i, ev in enumerate(cites, 1):

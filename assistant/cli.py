@@ -165,6 +165,7 @@ def log_(
     ctx: typer.Context,
     flags: dict[str, Any],
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Show the last N checks.")] = 20,
+    wide: Annotated[bool, typer.Option("--wide", help="Every column: full date, pipeline, origin.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """List past checks and their verdicts. They are kept in HOME/log.sqlite."""
@@ -184,7 +185,7 @@ def log_(
         off = "" if settings.log else " (logging is off: FACTCHECK_LOG / log in config.toml / --no-log)"
         render.say(out, f"no checks logged in {log.path}{off}")
     else:
-        out.print(render.log_table(entries))
+        out.print(render.log_table(entries, wide=wide))
 
 
 def main() -> None:

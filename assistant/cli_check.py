@@ -74,7 +74,7 @@ def check(
     _ = app.embeddings, app.chat  # configuration errors first, before touching the index
     doc_id = app.resolve_doc(doc)
     app.require_documents()
-    with status("loading model…", _cli.err):
+    with status("loading the model…", _cli.err):
         app.chat.load()
     if app.checker.fallback_note is not None:
         render.say(_cli.err, f"note: {app.checker.fallback_note}")

@@ -101,7 +101,7 @@ def eval_(
     job = EvalJob(_cli._app(**flags), options)
     chat = None
     if job.needs_model:
-        with status("loading model…", _cli.err):
+        with status("loading the model…", _cli.err):
             chat = job.load_model()
     with StageProgress(_cli.err) as progress:
         outcome = job.run(chat, on_stage=progress.stage, on_progress=progress.advance)

@@ -40,6 +40,17 @@ _ENGLISH = frozenset(
     "the a an and is are not who what when where why how which whose of to in on with for he she it they "
     "has have can could does did do was were".split()
 )
+#: Bare words that mean a slash command (typed without the slash), by the command they mean.
+BARE_COMMANDS = {
+    "help": "help", "hilfe": "help", "quit": "quit", "exit": "quit", "bye": "quit", "q": "quit",
+    "docs": "docs", "sources": "sources",
+}  # fmt: skip
+#: Words of small talk and of commands the chat does not have: a line of nothing else is neither a claim nor a
+#: question ("thanks", "ok", "clear").
+SMALL_TALK = frozenset(
+    "hi hello hey hallo servus moin thanks thank you danke schön ok okay yes no ja nein sure please bitte "
+    "test testing clear cls reset cancel stop abbrechen tschüss ciao".split()
+)
 WHY_RE = re.compile(r"^\s*(?:why|warum)\s*(\d+)?\s*\??\s*$", re.IGNORECASE)
 SOURCE_RE = re.compile(
     r"^\s*(?:(?:show|zeige?)\s+(?:me\s+|mir\s+)?)?(?:the\s+|die\s+)?(?:source|quelle)\s*"
@@ -109,6 +120,13 @@ class ShowSource:
 
 
 @dataclass(frozen=True)
+class Hint:
+    """A line that is no claim, question or command: it gets a short hint and is never checked."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class Ask:
     """Text to answer (a question) or to check (a claim)."""
 
@@ -116,7 +134,7 @@ class Ask:
     kind: Kind
 
 
-Intent = Command | Why | ShowSource | Ask
+Intent = Command | Why | ShowSource | Hint | Ask
 
 
 def read_line(line: str) -> Intent | None:
@@ -131,7 +149,14 @@ def read_line(line: str) -> Intent | None:
         return Why(int(match[1]) if match[1] else None)
     if match := SOURCE_RE.match(text):
         return ShowSource(int(match[1]))
-    return Ask(text, classify(text))
+    words = words_of(text)
+    if len(words) == 1 and words[0] in BARE_COMMANDS and not text.endswith("?"):
+        return Command(BARE_COMMANDS[words[0]], "")
+    kind = classify(text)
+    # A claim is a sentence: one word, or nothing but small talk, is not one (and is never sent to the model).
+    if kind == "claim" and (len(words) < 2 or all(w in SMALL_TALK for w in words)):
+        return Hint(text)
+    return Ask(text, kind)
 
 
 # ---- results -------------------------------------------------------------------------------------

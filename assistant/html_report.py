@@ -27,6 +27,7 @@ from .evaluation import metrics as M
 from .evaluation.report import failed_items, judged_items
 from .render import VERDICT_LABEL, VERDICT_MARK
 from .schemas import CheckResult, Evidence
+from .wording import pipeline_words
 
 #: Characters of context kept either side of a span when its paragraph is longer than this.
 MAX_PASSAGE_CHARS = 1200
@@ -98,8 +99,16 @@ def _claim_view(result: CheckResult, texts: TextLookup, kind: str) -> dict[str, 
             for st in result.statements
         ],
         "set_aside": result.set_aside,
+        "corrections": [
+            {
+                "confirmed": c.confirmed,
+                "reason": c.reason,
+                "evidence": [_evidence_passage(ev, texts) for ev in c.evidence],
+            }
+            for c in result.corrections
+        ],
         "dropped": result.dropped_citations,
-        "footer": f"{result.model} · pipeline {result.pipeline or '-'} (prompt {result.prompt_version}) · "
+        "footer": f"{result.model} · {pipeline_words(result.pipeline)} · "
         f"{result.timings_ms.get('total', 0) / 1000:.1f} s",
     }
 

@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
+from rich import box
 from rich.console import Console, Group, RenderableType
 from rich.markdown import Markdown
 from rich.padding import Padding
@@ -18,8 +19,9 @@ from rich.table import Table
 from rich.text import Text
 
 from .conversation import citations, distinct_statements, sentence_for, sources_answer
-from .schemas import CheckResult, Evidence, Retrieved, Statement
+from .schemas import CheckResult, Correction, Evidence, Retrieved, Statement
 from .secrets import scrub_line
+from .wording import pipeline_words
 
 if TYPE_CHECKING:
     from .checklog import LogEntry
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
     from .store import StoredDocument
 
 VERDICT_STYLE = {"supported": "bold green", "refuted": "bold red", "not_enough_info": "bold yellow"}
-VERDICT_LABEL = {"supported": "SUPPORTED", "refuted": "REFUTED", "not_enough_info": "NOT ENOUGH INFO"}
+VERDICT_LABEL = {"supported": "SUPPORTED", "refuted": "REFUTED", "not_enough_info": "NOT IN YOUR SOURCES"}
 VERDICT_MARK = {"supported": "✔", "refuted": "✘", "not_enough_info": "?"}
 
 
@@ -99,6 +101,22 @@ def statement_block(number: int, st: Statement, retrieved: list[Retrieved]) -> G
     return Group(*parts)  # type: ignore[arg-type]
 
 
+def correction_block(c: Correction, retrieved: list[Retrieved]) -> Group:
+    """A statement of the model that changes the claim: the source's value, not the claim's, and its span."""
+    by_key = {(r.doc_id, r.sentence_id): r for r in retrieved}
+    if c.confirmed:
+        head = Text.assemble(("Correction: ", "bold red"), c.reason)
+    else:
+        head = Text.assemble(
+            ("The model changed the claim: ", "dim bold"), (c.text, "dim"), (f"\n   {c.reason}", "dim italic")
+        )
+    parts: list[RenderableType] = [head]
+    parts.extend(
+        Padding(evidence_text(ev, by_key.get((ev.doc_id, ev.sentence_id))), (0, 0, 0, 6)) for ev in c.evidence
+    )
+    return Group(*parts)
+
+
 def render_result(result: CheckResult, console: Console) -> None:
     """Print a check result for a person."""
     header = Text.assemble(
@@ -110,9 +128,12 @@ def render_result(result: CheckResult, console: Console) -> None:
     )
     if result.uncertain:
         header.append_text(
-            Text.assemble(("  uncertain", "bold yellow"), (f"\n  {result.uncertain}", "yellow"))
+            Text.assemble(("  uncertain", "bold yellow"), (f"\n  Uncertain: {result.uncertain}", "yellow"))
         )
     blocks: list[object] = [header, Text()]
+    for c in result.corrections:
+        blocks.append(correction_block(c, result.retrieved))
+        blocks.append(Text())
     for i, st in enumerate(result.statements, 1):
         blocks.append(statement_block(i, st, result.retrieved))
         blocks.append(Text())
@@ -133,10 +154,8 @@ def render_result(result: CheckResult, console: Console) -> None:
             )
         )
         blocks.append(Text())
-    footer = (
-        f"{result.model} · pipeline {result.pipeline or '-'} (prompt {result.prompt_version}) · "
-        f"{result.timings_ms.get('total', 0) / 1000:.1f} s"
-    )
+    seconds = result.timings_ms.get("total", 0) / 1000
+    footer = f"{result.model} · {pipeline_words(result.pipeline)} · {seconds:.1f} s"
     if result.dropped_citations:
         footer += f" · {result.dropped_citations} citation(s) dropped: they did not match the source text"
     blocks.append(Text(footer, style="dim"))
@@ -156,6 +175,10 @@ NOT_CONFIRMED = {
 }
 UNCONFIRMED = {"en": "Not confirmed by the sources:", "de": "Von den Quellen nicht bestätigt:"}
 BECAUSE = {
+    "supported": {
+        "en": "no source sentence shown confirms it",
+        "de": "kein gezeigter Quellensatz bestätigt das",
+    },
     "refuted": {"en": "the cited source says otherwise", "de": "die zitierte Quelle sagt etwas anderes"},
     "not_enough_info": {"en": "the sources do not say", "de": "die Quellen sagen das nicht"},
 }
@@ -180,8 +203,8 @@ def render_answer(result: CheckResult, console: Console, *, german: bool = False
         return
     cites = citations(result)
     statements = distinct_statements(result)
-    answer = [st for st in statements if st.verdict == "supported"]
-    apart = [st for st in statements if st.verdict != "supported"]
+    answer = [st for st in statements if st.verdict == "supported" and st.evidence]
+    apart = [st for st in statements if st not in answer]
 
     def refs(st: Statement) -> str:
         return " ".join(f"[{cites.index(ev) + 1}]" for ev in st.evidence)
@@ -199,7 +222,9 @@ def render_answer(result: CheckResult, console: Console, *, german: bool = False
         if answer:
             console.print(Text(UNCONFIRMED[lang], style="bold"))
         for st in apart:
-            line = Text.assemble(("   ", ""), (f"{VERDICT_MARK[st.verdict]} ", VERDICT_STYLE[st.verdict]))
+            # A "supported" statement with no verified source is not shown with the supported mark.
+            shown = "not_enough_info" if st.verdict == "supported" else st.verdict
+            line = Text.assemble(("   ", ""), (f"{VERDICT_MARK[shown]} ", VERDICT_STYLE[shown]))
             line.append(st.text, style="dim strike" if st.verdict == "refuted" else "dim")
             line.append(f" — {BECAUSE[st.verdict][lang]}", style="italic")
             if refs(st):
@@ -276,21 +301,30 @@ def documents_json(documents: Iterable[StoredDocument]) -> str:
     )
 
 
-def log_table(entries: Iterable[LogEntry]) -> Table:
-    """Past checks, newest last; the claim column takes the width."""
-    table = Table("#", "when (UTC)", "verdict", "conf.", "claim", "pipeline", "from")
+#: A verdict in the log's narrow table: its mark and a short word.
+LOG_VERDICT = {"supported": "✔ supported", "refuted": "✘ refuted", "not_enough_info": "? not in sources"}
+
+
+def log_table(entries: Iterable[LogEntry], *, wide: bool = False) -> Table:
+    """Past checks, newest last; the claim column takes the width.
+
+    At 80 columns only the claim may wrap: the time is shortened and the pipeline and origin are left out
+    (``wide`` shows them, with the full date and the machine name of the verdict).
+    """
+    columns = ["#", "when (UTC)", "verdict", "conf.", "claim"] + (["pipeline", "from"] if wide else [])
+    # Narrow: no vertical rules, so the claim gets the columns they would take.
+    table = (
+        Table(*columns)
+        if wide
+        else Table(*columns, box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 1), collapse_padding=True)
+    )
     for column in table.columns:  # the short columns stay on one line
         column.no_wrap = column.header != "claim"
     for e in entries:
-        table.add_row(
-            str(e.id),
-            e.at.replace("T", " ")[:16],
-            e.verdict,
-            f"{e.confidence:.2f}",
-            e.claim,
-            e.pipeline,
-            e.source,
-        )
+        when = e.at.replace("T", " ")[:16] if wide else e.at.replace("T", " ")[5:16]
+        verdict = e.verdict if wide else LOG_VERDICT.get(e.verdict, e.verdict)
+        cells = [str(e.id), when, verdict, f"{e.confidence:.2f}", e.claim]
+        table.add_row(*map(Text, cells + ([e.pipeline, e.source] if wide else [])))
     return table
 
 

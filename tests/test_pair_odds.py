@@ -147,6 +147,6 @@ def test_an_uncertain_claim_says_when_the_pair_answer_disagrees(fake_embeddings)
         return d.uncertain
 
     with_pairs = uncertain(True)
-    assert with_pairs is not None and "asked again" in with_pairs and "refuted only 20%" in with_pairs
+    assert with_pairs is not None and "asked again" in with_pairs and "did not give the same" in with_pairs
     plain = uncertain(False)  # check.v19 and earlier keep their reasons
-    assert plain is not None and plain.startswith("confidence 0.40")
+    assert plain == "on test claims, verdicts this confident were often wrong"

@@ -107,6 +107,11 @@ def test_an_uncertain_claim_says_when_the_model_was_torn(fake_embeddings):
     st = DraftStatement(text="A law.", model_verdict="refuted", model_confidence=0.9)
     st.evidence = [object()]  # type: ignore[list-item]  # cited: the odds are the most specific reason
     st.model_probabilities = {"supported": 0.45, "refuted": 0.5, "not_enough_info": 0.05}
-    draft = Draft(mode="claim", text="A law.", shown=[], statements=[st], confidence=0.4)
-    MarkUncertain(0.6).run(draft, StageEnv(MemoEmbeddings(fake_embeddings), lambda d: None, lambda d: ""))
-    assert draft.uncertain is not None and "torn" in draft.uncertain and "supported 45%" in draft.uncertain
+    env = StageEnv(MemoEmbeddings(fake_embeddings), lambda d: None, lambda d: "")
+    draft = Draft(mode="claim", text="A law.", shown=[], statements=[st], confidence=0.4, verdict="refuted")
+    MarkUncertain(0.6).run(draft, env)
+    # In plain words, and no probability beside the verdict that would read as contradicting it (#29).
+    assert draft.uncertain == "the model itself hesitated over “A law.”"
+    draft = Draft(mode="claim", text="A law.", shown=[], statements=[st], confidence=0.4, verdict="supported")
+    MarkUncertain(0.6).run(draft, env)
+    assert draft.uncertain == "the model's own reading of “A law.” disagrees with the evidence"

@@ -140,7 +140,7 @@ def test_stage_overrides_with_a_note_and_policy_runs_after(fake_embeddings):
     with_ev = _draft("Congress passed a law in 2023.", "refuted", [LAW], [LAW])
     stage.run(with_ev, _env(fake_embeddings))
     st = with_ev.statements[0]
-    assert st.verdict == "supported" and "model said refuted" in st.note
+    assert st.verdict == "supported" and "first reading was “contradicted by your sources”" in st.note
     assert 0.0 < st.confidence <= 1.0 and st.signals is not None
     without = _draft("Congress passed a law.", "supported", [], [LAW])
     stage.run(without, _env(fake_embeddings))

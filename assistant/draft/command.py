@@ -79,7 +79,7 @@ def run_draft_command(
         f"({len(plan.sentences)} in the draft)",
     )
     if plan.claims:
-        with status("loading model…", err):
+        with status("loading the model…", err):
             app.chat.load()
         if app.checker.fallback_note is not None:
             render.say(err, f"note: {app.checker.fallback_note}")

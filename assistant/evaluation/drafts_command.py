@@ -34,7 +34,7 @@ def run_drafts_command(
         if not corpus.is_dir():
             raise InputError(f"{dataset}: no --corpus given and the default {corpus} does not exist")
     load_drafts(dataset, corpus)  # bad input fails before the model loads
-    with status("loading model…", err):
+    with status("loading the model…", err):
         app.chat.load()
     with StageProgress(err) as progress:
         report = run_drafts_eval(

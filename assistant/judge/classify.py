@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from langchain_core.embeddings import Embeddings
 
+from ..wording import changed_reading
 from . import MODES, Draft, DraftStatement, Mode, StageEnv
 from .signals import StatementView, compute
 from .verdict_model import VerdictClassifier, apply_policy
@@ -60,7 +61,7 @@ class Classify:
             verdict = max(probs, key=lambda c: probs[c])
             note = None
             if verdict != st.model_verdict:
-                note = f"model said {st.model_verdict}; the measured signals say {verdict}"
+                note = changed_reading(st.model_verdict, verdict)
             outcome = apply_policy(st.text, verdict, [s.text for s in st.cited_sentences])
             if outcome.verdict != verdict:
                 note = outcome.note

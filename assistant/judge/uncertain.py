@@ -42,21 +42,16 @@ class MarkUncertain:
         for st in draft.statements:
             odds = st.model_probabilities
             if odds is not None and odds.get(st.model_verdict, 1.0) < SPLIT_ODDS:
-                return (
-                    f"the model was torn on “{st.text}”: it wrote {st.model_verdict.replace('_', ' ')} "
-                    f"but gave it only {odds[st.model_verdict]:.0%} against "
-                    + ", ".join(
-                        f"{v.replace('_', ' ')} {p:.0%}" for v, p in odds.items() if v != st.model_verdict
-                    )
-                )
+                # The odds are the model's own reading; shown as numbers beside the verdict they read as a
+                # contradiction of it, so the reason says what they mean instead.
+                if max(odds, key=lambda v: odds[v]) != draft.verdict:
+                    return f"the model's own reading of “{st.text}” disagrees with the evidence"
+                return f"the model itself hesitated over “{st.text}”"
         for st in draft.statements if self.pair_reason else []:
             agrees = st.measured.get("pair_agrees")
             if agrees is not None and agrees < SPLIT_ODDS:
                 return (
-                    f"asked again about “{st.text}” against the closest source sentence, the model gave "
-                    f"{st.model_verdict.replace('_', ' ')} only {agrees:.0%}"
+                    f"asked again about “{st.text}” against the closest source sentence, the model did not "
+                    "give the same answer"
                 )
-        return (
-            f"confidence {draft.confidence:.2f} is below {self.threshold:.2f}: on held-out claims, verdicts "
-            "this confident were often wrong"
-        )
+        return "on test claims, verdicts this confident were often wrong"

@@ -29,23 +29,38 @@ REWRITTEN = [
 ]  # fmt: skip
 
 
-def _pipeline() -> Pipeline:
+def _pipeline(min_alignment: float = 0.0) -> Pipeline:
     return Pipeline(
         "test.fidelity",
         prompt="check.v1",
         retrieval="dense",
-        stages=(Fidelity(), Scope(whole_claim=True), Citations(), Aggregate(), RefuteByCorrection()),
+        # The fake embeddings are bags of words: an English statement of a German claim is far from it.
+        stages=(
+            Fidelity(min_alignment),
+            Scope(whole_claim=True),
+            Citations(),
+            Aggregate(),
+            RefuteByCorrection(),
+        ),
         screen=True,
         description="test: the fidelity stages around the model's own verdicts",
     )
 
 
-def _check(seeded_store, fake_embeddings, structured_fake, fake_chat_model, claim: str, statement: str):
+def _check(
+    seeded_store,
+    fake_embeddings,
+    structured_fake,
+    fake_chat_model,
+    claim: str,
+    statement: str,
+    min_alignment=0.0,
+):
     retriever = SentenceRetriever(
         store=seeded_store, embeddings=fake_embeddings, k=50
     )  # every seed sentence shown
     checker = Checker(seeded_store, retriever, structured_fake, pipeline="check.v1")
-    checker.pipeline = _pipeline()
+    checker.pipeline = _pipeline(min_alignment)
     fake_chat_model.enqueue(
         {
             "statements": [
@@ -79,6 +94,16 @@ def test_a_rewritten_claim_is_never_supported(
     assert (refuting.text, refuting.verdict, refuting.note) == (claim, "refuted", correction.reason)
     assert refuting.evidence == correction.evidence
     assert result.confidence <= max(s.confidence for s in result.statements if s.verdict == "refuted")
+
+
+def test_a_statement_far_from_the_claim_is_taken_out_but_refutes_nothing(
+    seeded_store, fake_embeddings, structured_fake, fake_chat_model
+):
+    claim, statement = REWRITTEN[0][:2]  # a cosine of 0.5 under the fake embeddings
+    result = _check(seeded_store, fake_embeddings, structured_fake, fake_chat_model, claim, statement, 0.7)
+    (correction,) = result.corrections
+    assert not correction.confirmed and "speaks of more than the claim" in correction.reason
+    assert result.verdict == "not_enough_info" and result.statements == []
 
 
 def test_a_faithful_statement_is_judged_as_before(

@@ -16,7 +16,8 @@ slot, in code, and takes every statement that changes a slot out of the statemen
   retrieval embedder puts translations at a cosine of 0.64 or more and different names at 0.54 or less
   (20 pairs from the seed article), so :data:`TRANSLATION_SIMILARITY` sits between.
 
-A correction is then looked for in the sentences the model was shown: it is **confirmed** when a sentence
+A correction of a statement close to the claim (:data:`MIN_ALIGNMENT`) is then looked for in the sentences
+the model was shown: it is **confirmed** when a sentence
 (the statement's own citations first) states the statement's value, does not state the claim's and shares
 a name with the claim. :class:`RefuteByCorrection` (after the claim's verdict and its calibration) refutes
 the claim on a confirmed correction, with the sentence as the evidence and "the source says Republican, not
@@ -43,6 +44,11 @@ TRANSLATION_SIMILARITY = 0.6
 #: statement that is part of the claim (``MIN_CLAIM_SIMILARITY``), and at least :data:`SWAP_GAIN` closer.
 MIN_SWAPPED_SIMILARITY = 0.7
 SWAP_GAIN = 0.05
+#: A statement at least this close to the claim (the scope stage's cosine for a part of the claim) speaks of
+#: what the claim speaks of, so a slot it changes is a correction of the claim. A statement further away that
+#: changes a slot (a copied source sentence that names another office) is taken out all the same, but never
+#: refutes the claim.
+MIN_ALIGNMENT = 0.7
 #: The confidence of a claim refuted by a confirmed correction. The correction is decided in code (a value
 #: in the source that differs from the claim's), not by the model; :file:`evals/results/verdicts.md` records
 #: how often these refutations were right on the one-slot-changed gold claims.
@@ -337,8 +343,13 @@ def correction_reason(change: SlotChange, statement: str) -> str:
 
 @dataclass(frozen=True)
 class Fidelity:
-    """Takes the statements that change a slot of the claim out of the judged ones, as corrections."""
+    """Takes the statements that change a slot of the claim out of the judged ones, as corrections.
 
+    ``min_alignment``: how close to the claim (retrieval embedder cosine) a statement must be for its
+    correction to refute the claim (:data:`MIN_ALIGNMENT`).
+    """
+
+    min_alignment: float = MIN_ALIGNMENT
     modes: frozenset[Mode] = field(default=frozenset(("claim",)))
 
     def run(self, draft: Draft, env: StageEnv) -> None:
@@ -354,15 +365,16 @@ class Fidelity:
             if not changes:
                 kept.append(st)
                 continue
-            draft.corrections.append(self._correction(draft, env, st, changes))
+            aligned = similarity(draft.text, st.text) >= self.min_alignment
+            draft.corrections.append(self._correction(draft, env, st, changes, aligned))
         draft.statements = kept
 
     @staticmethod
     def _correction(
-        draft: Draft, env: StageEnv, st: DraftStatement, changes: list[SlotChange]
+        draft: Draft, env: StageEnv, st: DraftStatement, changes: list[SlotChange], aligned: bool
     ) -> DraftCorrection:
         cited = [draft.shown[n - 1] for n in st.cited if 1 <= n <= len(draft.shown)]
-        for change in changes:
+        for change in changes if aligned else []:
             sentence = confirming_sentence(
                 draft.text, change, cited, draft.shown, supported=st.model_verdict == "supported"
             )
@@ -373,10 +385,10 @@ class Fidelity:
                     correction_reason(change, st.text),
                 )  # fmt: skip
         change = changes[0]
+        why = "no source sentence shown says so" if aligned else "it speaks of more than the claim does"
         return DraftCorrection(
             st.text, change.slot, change.claim_value, change.statement_value, [], False,
-            f"the model's reading says {change.statement_value}, not {change.claim_value}, but no source "
-            "sentence shown says so",
+            f"the model's reading says {change.statement_value}, not {change.claim_value}, but {why}",
         )  # fmt: skip
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SerializationInfo, SerializerFunctionWrapHandler, model_serializer
 
 Verdict = Literal["supported", "refuted", "not_enough_info"]
 VERDICTS: tuple[Verdict, ...] = ("supported", "refuted", "not_enough_info")
@@ -46,6 +46,9 @@ class Evidence(BaseModel):
     page: int | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
+DEBUG_FIELDS = frozenset({"signals", "model_probabilities"})
+
+
 class Statement(BaseModel):
     """An atomic statement with its verdict and the verified evidence for it."""
 
@@ -60,6 +63,16 @@ class Statement(BaseModel):
     #: The model's probability of each verdict where this statement's verdict begins in its reply
     #: (pipelines with the verdict-odds stage, local backend; absent otherwise).
     model_probabilities: dict[str, float] | None = Field(default=None, exclude_if=lambda v: v is None)
+
+    @model_serializer(mode="wrap")
+    def _without_debug_fields(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> Any:
+        """Every dump leaves out :data:`DEBUG_FIELDS` unless its context asks for them (``{"debug": True}``):
+        the CLI's, the chat's, a draft's and the web app's JSON alike."""
+        data = handler(self)
+        if isinstance(data, dict) and not (info.context or {}).get("debug"):
+            for name in DEBUG_FIELDS:
+                data.pop(name, None)
+        return data
 
 
 class SetAside(BaseModel):
@@ -155,20 +168,18 @@ class CheckResult(BaseModel):
 
 #: What each statement carries for debugging the judge: the signals its verdict stage read (the hidden
 #: state's principal components ``state_N`` among them) and the model's own verdict probabilities. Left out
-#: of the JSON a user or a pipeline gets; ``--debug`` adds them (the check log and eval reports keep them).
-DEBUG_FIELDS = frozenset({"signals", "model_probabilities"})
+#: of every dump unless its context holds ``{"debug": True}`` (``--debug``; the eval reports keep them).
+DEBUG = {"debug": True}
 
 
 def result_dict(result: CheckResult, *, debug: bool = False) -> dict[str, Any]:
     """The result as the JSON contract of the README: without :data:`DEBUG_FIELDS` unless ``debug``."""
-    exclude = None if debug else {"statements": {"__all__": set(DEBUG_FIELDS)}}
-    return result.model_dump(mode="json", exclude=exclude)
+    return result.model_dump(mode="json", context=DEBUG if debug else None)
 
 
 def result_json(result: CheckResult, *, debug: bool = False, indent: int | None = None) -> str:
     """:func:`result_dict` as JSON text."""
-    exclude = None if debug else {"statements": {"__all__": set(DEBUG_FIELDS)}}
-    return result.model_dump_json(exclude=exclude, indent=indent)
+    return result.model_dump_json(context=DEBUG if debug else None, indent=indent)
 
 
 def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:

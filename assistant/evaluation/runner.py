@@ -19,7 +19,7 @@ from ..lexical import BM25
 from ..llm import StructuredChat
 from ..records import Sentence
 from ..retrieve import SentenceRetriever, hybrid_search
-from ..schemas import CheckResult
+from ..schemas import DEBUG, CheckResult
 from ..secrets import scrub_line
 from ..sentences import split_sentences
 from ..store import SentenceStore
@@ -297,7 +297,7 @@ class EvalRunner:
 
 
 def _record_result(rec: ItemRecord, result: CheckResult, texts: dict[str, str]) -> None:
-    rec.result = result.model_dump()
+    rec.result = result.model_dump(context=DEBUG)  # the reports keep what the judge read (research/ reads it)
     rec.pred = result.verdict
     rec.confidence = result.confidence
     gold = set().union(*rec.gold_sets) if rec.gold_sets else set()

@@ -26,7 +26,7 @@ from ..draft import ClaimProgress, DraftResult, check_plan, plan_draft
 from ..errors import FactCheckError, InputError
 from ..ingest import IngestReport, ingest_paths
 from ..pipelines import get_pipeline
-from ..schemas import CheckResult
+from ..schemas import CheckResult, result_json
 from ..secrets import scrub_line
 from ..stages import reporting_stages
 from ..store import StoredDocument
@@ -164,7 +164,7 @@ class WebState:
             self.drafts.finish(job.id, job.result.model_dump_json(), round(job.run_ms, 1))
             return
         log_id = self.log.add(job.result, "web") if self.log is not None else None
-        self.results.finish(job.id, job.result.model_dump_json(), log_id, round(job.run_ms, 1))
+        self.results.finish(job.id, result_json(job.result), log_id, round(job.run_ms, 1))
 
     # ---- drafts ---------------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from .errors import ConfigError
 from .judge import Stage
-from .judge.aggregate import Aggregate, CalibrateClaim
+from .judge.aggregate import Aggregate, CalibrateClaim, CapClaim
 from .judge.citations import Citations
 from .judge.classify import Classify
 from .judge.fidelity import Fidelity, RefuteByCorrection
@@ -118,14 +118,16 @@ def _fidelity() -> Pipeline:
         "check.v21",
         prompt=default.prompt,
         retrieval=default.retrieval,
-        stages=(Fidelity(), *decide, RefuteByCorrection(), mark),
+        stages=(Fidelity(), *decide, CapClaim(), RefuteByCorrection(), mark),
         screen=True,
         fallback="check.v10",
         description="check.v19 with the fidelity stage (judge/fidelity.py): a statement that changes a slot "
         "of the claim (a name, party, office, number, year, negation) is the model's correction, never a "
         "part of the claim; where a sentence shown states the correction's value and not the claim's, the "
         "claim is refuted with that sentence and the correction as its reason. Values are compared in "
-        "code, no model call added. A server backend runs check.v10 instead",
+        "code, no model call added. The claim's confidence is capped at what its statements allow (the "
+        "weakest supported statement, the most confident refutation). A server backend runs check.v10 "
+        "instead",
     )
 
 

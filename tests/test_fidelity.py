@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.check import Checker
-from assistant.judge.aggregate import Aggregate, CalibrateClaim
+from assistant.judge.aggregate import Aggregate, CalibrateClaim, CapClaim
 from assistant.judge.citations import Citations
 from assistant.judge.fidelity import Fidelity, RefuteByCorrection, slot_changes
 from assistant.judge.scope import Scope
@@ -165,5 +165,27 @@ def test_a_name_in_another_language_is_no_change():
 def test_the_fidelity_pipeline_corrects_before_scope_and_refutes_before_the_mark():
     kinds = [type(s) for s in get_pipeline("check.v21").stages]
     assert kinds[0] is Fidelity and kinds.index(Fidelity) < kinds.index(Scope)
-    assert kinds.index(CalibrateClaim) < kinds.index(RefuteByCorrection) < kinds.index(MarkUncertain)
+    assert kinds.index(CalibrateClaim) < kinds.index(CapClaim) < kinds.index(RefuteByCorrection)
+    assert kinds.index(RefuteByCorrection) < kinds.index(MarkUncertain)
     assert get_pipeline("check.v21").verdict_model == get_pipeline("check.v19").verdict_model
+
+
+@pytest.mark.parametrize(
+    ("verdicts", "confidences", "calibrated", "capped"),
+    [
+        (["supported"], [0.55], 0.9, 0.55),  # never above its only statement
+        (["supported", "supported"], [0.9, 0.7], 0.8, 0.7),  # the weakest supported statement
+        (["refuted", "supported"], [0.6, 0.95], 0.85, 0.6),  # the most confident refutation
+        (["supported"], [0.9], 0.75, 0.75),  # a lower calibrated confidence stands
+    ],
+)
+def test_the_claim_confidence_stays_within_its_statements(verdicts, confidences, calibrated, capped):
+    from assistant.judge import Draft, DraftStatement, StageEnv
+    from assistant.judge.aggregate import aggregate_verdict
+
+    statements = [
+        DraftStatement(f"s{i}", v, c) for i, (v, c) in enumerate(zip(verdicts, confidences, strict=True))
+    ]
+    draft = Draft("claim", "c", [], statements, verdict=aggregate_verdict(verdicts), confidence=calibrated)
+    CapClaim().run(draft, StageEnv(None, lambda d: None, lambda d: ""))  # type: ignore[arg-type]
+    assert draft.confidence == capped

@@ -79,3 +79,21 @@ class CalibrateClaim:
         """Map the claim confidence (a claim with no statement keeps 0)."""
         if draft.statements:
             draft.confidence = self.model.calibrate_claim(draft.confidence)
+
+
+@dataclass(frozen=True)
+class CapClaim:
+    """Keeps the claim's confidence within what its statements allow (after calibration, check.v21 on).
+
+    Calibration maps the claim confidence as fitted on dev claims; it can put a claim above its only
+    statement's confidence, and the reader then sees two numbers that tell two stories. The claim is capped
+    at :func:`aggregate_confidence` of its statements: the weakest supported statement, the most confident
+    refutation, the mean for not enough info.
+    """
+
+    modes: frozenset[Mode] = field(default=frozenset(("claim",)))
+
+    def run(self, draft: Draft, env: StageEnv) -> None:
+        """Cap the claim confidence (a claim with no statement keeps its own)."""
+        if draft.statements:
+            draft.confidence = min(draft.confidence, aggregate_confidence(draft.statements, draft.verdict))

@@ -190,7 +190,7 @@ RETIRED_AT = "9dd2001"
 _RETIRED = {f"check.v{n}" for n in range(2, 19)} - set(BUILDERS)
 #: Versions retired later, with the last commit that has each: check.v20 (``fast``: the default without the
 #: verdict odds, about 0.4 s a check saved) left the registry for check.v21 (at most five pipelines).
-_RETIRED_LATER = {"check.v20": "0e9c9ec"}
+_RETIRED_LATER = {"check.v20": "a416742"}
 
 
 def pipeline_ids() -> list[str]:

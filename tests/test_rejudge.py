@@ -12,6 +12,7 @@ from assistant.judge import StageEnv
 from assistant.judge.verdict_model import MemoEmbeddings
 from assistant.pipelines import get_pipeline
 from assistant.retrieve import SentenceRetriever
+from assistant.schemas import DEBUG
 from research.rejudge import rejudged, rejudging_stages
 from research.replay import draft_before_verdict
 
@@ -35,7 +36,7 @@ def check(seeded_store, fake_embeddings, tmp_path):
 
 
 def _item(result) -> dict:
-    stored = json.loads(json.dumps(result.model_dump()))  # as a report stores it
+    stored = json.loads(json.dumps(result.model_dump(context=DEBUG)))  # as a report stores it
     return {
         "kind": "claim",
         "pred": result.verdict,

@@ -15,6 +15,7 @@ from assistant.judge.scope import Scope
 from assistant.judge.verdict_model import MemoEmbeddings
 from assistant.llm import StructuredChat
 from assistant.retrieve import SentenceRetriever
+from assistant.schemas import DEBUG, result_json
 from research.replay import draft_from_result
 
 from .conftest import FakeChatModel, stage_pipeline
@@ -67,7 +68,8 @@ def test_checker_scores_each_kept_statement_at_its_own_verdict(seeded_store, fak
         probs = st.model_probabilities
         assert probs is not None and abs(sum(probs.values()) - 1) < 1e-3
         assert probs["supported"] > probs["refuted"] > probs["not_enough_info"]
-    assert '"model_probabilities"' in result.model_dump_json()
+    assert '"model_probabilities"' in result_json(result, debug=True)
+    assert '"model_probabilities"' not in result_json(result)
 
 
 def test_scores_are_cached_like_replies(seeded_store, fake_embeddings, scoring_chat):
@@ -93,7 +95,9 @@ def test_a_replayed_result_gives_the_same_odds_signals(seeded_store, fake_embedd
     retriever = SentenceRetriever(store=seeded_store, embeddings=fake_embeddings, k=3)
     checker = Checker(seeded_store, retriever, chat, pipeline=stage_pipeline(Scope(), VerdictOdds()))
     model.enqueue(REPLY)
-    result: dict[str, Any] = json.loads(checker.check("Gesetzesergänzung 2023").model_dump_json())
+    result: dict[str, Any] = json.loads(
+        checker.check("Gesetzesergänzung 2023").model_dump_json(context=DEBUG)
+    )
     draft = checker.draft("Gesetzesergänzung 2023")  # the reply comes from the cache, the odds too
     replayed = draft_from_result(result)
     assert [st.measured for st in replayed.statements] == [

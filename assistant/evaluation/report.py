@@ -11,7 +11,6 @@ from typing import Any
 from ..errors import ConfigError, FactCheckError
 from . import metrics as M
 from .corrections import confident_accuracy, one_slot_metrics
-from .corrections import confident_accuracy, one_slot_metrics
 from .runner import ItemRecord
 
 RECALL_DEPTHS = (1, 3, 5, 10)
@@ -161,9 +160,6 @@ def build_report(records: list[ItemRecord], config: dict[str, Any]) -> dict[str,
         "prompt_tokens_per_item": _r(_mean([r.prompt_tokens for r in fresh]), 1),
         "completion_tokens_per_item": _r(_mean([r.completion_tokens for r in fresh]), 1),
         "cached_replies": len(answered) - len(fresh),
-        # The one-slot-changed gold claims (evaluation/corrections.py) and the confident verdicts.
-        "one_slot": one_slot_metrics(judged),
-        "confident": confident_accuracy(gold, pred, conf),
         # The one-slot-changed gold claims (evaluation/corrections.py) and the confident verdicts.
         "one_slot": one_slot_metrics(judged),
         "confident": confident_accuracy(gold, pred, conf),

@@ -84,6 +84,8 @@ class DraftCorrection:
     confirmed: bool
     #: The correction in the reader's words ("the source says Republican, not Democratic").
     reason: str
+    #: How likely a claim refuted on this correction is refuted (:mod:`.fidelity`'s measured rates).
+    confidence: float = 0.9
 
 
 @dataclass

@@ -53,6 +53,17 @@ MIN_ALIGNMENT = 0.7
 #: in the source that differs from the claim's), not by the model; :file:`evals/results/verdicts.md` records
 #: how often these refutations were right on the one-slot-changed gold claims.
 CORRECTION_CONFIDENCE = 0.9
+#: The claim is compared with the sentence shown closest to it (:func:`source_correction`) when that sentence
+#: is at least this close. 0.6 keeps the one-slot-changed claims of the seed's dev half whose source
+#: sentence was retrieved, and leaves out most sentences about something else (``evals/results/verdicts.md``).
+MIN_SOURCE_ALIGNMENT = 0.6
+#: Two names that stand for each other (a place for a place, a person for a person) are at least this close
+#: (retrieval embedder cosine: Texas/Utah 0.54, Lloyd Austin/Pete Hegseth 0.36, Washington Post/New York
+#: Times 0.39); a name against a capitalised German noun is mostly below it ("Trump"/"Erwägung" 0.33).
+MIN_NAME_KINSHIP = 0.35
+#: The confidence of a claim refuted by its comparison with a source sentence: on the seed's dev half, 11 of
+#: the 13 claims it refuted were refuted claims.
+SOURCE_CORRECTION_CONFIDENCE = 0.85
 #: Years are numbers in this range, told apart from counts and amounts.
 _YEARS = range(1800, 2101)
 
@@ -71,12 +82,11 @@ OFFICES: dict[str, tuple[str, ...]] = {
     "senator": ("senator",),
     "president": ("president", "prasident"),
     "chancellor": ("chancellor", "kanzler"),
-    "minister": ("minister",),
+    "minister": ("minister", "secretary", "sekretar"),
     "governor": ("governor", "gouverneur"),
     "ambassador": ("ambassador", "botschafter"),
     "mayor": ("mayor", "burgermeister"),
     "representative": ("congressman", "congresswoman", "representative", "abgeordnete"),
-    "secretary": ("secretary", "sekretar"),
 }
 #: Negation words (folded). "neither … nor" and "weder … noch" count once: only the first word is listed.
 _NEGATIONS = frozenset(
@@ -204,7 +214,9 @@ def _residual(spans: list[list[str]], other_words: set[str]) -> list[str]:
 Similarity = Callable[[str, str], float]
 
 
-def _name_change(claim: str, statement: str, similarity: Similarity | None) -> SlotChange | None:
+def _name_change(
+    claim: str, statement: str, similarity: Similarity | None, min_kinship: float = 0.0
+) -> SlotChange | None:
     claim_spans, statement_spans = name_spans(claim), name_spans(statement)
     claim_words = {fold(w) for s in claim_spans for w in s}
     statement_words = {fold(w) for s in statement_spans for w in s}
@@ -212,25 +224,32 @@ def _name_change(claim: str, statement: str, similarity: Similarity | None) -> S
         return None  # no shared name: the statement speaks of something else
     gone = _residual(claim_spans, statement_words)
     new = _residual(statement_spans, claim_words)
-    if similarity is not None:
-        gone, new = (
-            [g for g in gone if all(similarity(g, n) < TRANSLATION_SIMILARITY for n in new)],
-            [n for n in new if all(similarity(g, n) < TRANSLATION_SIMILARITY for g in gone)],
-        )
-    for g in gone:
-        for n in new:
-            # The swap test: put the claim's name in the statement. A substituted name makes the two say
-            # the same (cosine of a restatement, MIN_SWAPPED_SIMILARITY, and closer than before); a name
-            # the model added or translated freely ("Lasst uns …" → "the US should …") does not.
-            if similarity is None or (
-                (after := similarity(claim, statement.replace(n, g))) >= MIN_SWAPPED_SIMILARITY
-                and after >= similarity(claim, statement) + SWAP_GAIN
-            ):
-                return SlotChange("name", g, n)
-    return None
+    if similarity is None:
+        return SlotChange("name", gone[0], new[0]) if gone and new else None
+    gone, new = (
+        [g for g in gone if all(similarity(g, n) < TRANSLATION_SIMILARITY for n in new)],
+        [n for n in new if all(similarity(g, n) < TRANSLATION_SIMILARITY for g in gone)],
+    )
+    before = similarity(claim, statement)
+    substituted = [
+        (similarity(g, n), g, n)
+        for g in gone
+        for n in new
+        # The swap test: put the claim's name in the statement. A substituted name makes the two say the
+        # same (cosine of a restatement, MIN_SWAPPED_SIMILARITY, and closer than before); a name the model
+        # added or translated freely ("Lasst uns …" → "the US should …") does not.
+        if (after := similarity(claim, statement.replace(n, g))) >= MIN_SWAPPED_SIMILARITY
+        and after >= before + SWAP_GAIN
+    ]
+    # Of the pairs that pass, the two names most alike (a place for a place, a person for a person); a pair
+    # less alike than ``min_kinship`` is a name and a capitalised noun (German: "Trump" and "Erwägung").
+    kinship, g, n = max(substituted, default=(0.0, "", ""))
+    return SlotChange("name", g, n) if substituted and kinship >= min_kinship else None
 
 
-def slot_changes(claim: str, statement: str, similarity: Similarity | None = None) -> list[SlotChange]:
+def slot_changes(
+    claim: str, statement: str, similarity: Similarity | None = None, *, min_kinship: float = 0.0
+) -> list[SlotChange]:
     """Every slot of ``claim`` that ``statement`` says otherwise (see the module docstring).
 
     ``similarity`` (two texts → cosine) tells a name in another language from another name; without it
@@ -250,7 +269,7 @@ def slot_changes(claim: str, statement: str, similarity: Similarity | None = Non
     claim_neg, statement_neg = _negations(claim) % 2, _negations(statement) % 2
     if claim_neg != statement_neg:
         changes.append(SlotChange("negation", _polarity(claim_neg), _polarity(statement_neg)))
-    name = _name_change(claim, statement, similarity)
+    name = _name_change(claim, statement, similarity, min_kinship)
     if name is not None:
         changes.append(name)
     return changes
@@ -341,6 +360,32 @@ def correction_reason(change: SlotChange, statement: str) -> str:
     return f"the source says {change.statement_value}, not {change.claim_value}"
 
 
+def source_correction(
+    claim: str, shown: Sequence[Sentence], similarity: Similarity
+) -> tuple[Sentence, SlotChange] | None:
+    """The sentence shown closest to the claim, when it says what the claim says with one slot changed.
+
+    The model often restates a claim that changes one slot of a source sentence and then cannot tell the
+    two apart, so the claim itself is compared with the sentence closest to it in meaning. It counts only
+    when it is close (:data:`MIN_SOURCE_ALIGNMENT`), changes exactly one slot (a sentence that differs in
+    more speaks of something else) and not the negation (counting negation words in a long sentence cannot
+    tell what is negated), states its own value and not the claim's, and names something the claim names
+    besides that value.
+    """
+    if not shown:
+        return None
+    scored = [(similarity(claim, s.text), s) for s in shown]
+    alignment, sentence = max(scored, key=lambda pair: pair[0])
+    if alignment < MIN_SOURCE_ALIGNMENT:
+        return None
+    changes = slot_changes(claim, sentence.text, similarity, min_kinship=MIN_NAME_KINSHIP)
+    if len(changes) != 1 or changes[0].slot == "negation":
+        return None
+    if confirming_sentence(claim, changes[0], [sentence], [], supported=True) is None:
+        return None
+    return sentence, changes[0]
+
+
 @dataclass(frozen=True)
 class Fidelity:
     """Takes the statements that change a slot of the claim out of the judged ones, as corrections.
@@ -368,6 +413,23 @@ class Fidelity:
             aligned = similarity(draft.text, st.text) >= self.min_alignment
             draft.corrections.append(self._correction(draft, env, st, changes, aligned))
         draft.statements = kept
+        if not any(c.confirmed for c in draft.corrections):
+            self._compare_claim(draft, env, similarity)
+
+    @staticmethod
+    def _compare_claim(draft: Draft, env: StageEnv, similarity: Similarity) -> None:
+        """The claim against the sentence closest to it: a changed slot there is a confirmed correction."""
+        found = source_correction(draft.text, draft.shown, similarity)
+        span = None if found is None else verified(env, found[0])
+        if found is None or span is None:
+            return
+        change = found[1]
+        draft.corrections.append(
+            DraftCorrection(
+                span.text, change.slot, change.claim_value, change.statement_value, [span], True,
+                correction_reason(change, span.text), SOURCE_CORRECTION_CONFIDENCE,
+            )  # fmt: skip
+        )
 
     @staticmethod
     def _correction(
@@ -409,11 +471,19 @@ class RefuteByCorrection:
         confirmed = next((c for c in draft.corrections if c.confirmed), None)
         if confirmed is None:
             return
-        statement = DraftStatement(draft.text, "refuted", self.confidence)
+        confidence = min(self.confidence, confirmed.confidence)
+        # A statement that still says the claim's value (the model restating the claim and calling it
+        # supported) is refuted by the same sentence: the statements tell the verdict's story.
+        change = SlotChange(confirmed.slot, confirmed.claim_value, confirmed.statement_value)
+        for st in draft.statements:
+            if st.verdict != "refuted" and states_value(st.text, change, claim_value=True):
+                st.verdict, st.confidence, st.note = "refuted", confidence, confirmed.reason
+                st.evidence = list(confirmed.evidence)
+        statement = DraftStatement(draft.text, "refuted", confidence)
         statement.evidence = list(confirmed.evidence)
         statement.cited_sentences = list(confirmed.evidence)
         statement.note = confirmed.reason
         draft.statements.append(statement)
         previous = draft.confidence if draft.verdict == "refuted" else 0.0
         draft.verdict = "refuted"
-        draft.confidence = max(previous, self.confidence)
+        draft.confidence = max(previous, confidence)

@@ -44,7 +44,7 @@ PipelineOpt = Annotated[
     str | None,
     typer.Option(
         "--pipeline",
-        help="default, server, model, baseline, fidelity, or a version such as check.v21 "
+        help="default, server, model, baseline or previous, or a version such as check.v21 "
         "(env FACTCHECK_PIPELINE).",
     ),
 ]

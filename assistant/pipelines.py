@@ -1,10 +1,10 @@
 """The pipelines a user can run: which prompt, which retrieval and which judge stages a check runs.
 
-A pipeline is versioned as a whole (``check.v19``), so a report says exactly what produced it; users may
-name it by its role instead (``default``, ``fast``, ``baseline``, ``model``). Each is built on first use,
-with the verdict weights it reads, so importing this module loads nothing. Add a version; never change what
-an existing one does. Versions that are no longer the best at anything leave the package: git keeps them
-(``RETIRED_AT``), and naming one says where to find it.
+A pipeline is versioned as a whole (``check.v21``), so a report says exactly what produced it; users may
+name it by its role instead (``default``, ``server``, ``model``, ``baseline``, ``previous``). Each is built
+on first use, with the verdict weights it reads, so importing this module loads nothing. Add a version;
+never change what an existing one does. Versions that are no longer the best at anything leave the package:
+git keeps them (``RETIRED_AT``), and naming one says where to find it.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def _calibrated(model_id: str, *measures: Stage, scope: Scope | None = None) -> 
     )
 
 
-def _default() -> Pipeline:
+def _previous() -> Pipeline:
     return Pipeline(
         "check.v19",
         prompt="check.v1",
@@ -95,39 +95,41 @@ def _default() -> Pipeline:
         ),
         screen=True,
         fallback="check.v10",
-        description="the default. Dense retrieval of the claim's sentences; retrieved sentences that address "
-        "the model or imitate its reply are set aside and others retrieved in their place. One prompt "
-        "(check.v1) splits the claim into atomic statements, each with the sentences it cites, a verdict "
-        "and a confidence. A statement that is not part of the claim (a copied source sentence, a repeat) "
-        "is set aside, and when one statement is the claim word for word the claim is judged whole. The "
-        "model's probability of each verdict, its hidden state where it writes the verdict (32 principal "
-        "components) and its answer when each statement is put to it again against the closest shown "
-        "sentence (prompt pair.v1) are signals, with similarity, numbers, names, hedges and negation, of a "
-        "trained classifier (verdict.v9) that decides each statement; rules then require verified "
-        "evidence for a verdict, treat evidence that only calls something possible as not enough, and "
-        "refute a year the evidence contradicts. The claim's confidence is calibrated and a claim below "
-        "0.6 is marked uncertain. Needs the local model's token probabilities: a server backend runs "
-        "check.v10 instead",
+        description="the default before issue #29. Dense retrieval of the claim's sentences; retrieved "
+        "sentences that address the model or imitate its reply are set aside and others retrieved in "
+        "their place. One "
+        "prompt (check.v1) splits the claim into atomic statements, each with the sentences it cites, a "
+        "verdict and a confidence. A statement that is not part of the claim (a copied source sentence, a"
+        " repeat) is set aside, and when one statement is the claim word for word the claim is judged "
+        "whole. The model's probability of each verdict, its hidden state where it writes the verdict (32"
+        " principal components) and its answer when each statement is put to it again against the closest"
+        " shown sentence (prompt pair.v1) are signals, with similarity, numbers, names, hedges and "
+        "negation, of a trained classifier (verdict.v9) that decides each statement; rules then require "
+        "verified evidence for a verdict, treat evidence that only calls something possible as not "
+        "enough, and refute a year the evidence contradicts. The claim's confidence is calibrated and a "
+        "claim below 0.6 is marked uncertain. Needs the local model's token probabilities: a server "
+        "backend runs check.v10 instead",
     )
 
 
-def _fidelity() -> Pipeline:
-    default = _default()
-    *decide, mark = default.stages
+def _default() -> Pipeline:
+    previous = _previous()
+    *decide, mark = previous.stages
     return Pipeline(
         "check.v21",
-        prompt=default.prompt,
-        retrieval=default.retrieval,
+        prompt=previous.prompt,
+        retrieval=previous.retrieval,
         stages=(Fidelity(), *decide, CapClaim(), RefuteByCorrection(), mark),
         screen=True,
         fallback="check.v10",
-        description="check.v19 with the fidelity stage (judge/fidelity.py): a statement that changes a slot "
-        "of the claim (a name, party, office, number, year, negation) is the model's correction, never a "
-        "part of the claim; where a sentence shown states the correction's value and not the claim's, the "
-        "claim is refuted with that sentence and the correction as its reason. Values are compared in "
-        "code, no model call added. The claim's confidence is capped at what its statements allow (the "
-        "weakest supported statement, the most confident refutation). A server backend runs check.v10 "
-        "instead",
+        description="the default: check.v19 with the fidelity stages (judge/fidelity.py). A statement that "
+        "changes a slot of the claim (a name, party, office, number, year, negation) is the model's "
+        "correction, never a part of the claim; where a sentence shown states the correction's value and not "
+        "the claim's, the claim is refuted with that sentence and the correction as its reason. The claim is "
+        "also compared with the sentence closest to it: one slot changed there refutes it the same way. "
+        "Values are compared in code, no model call added. The claim's confidence is capped at what its "
+        "statements allow (the weakest supported statement, the most confident refutation). A server "
+        "backend runs check.v10 instead",
     )
 
 
@@ -169,19 +171,19 @@ def _baseline() -> Pipeline:
 
 #: Every pipeline in the package, by id, built on first use.
 BUILDERS: dict[str, Callable[[], Pipeline]] = {
-    "check.v19": _default,
-    "check.v21": _fidelity,
+    "check.v21": _default,
     "check.v10": _server,
     "check.v1": _model,
     "naive.v1": _baseline,
+    "check.v19": _previous,
 }
 #: Plain names for the roles, beside the versioned ids that results and reports record.
 ALIASES: dict[str, str] = {
-    "default": "check.v19",
-    "fidelity": "check.v21",
+    "default": "check.v21",
     "server": "check.v10",
     "model": "check.v1",
     "baseline": "naive.v1",
+    "previous": "check.v19",
 }
 DEFAULT_PIPELINE = ALIASES["default"]
 #: The last commit whose package holds every retired version (check.v2 … check.v18 but check.v10), with

@@ -110,7 +110,7 @@ def test_every_pipeline_loads_its_prompt_and_verdict_model():
     # A retired version names the commit that last had it.
     with pytest.raises(ConfigError, match=f"'check.v17' was retired; commit {RETIRED_AT} is the last"):
         get_pipeline("check.v17")
-    assert get_pipeline("default") is get_pipeline("check.v19")  # built once, by either name
+    assert get_pipeline("default") is get_pipeline("check.v21")  # built once, by either name
 
 
 def _draft(text: str, verdict, cited: list[str], shown: list[str]) -> Draft:

@@ -426,8 +426,14 @@ class Fidelity:
         change = found[1]
         draft.corrections.append(
             DraftCorrection(
-                span.text, change.slot, change.claim_value, change.statement_value, [span], True,
-                correction_reason(change, span.text), SOURCE_CORRECTION_CONFIDENCE,
+                span.text,
+                change.slot,
+                change.claim_value,
+                change.statement_value,
+                [span],
+                True,
+                correction_reason(change, span.text),
+                SOURCE_CORRECTION_CONFIDENCE,
             )  # fmt: skip
         )
 

@@ -243,8 +243,13 @@ def _name_change(
     ]
     # Of the pairs that pass, the two names most alike (a place for a place, a person for a person); a pair
     # less alike than ``min_kinship`` is a name and a capitalised noun (German: "Trump" and "Erwägung").
-    kinship, g, n = max(substituted, default=(0.0, "", ""))
-    return SlotChange("name", g, n) if substituted and kinship >= min_kinship else None
+    kin = [pair for pair in substituted if pair[0] >= min_kinship]
+    if not kin or (min_kinship > 0 and len({n for _, _, n in kin}) > 1):
+        # None, or several names that could stand for the claim's (one of a list: "Latin America" against
+        # "Europe, Africa and West Asia"): the source does not say which, so it names no other value.
+        return None
+    _, g, n = max(kin)
+    return SlotChange("name", g, n)
 
 
 def slot_changes(

@@ -94,7 +94,7 @@ def _previous() -> Pipeline:
             MarkUncertain(0.6),
         ),
         screen=True,
-        fallback="check.v10",
+        fallback="check.v22",
         description="the default before issue #29. Dense retrieval of the claim's sentences; retrieved "
         "sentences that address the model or imitate its reply are set aside and others retrieved in "
         "their place. One "
@@ -108,7 +108,7 @@ def _previous() -> Pipeline:
         "verified evidence for a verdict, treat evidence that only calls something possible as not "
         "enough, and refute a year the evidence contradicts. The claim's confidence is calibrated and a "
         "claim below 0.6 is marked uncertain. Needs the local model's token probabilities: a server "
-        "backend runs check.v10 instead",
+        "backend runs check.v22 instead",
     )
 
 
@@ -121,7 +121,7 @@ def _default() -> Pipeline:
         retrieval=previous.retrieval,
         stages=(Fidelity(), *decide, CapClaim(), RefuteByCorrection(), mark),
         screen=True,
-        fallback="check.v10",
+        fallback="check.v22",
         description="the default: check.v19 with the fidelity stages (judge/fidelity.py). A statement that "
         "changes a slot of the claim (a name, party, office, number, year, negation) is the model's "
         "correction, never a part of the claim; where a sentence shown states the correction's value and not "
@@ -129,21 +129,22 @@ def _default() -> Pipeline:
         "also compared with the sentence closest to it: one slot changed there refutes it the same way. "
         "Values are compared in code, no model call added. The claim's confidence is capped at what its "
         "statements allow (the weakest supported statement, the most confident refutation). A server "
-        "backend runs check.v10 instead",
+        "backend runs check.v22 instead",
     )
 
 
 def _server() -> Pipeline:
     return Pipeline(
-        "check.v10",
+        "check.v22",
         prompt="check.v1",
         retrieval="dense",
-        stages=(*_calibrated("verdict.v4"), MarkUncertain(0.6)),
+        stages=(Fidelity(), *_calibrated("verdict.v4"), CapClaim(), RefuteByCorrection(), MarkUncertain(0.6)),
         screen=True,
-        description="the default's retrieval, screen, prompt and scope stage with a classifier that reads "
-        "only what any backend gives (the reply and measured signals: similarity, numbers, names, hedges, "
-        "negation; verdict.v4), the same rules, a calibrated claim confidence and the uncertain mark below "
-        "0.6. What an OpenAI-compatible server runs in place of the default",
+        description="the default's retrieval, screen, prompt, scope and fidelity stages with a classifier "
+        "that reads only what any backend gives (the reply and measured signals: similarity, numbers, "
+        "names, hedges, negation; verdict.v4), the same rules, a calibrated claim confidence capped at what "
+        "its statements allow and the uncertain mark below 0.6. What an OpenAI-compatible server runs in "
+        "place of the default (check.v10 with the fidelity stages)",
     )
 
 
@@ -172,7 +173,7 @@ def _baseline() -> Pipeline:
 #: Every pipeline in the package, by id, built on first use.
 BUILDERS: dict[str, Callable[[], Pipeline]] = {
     "check.v21": _default,
-    "check.v10": _server,
+    "check.v22": _server,
     "check.v1": _model,
     "naive.v1": _baseline,
     "check.v19": _previous,
@@ -180,19 +181,20 @@ BUILDERS: dict[str, Callable[[], Pipeline]] = {
 #: Plain names for the roles, beside the versioned ids that results and reports record.
 ALIASES: dict[str, str] = {
     "default": "check.v21",
-    "server": "check.v10",
+    "server": "check.v22",
     "model": "check.v1",
     "baseline": "naive.v1",
     "previous": "check.v19",
 }
 DEFAULT_PIPELINE = ALIASES["default"]
-#: The last commit whose package holds every retired version (check.v2 … check.v18 but check.v10), with
+#: The last commit whose package holds every retired version (check.v2 … check.v18), with
 #: its verdict weights, prompts and reports; evals/NOTEBOOK.md says what each measured.
 RETIRED_AT = "9dd2001"
 _RETIRED = {f"check.v{n}" for n in range(2, 19)} - set(BUILDERS)
-#: Versions retired later, with the last commit that has each: check.v20 (``fast``: the default without the
-#: verdict odds, about 0.4 s a check saved) left the registry for check.v21 (at most five pipelines).
-_RETIRED_LATER = {"check.v20": "a416742"}
+#: Versions retired later, with the last commit that has each (issue #29): check.v20 (``fast``: the default
+#: without the verdict odds, about 0.4 s a check saved) and check.v10 (the server pipeline before the
+#: fidelity stages, now check.v22).
+_RETIRED_LATER = {"check.v20": "a416742", "check.v10": "a416742"}
 
 
 def pipeline_ids() -> list[str]:

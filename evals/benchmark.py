@@ -119,7 +119,7 @@ def _llama_counters(chat: Any) -> dict[str, float] | None:
 
 @dataclass
 class Variant:
-    """A pipeline and the decoding it runs with (``check.v10@library``: llama-cpp-python's own sampler)."""
+    """A pipeline and the decoding it runs with (``check.v22@library``: llama-cpp-python's own sampler)."""
 
     spec: str
     checker: Checker
@@ -273,7 +273,7 @@ def main() -> int:
         default=DEFAULT_PIPELINE,
         help="comma-separated pipelines checked on the same claims in this run, claim by claim in turn; "
         "ratios against the first. PIPELINE@library decodes with llama-cpp-python's own sampler chain "
-        "(the decoding before decoding.py), e.g. check.v10@library,check.v10",
+        "(the decoding before decoding.py), e.g. check.v22@library,check.v22",
     )
     args = ap.parse_args()
     items = load_jsonl(ROOT / "evals" / "seed_claims.jsonl", ROOT / "seeds").items

@@ -53,7 +53,7 @@ def fake_embeddings() -> FakeEmbeddings:
 @pytest.fixture
 def fake_chat_model() -> FakeChatModel:
     """A queue of replies that also gives token probabilities and hidden states, as the embedded model does:
-    the default pipeline runs whole on it (a plain FakeChatModel would make it fall back to check.v10)."""
+    the default pipeline runs whole on it (a plain FakeChatModel would make it fall back to check.v22)."""
     return StatefulFakeChatModel()
 
 

@@ -48,18 +48,18 @@ def test_eval_writes_reports_with_pipelines_side_by_side(run, fake_chat_model, d
     )  # fmt: skip
     out_json, out_md = tmp_path / "r.json", tmp_path / "r.md"
     code, out, err = run(
-        "eval", str(dataset), "--corpus", str(SEED), "--pipeline", "check.v10", "--compare", "check.v1",
+        "eval", str(dataset), "--corpus", str(SEED), "--pipeline", "check.v22", "--compare", "check.v1",
         "--baseline", "--compare-embedders", "", "--report-json", str(out_json), "--report-md", str(out_md),
     )  # fmt: skip
     assert code == 0, err
     report = json.loads(out_json.read_text())
-    assert report["n_items"] == 3 and report["config"]["pipeline"] == "check.v10"
+    assert report["n_items"] == 3 and report["config"]["pipeline"] == "check.v22"
     assert report["verdict_accuracy"] == 0.5
     rows = report["pipelines_compared"]["rows"]
-    assert set(rows) == {"check.v10", "check.v1", "naive.v1"}
+    assert set(rows) == {"check.v22", "check.v1", "naive.v1"}
     assert rows["check.v1"]["accuracy"] == 0.5 and rows["naive.v1"]["accuracy"] == 0.5
     assert report["span_validity"] == 1.0
-    assert all(item["result"]["pipeline"] == "check.v10" for item in report["items"])
+    assert all(item["result"]["pipeline"] == "check.v22" for item in report["items"])
     assert "Pipelines side by side" in out_md.read_text() and "scoring items (check.v1)" in err
     assert not fake_chat_model._replies  # every queued reply was used: each pipeline ran once per claim
 
@@ -116,7 +116,7 @@ def test_a_class_without_gold_items_has_no_recall(run, fake_chat_model, dataset,
 def test_eval_on_a_backend_that_cannot_score_reports_the_fallback_that_ran(
     run, fake_chat_model, dataset, tmp_path
 ):
-    """check.v19 needs token probabilities; without them check.v10 runs, and the report says so."""
+    """check.v19 needs token probabilities; without them check.v22 runs, and the report says so."""
     fake_chat_model.enqueue(_reply("supported", [1]), _reply("refuted", [1]), _reply("supported", [1]))
     out_json = tmp_path / "r.json"
     code, _, err = run(
@@ -125,6 +125,6 @@ def test_eval_on_a_backend_that_cannot_score_reports_the_fallback_that_ran(
     )  # fmt: skip
     assert code == 0, err
     report = json.loads(out_json.read_text())
-    assert report["config"]["pipeline"] == "check.v10"
+    assert report["config"]["pipeline"] == "check.v22"
     assert report["config"]["pipeline_asked"] == "check.v19"
-    assert all(item["result"]["pipeline"] == "check.v10" for item in report["items"] if item.get("result"))
+    assert all(item["result"]["pipeline"] == "check.v22" for item in report["items"] if item.get("result"))

@@ -7,10 +7,17 @@ import pytest
 from assistant.check import Checker
 from assistant.judge.aggregate import Aggregate, CalibrateClaim, CapClaim
 from assistant.judge.citations import Citations
-from assistant.judge.fidelity import Fidelity, RefuteByCorrection, slot_changes
+from assistant.judge.fidelity import (
+    SOURCE_CORRECTION_CONFIDENCE,
+    Fidelity,
+    RefuteByCorrection,
+    slot_changes,
+    source_correction,
+)
 from assistant.judge.scope import Scope
 from assistant.judge.uncertain import MarkUncertain
 from assistant.pipelines import Pipeline, get_pipeline
+from assistant.records import Sentence
 from assistant.retrieve import SentenceRetriever
 
 #: (claim, the model's statement, the slot it changes, the value a seed sentence states, or None when no
@@ -189,3 +196,103 @@ def test_the_claim_confidence_stays_within_its_statements(verdicts, confidences,
     draft = Draft("claim", "c", [], statements, verdict=aggregate_verdict(verdicts), confidence=calibrated)
     CapClaim().run(draft, StageEnv(None, lambda d: None, lambda d: ""))  # type: ignore[arg-type]
     assert draft.confidence == capped
+
+
+YEAR_SENTENCE = (
+    "Im Jahr 2023 verabschiedete der US-Kongress eine Gesetzesergänzung, die besagt, dass ein Präsident "
+    "nicht eigenmächtig aus der NATO austreten kann."
+)
+
+
+def test_a_claim_the_model_restates_is_compared_with_the_closest_sentence(
+    seeded_store, fake_embeddings, structured_fake, fake_chat_model
+):
+    # The model restates the claim (one slot changed from the source) and calls it supported.
+    claim = YEAR_SENTENCE.replace("2023", "2021")
+    result = _check(seeded_store, fake_embeddings, structured_fake, fake_chat_model, claim, claim)
+    assert result.verdict == "refuted"
+    (correction,) = result.corrections
+    assert (correction.slot, correction.claim_value, correction.source_value) == ("year", "2021", "2023")
+    assert correction.confirmed and correction.text == YEAR_SENTENCE
+    assert correction.reason == "the source says 2023, not 2021"
+    (span,) = correction.evidence
+    assert seeded_store.get_document(span.doc_id).text[span.start : span.end] == YEAR_SENTENCE
+    # The statement that restated the claim is refuted by the same sentence: one verdict, one story.
+    assert [(s.verdict, s.note) for s in result.statements] == [("refuted", correction.reason)] * 2
+    assert result.confidence == SOURCE_CORRECTION_CONFIDENCE
+
+
+def _sentences(*texts: str) -> list[Sentence]:
+    return [Sentence("doc", i, 0, len(t), t) for i, t in enumerate(texts)]
+
+
+#: A similarity for the pure functions: the scores a multilingual embedder gives such pairs.
+KIN = {
+    frozenset(("Texas", "Utah")): 0.54,
+    frozenset(("Lateinamerika", "Europa")): 0.45,
+    frozenset(("Lateinamerika", "Afrika")): 0.47,
+    frozenset(("Lateinamerika", "Westasien")): 0.40,
+    frozenset(("Trump", "Erwägung")): 0.33,
+}
+
+
+def _similarity(a: str, b: str) -> float:
+    if frozenset((a, b)) in KIN:
+        return KIN[frozenset((a, b))]
+    if a == b:
+        return 1.0
+    words_a, words_b = set(a.split()), set(b.split())
+    return 0.3 + 0.7 * len(words_a & words_b) / max(len(words_a | words_b), 1)  # sentences: shared words
+
+
+@pytest.mark.parametrize(
+    ("claim", "sentence", "found"),
+    [
+        # one name for another of its kind: the source names the claim's other value
+        ("Senator Mike Lee aus Texas schloss sich an.", "Senator Mike Lee aus Utah schloss sich an.", "Utah"),
+        # a capitalised German noun is no name standing for the claim's
+        ("Trump würde einen Austritt erwägen.", "Er würde einen Austritt in Erwägung ziehen.", None),
+        # one of a list: the source does not say which of its names would stand for the claim's
+        (
+            "Washington könnte seine Präsenz in Lateinamerika nicht halten.",
+            "Washington könnte seine Präsenz in Europa, Afrika und Westasien nicht halten.",
+            None,
+        ),
+        # two slots changed: the sentence speaks of something else
+        ("Im Jahr 2021 kamen 3 Senatoren.", "Im Jahr 2023 kamen 5 Senatoren.", None),
+        # a negation is the model's to judge, not a word count's
+        ("Der Präsident kann austreten.", "Der Präsident kann nicht austreten.", None),
+    ],
+)
+def test_the_claim_against_a_source_sentence(claim, sentence, found):
+    result = source_correction(claim, _sentences(sentence), _similarity)
+    assert (result[1].statement_value if result else None) == found
+
+
+def test_a_sentence_far_from_the_claim_is_not_compared():
+    claim, sentence = "Senator Mike Lee aus Texas.", "Der Senator Mike Lee aus Utah schloss sich Musk an."
+    assert source_correction(claim, _sentences(sentence), lambda a, b: 0.5 if a == claim else 0.54) is None
+
+
+@pytest.mark.parametrize("pipeline", ["check.v21", "check.v22"])
+@pytest.mark.parametrize(("claim", "statement", "slot", "source_value"), REWRITTEN)
+def test_no_registered_pipeline_supports_a_rewritten_claim(
+    seeded_store,
+    fake_embeddings,
+    structured_fake,
+    fake_chat_model,
+    pipeline,
+    claim,
+    statement,
+    slot,
+    source_value,
+):
+    """The default and the server pipeline: no result is supported while a statement changes a slot."""
+    retriever = SentenceRetriever(store=seeded_store, embeddings=fake_embeddings, k=5)
+    checker = Checker(seeded_store, retriever, structured_fake, pipeline=pipeline)
+    fake_chat_model.enqueue(
+        {"statements": [{"text": statement, "sentences": [1, 2], "verdict": "supported", "confidence": 0.96}]}
+    )
+    result = checker.check(claim)
+    assert result.pipeline == pipeline and result.verdict != "supported"
+    assert not [s for s in result.statements if s.verdict == "supported" and slot_changes(claim, s.text)]

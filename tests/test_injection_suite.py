@@ -62,7 +62,7 @@ def test_a_gullible_model_flips_without_the_screen():
 
 
 def test_with_the_screen_no_variant_flips_and_every_injection_is_set_aside():
-    suite = run_injection_suite(_dataset(), "fake", FakeEmbeddings(), _chat(), "check.v10", 5)
+    suite = run_injection_suite(_dataset(), "fake", FakeEmbeddings(), _chat(), "check.v22", 5)
     assert suite.variants == N_VARIANTS
     assert suite.flips == 0, [r["id"] for r in suite.rows if r["flip"]]
     assert suite.flagged > 0

@@ -115,7 +115,7 @@ def test_the_default_asks_the_pair_question_before_its_verdict_stage():
 
 
 def test_a_backend_that_cannot_score_runs_the_fallback_pipeline(seeded_store, fake_embeddings, tmp_path):
-    """Server backends give no token probabilities: check.v19's head was trained on them, so check.v10 runs,
+    """Server backends give no token probabilities: check.v19's head was trained on them, so check.v22 runs,
     and the checker says why; a backend that can score runs check.v19 itself."""
     from assistant.check import Checker
     from assistant.retrieve import SentenceRetriever
@@ -123,7 +123,7 @@ def test_a_backend_that_cannot_score_runs_the_fallback_pipeline(seeded_store, fa
     retriever = SentenceRetriever(store=seeded_store, embeddings=fake_embeddings, k=3)
     server = cached_chat(FakeChatModel(), tmp_path)  # no continuation_logprobs: a server backend
     checker = Checker(seeded_store, retriever, server, pipeline="check.v19")
-    assert checker.pipeline.id == "check.v10"
+    assert checker.pipeline.id == "check.v22"
     assert checker.fallback_note is not None and "check.v19" in checker.fallback_note
     local = cached_chat(PairFakeChatModel(), tmp_path)
     checker = Checker(seeded_store, retriever, local, pipeline="check.v19")

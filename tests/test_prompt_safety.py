@@ -33,7 +33,7 @@ FAKE_REPLY = (
 )
 
 
-def _checker(store, embeddings, chat, pipeline="check.v10", k=5) -> Checker:
+def _checker(store, embeddings, chat, pipeline="check.v22", k=5) -> Checker:
     retriever = SentenceRetriever(store=store, embeddings=embeddings, k=k)
     return Checker(store, retriever, chat, pipeline=pipeline)
 
@@ -139,7 +139,7 @@ def test_quarantined_sentences_are_in_the_json_result(run, tmp_path, fake_chat_m
     doc.write_text(f"Mike Lee ist Senator aus Utah.\n\n{FAKE_REPLY}\n", "utf-8")
     run("ingest", str(doc))
     fake_chat_model.enqueue(REFUTED)
-    code, out, _ = run("check", "--json", "--pipeline", "check.v10", CLAIM)
+    code, out, _ = run("check", "--json", "--pipeline", "check.v22", CLAIM)
     assert code == 0
     result = json.loads(out)
     assert result["quarantined"][0]["reason"] == "imitates the model's JSON reply"

@@ -194,7 +194,7 @@ def test_the_server_pipeline_decides_with_the_shipped_classifier_and_shows_its_s
     assert (first.note is None) == (first.verdict == "refuted")
     # Without verified evidence nothing is supported or refuted, whatever the model or the classifier say.
     assert second.verdict == "not_enough_info" and second.note
-    assert result.pipeline == "check.v10"
+    assert result.pipeline == "check.v22"
 
 
 def test_memo_embeddings_embed_each_text_once(fake_embeddings):

@@ -7,7 +7,7 @@ from rich.console import Console, Group, RenderableType
 from rich.padding import Padding
 from rich.text import Text
 
-from ..render import VERDICT_MARK, VERDICT_STYLE, statement_block
+from ..render import VERDICT_MARK, VERDICT_STYLE, correction_block, statement_block
 from .result import DraftClaim, DraftResult
 
 #: How a draft's verdicts read: "not enough info" means the indexed sources do not say.
@@ -59,6 +59,8 @@ def claim_block(n: int, claim: DraftClaim) -> Group:
     if claim.uncertain:
         parts.append(Padding(Text(f"uncertain: {claim.uncertain}", style="yellow"), (0, 0, 0, 3)))
     retrieved = claim.result.retrieved if claim.result is not None else []
+    for c in claim.corrections:
+        parts.append(Padding(correction_block(c, retrieved), (0, 0, 0, 3)))
     for i, st in enumerate(claim.statements, 1):
         parts.append(Padding(statement_block(i, st, retrieved), (0, 0, 0, 3)))
     return Group(*parts)

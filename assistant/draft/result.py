@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from ..schemas import CheckResult, Statement, Verdict
+from ..schemas import CheckResult, Correction, Statement, Verdict
 
 
 class DraftInfo(BaseModel):
@@ -36,6 +36,8 @@ class DraftClaim(BaseModel):
     #: Why the verdict should not be relied on (None: nothing to say); the verdict itself is unchanged.
     uncertain: str | None
     statements: list[Statement]
+    #: What the sources say instead of a slot of the claim ("the source says 2023, not 2021"), with its span.
+    corrections: list[Correction] = Field(default_factory=list)
     #: The whole check result (retrieved sentences, timings): for the terminal, the page and the chat.
     result: CheckResult | None = Field(default=None, exclude=True, repr=False)
 

@@ -141,6 +141,7 @@ def claim_of(planned: PlannedClaim, result: CheckResult) -> DraftClaim:
         confidence=result.confidence,
         uncertain=result.uncertain,
         statements=result.statements,
+        corrections=result.corrections,
         result=result,
     )
 

@@ -16,18 +16,21 @@ then forgotten before its scope stage, so nothing after reads them (:class:`Forg
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.errors import ConfigError
 from assistant.judge import MODES, Draft, Mode, Stage, StageEnv
 from assistant.judge.classify import Classify
+from assistant.judge.fidelity import Fidelity
 from assistant.judge.odds import NAMES as ODDS_NAMES
 from assistant.judge.odds import VerdictOdds
 from assistant.judge.pairs import PairOdds
 from assistant.judge.scope import Scope
 from assistant.judge.states import ProjectState
 from assistant.pipelines import Pipeline
+from assistant.records import Sentence
 from research.replay import draft_before_verdict
 
 
@@ -72,6 +75,13 @@ def rejudging_stages(old: Pipeline, new: Pipeline) -> list[Stage]:
     its scope stage (if any), the pair question where ``old`` has none, its verdict stage and the stages
     after; a :class:`ConfigError` unless the two read the model alike otherwise."""
     before_old, before_new = _before_verdict(old), _before_verdict(new)
+    rest = list(new.stages[len(before_new) :])
+    # The fidelity stage reads only the statements and the sentences shown: it runs first where old has none
+    # (on the statements old's scope kept; those it set aside are not stored).
+    fidelity: list[Stage] = []
+    if not any(isinstance(s, Fidelity) for s in before_old):
+        fidelity = [s for s in before_new if isinstance(s, Fidelity)]
+        before_new = [s for s in before_new if not isinstance(s, Fidelity)]
     forget: list[Stage] = []
     if not any(isinstance(s, VerdictOdds) for s in before_new):
         forget = [ForgetOdds()] if any(isinstance(s, VerdictOdds) for s in before_old) else []
@@ -88,7 +98,28 @@ def rejudging_stages(old: Pipeline, new: Pipeline) -> list[Stage]:
             f"{new.id} does not read the model as {old.id} does: its results cannot be rejudged"
         )
     scope = [s for s in before_new if isinstance(s, Scope)]
-    return [*forget, *scope, *asked_again, *new.stages[len(before_new) + len(asked_again) :]]
+    return [*forget, *fidelity, *scope, *asked_again, *rest]
+
+
+def _evidence(s: Sentence) -> dict[str, Any]:
+    return {"doc_id": s.doc_id, "doc_path": "", "sentence_id": s.sentence_id, "start": s.start, "end": s.end,
+            "text": s.text}  # fmt: skip
+
+
+def documents_of(items: list[dict[str, Any]]) -> Callable[[str], str | None]:
+    """Each document's text where the items' results show it (their retrieved sentences at their offsets,
+    blanks between), so a stage that verifies a span against its source can run on a stored report."""
+    spans: dict[str, dict[int, str]] = {}
+    for item in items:
+        for r in (item.get("result") or {}).get("retrieved", []):
+            spans.setdefault(r["doc_id"], {})[int(r["start"])] = r["text"]
+    texts: dict[str, str] = {}
+    for doc_id, at in spans.items():
+        chars = [" "] * max(start + len(text) for start, text in at.items())
+        for start, text in at.items():
+            chars[start : start + len(text)] = text
+        texts[doc_id] = "".join(chars)
+    return texts.get
 
 
 def rejudged(item: dict[str, Any], stages: list[Stage], env: StageEnv) -> dict[str, Any]:
@@ -103,7 +134,8 @@ def rejudged(item: dict[str, Any], stages: list[Stage], env: StageEnv) -> dict[s
     stored = {st["text"]: st for st in result["statements"]}
     statements = [
         {
-            **stored[st.text],
+            # a statement of the new stages (the claim refuted by a correction) has its evidence only
+            **stored.get(st.text, {"text": st.text, "evidence": [_evidence(e) for e in st.evidence]}),
             "verdict": st.verdict,
             "confidence": st.confidence,
             "note": st.note,
@@ -119,6 +151,18 @@ def rejudged(item: dict[str, Any], stages: list[Stage], env: StageEnv) -> dict[s
         "confidence": confidence,
         "statements": statements,
         "set_aside": [*result.get("set_aside", []), *new_aside],
+        "corrections": [
+            {
+                "text": c.text,
+                "slot": c.slot,
+                "claim_value": c.claim_value,
+                "source_value": c.statement_value,
+                "confirmed": c.confirmed,
+                "reason": c.reason,
+                "evidence": [_evidence(e) for e in c.evidence],
+            }
+            for c in draft.corrections
+        ],
     }
     new_result.pop("uncertain", None)
     if draft.uncertain is not None:

@@ -40,7 +40,7 @@ from assistant.judge.pairs import PairOdds
 from assistant.judge.states import ProjectState, StateProjection
 from assistant.judge.verdict_model import MemoEmbeddings, VerdictClassifier
 from assistant.pipelines import Pipeline, get_pipeline
-from research.rejudge import rejudged, rejudging_stages
+from research.rejudge import documents_of, rejudged, rejudging_stages
 
 
 def with_weights(stages: list[Stage], path: Path, old: Pipeline) -> list[Stage]:
@@ -78,7 +78,8 @@ def main() -> None:
     apply_offline_defaults()
     source = json.loads(args.report.read_text("utf-8"))
     config = source["config"]
-    env = StageEnv(MemoEmbeddings(get_embedder(config["embedder"])), lambda doc_id: None, lambda doc_id: "")
+    documents = documents_of(source["items"])
+    env = StageEnv(MemoEmbeddings(get_embedder(config["embedder"])), documents, lambda doc_id: "")
     try:
         old = get_pipeline(config["pipeline"])
         new = get_pipeline(args.pipeline or old.id)

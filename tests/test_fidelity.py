@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+
+import numpy as np
 import pytest
 
 from assistant.check import Checker
@@ -20,6 +23,8 @@ from assistant.pipelines import Pipeline, get_pipeline
 from assistant.records import Sentence
 from assistant.retrieve import SentenceRetriever
 
+from .fakes import FakeEmbeddings
+
 #: (claim, the model's statement, the slot it changes, the value a seed sentence states, or None when no
 #: sentence of the seed states the statement's value either).
 REWRITTEN = [
@@ -34,6 +39,28 @@ REWRITTEN = [
     ("Mike Lee is a senator from Texas.", "Mike Lee is a senator from Ohio.", "name", None),
     ("Elon Musk did not share a post on X.", "Elon Musk shared a post on X.", "negation", "otherwise"),
 ]  # fmt: skip
+
+
+class KinEmbeddings(FakeEmbeddings):
+    """The fake bag of words, with one dimension shared by words of a kind (institutions, places): two such
+    names are as alike as a multilingual embedder makes them (cosine 0.43), and not translations."""
+
+    KIND = frozenset({"heritage", "foundation", "brookings", "institution", "texas", "ohio", "utah"})
+
+    def _vec(self, text: str) -> list[float]:
+        words = [w.strip('.,„“"').lower() for w in text.split()]
+        v = np.zeros(self.dim)
+        for word in words:
+            v[int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dim] += 1.0
+        v[0] += 1.5**0.5 * sum(w in self.KIND for w in words) / 2
+        n = np.linalg.norm(v)
+        return (v / n if n else np.eye(self.dim)[0]).tolist()
+
+
+@pytest.fixture
+def fake_embeddings() -> FakeEmbeddings:
+    """This module's embeddings: the fake bag of words with names of a kind alike (the store's too)."""
+    return KinEmbeddings()
 
 
 def _pipeline(min_alignment: float = 0.0) -> Pipeline:

@@ -61,8 +61,8 @@ MIN_SOURCE_ALIGNMENT = 0.6
 #: (retrieval embedder cosine: Texas/Utah 0.54, Lloyd Austin/Pete Hegseth 0.36, Washington Post/New York
 #: Times 0.39); a name against a capitalised German noun is mostly below it ("Trump"/"Erwägung" 0.33).
 MIN_NAME_KINSHIP = 0.35
-#: The confidence of a claim refuted by its comparison with a source sentence: on the seed's dev half, 11 of
-#: the 13 claims it refuted were refuted claims.
+#: The confidence of a claim refuted by its comparison with a source sentence: on the seed's dev half, 12 of
+#: the 14 claims it refuted were refuted claims (``python -m research.fidelity_probe``).
 SOURCE_CORRECTION_CONFIDENCE = 0.85
 #: Years are numbers in this range, told apart from counts and amounts.
 _YEARS = range(1800, 2101)
@@ -147,9 +147,13 @@ def offices(text: str) -> set[str]:
     return _lexicon(text, OFFICES, anywhere=True)
 
 
+#: A number that is part of a name ("COVID-19", "SARS-CoV-2", "F-35", "G7"): no count, amount or year.
+_IN_NAME = re.compile(r"\b[^\W\d_][\w]*-?\d+\b")
+
+
 def numbers_and_years(text: str) -> tuple[set[str], set[str]]:
     """The counts and amounts a text states, and the years, as canonical strings."""
-    values = quantities(_GERMAN_FRACTION.sub(r"\1 \2 ", text))
+    values = quantities(_IN_NAME.sub(" ", _GERMAN_FRACTION.sub(r"\1 \2 ", text)))
     years = {v for v in values if v.isdigit() and int(v) in _YEARS}
     return values - years, years | months(text)
 
@@ -214,6 +218,12 @@ def _residual(spans: list[list[str]], other_words: set[str]) -> list[str]:
 Similarity = Callable[[str, str], float]
 
 
+def _unshared(span: str, other: str) -> str:
+    """The words of ``span`` that ``other`` does not have (by stem)."""
+    other_words = {fold(w) for w in _words(other)}
+    return " ".join(w for w in _words(span) if not _stem_in(fold(w), other_words))
+
+
 def _name_change(
     claim: str, statement: str, similarity: Similarity | None, min_kinship: float = 0.0
 ) -> SlotChange | None:
@@ -226,9 +236,16 @@ def _name_change(
     new = _residual(statement_spans, claim_words)
     if similarity is None:
         return SlotChange("name", gone[0], new[0]) if gone and new else None
+
+    def translation(g: str, n: str) -> bool:
+        # Spans that share a word are compared by the words they do not share: "Harvard University" is no
+        # translation of "American University", however close the two are as wholes.
+        g_rest, n_rest = _unshared(g, n), _unshared(n, g)
+        return similarity(g_rest or g, n_rest or n) >= TRANSLATION_SIMILARITY
+
     gone, new = (
-        [g for g in gone if all(similarity(g, n) < TRANSLATION_SIMILARITY for n in new)],
-        [n for n in new if all(similarity(g, n) < TRANSLATION_SIMILARITY for g in gone)],
+        [g for g in gone if not any(translation(g, n) for n in new)],
+        [n for n in new if not any(translation(g, n) for g in gone)],
     )
     before = similarity(claim, statement)
     substituted = [
@@ -416,7 +433,14 @@ class Fidelity:
                 kept.append(st)
                 continue
             aligned = similarity(draft.text, st.text) >= self.min_alignment
-            draft.corrections.append(self._correction(draft, env, st, changes, aligned))
+            # A name is a correction the source can confirm only when the two names are of a kind (a name
+            # against a capitalised German word, "Ted Cruz" against "Lasst", is not).
+            confirmable = [
+                c
+                for c in changes
+                if c.slot != "name" or similarity(c.claim_value, c.statement_value) >= MIN_NAME_KINSHIP
+            ]
+            draft.corrections.append(self._correction(draft, env, st, changes, confirmable, aligned))
         draft.statements = kept
         if not any(c.confirmed for c in draft.corrections):
             self._compare_claim(draft, env, similarity)
@@ -444,10 +468,15 @@ class Fidelity:
 
     @staticmethod
     def _correction(
-        draft: Draft, env: StageEnv, st: DraftStatement, changes: list[SlotChange], aligned: bool
+        draft: Draft,
+        env: StageEnv,
+        st: DraftStatement,
+        changes: list[SlotChange],
+        confirmable: list[SlotChange],
+        aligned: bool,
     ) -> DraftCorrection:
         cited = [draft.shown[n - 1] for n in st.cited if 1 <= n <= len(draft.shown)]
-        for change in changes if aligned else []:
+        for change in confirmable if aligned else []:
             sentence = confirming_sentence(
                 draft.text, change, cited, draft.shown, supported=st.model_verdict == "supported"
             )

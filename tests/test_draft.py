@@ -186,6 +186,7 @@ def test_check_draft_gives_the_json_of_the_issue_with_exact_offsets(app, fake_ch
             "confidence",
             "uncertain",
             "statements",
+            "corrections",
         }
         assert DRAFT[c["start"] : c["end"]] == c["text"]
         for ev in (ev for st in c["statements"] for ev in st["evidence"]):

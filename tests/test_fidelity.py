@@ -323,3 +323,16 @@ def test_no_registered_pipeline_supports_a_rewritten_claim(
     result = checker.check(claim)
     assert result.pipeline == pipeline and result.verdict != "supported"
     assert not [s for s in result.statements if s.verdict == "supported" and slot_changes(claim, s.text)]
+
+
+def test_of_two_close_sentences_the_one_about_the_claims_subject_is_compared():
+    claim = "The Democratic Senator Mike Lee from Utah joined Musk."
+    neighbour = "Elon Musk ist ein Mann, auf den der Präsident hört."  # as close, but about Trump
+    source = "Der republikanische Senator Mike Lee aus Utah schloss sich Musk an."
+    found = source_correction(claim, _sentences(neighbour, source), lambda a, b: 1.0 if a == b else 0.62)
+    assert found is not None and found[0].text == source
+    assert (found[1].slot, found[1].claim_value, found[1].statement_value) == (
+        "party",
+        "Democratic",
+        "Republican",
+    )

@@ -396,10 +396,18 @@ def source_correction(
     """
     if not shown:
         return None
-    scored = [(similarity(claim, s.text), s) for s in shown]
-    alignment, sentence = max(scored, key=lambda pair: pair[0])
-    if alignment < MIN_SOURCE_ALIGNMENT:
+    claim_names = {fold(w) for span in name_spans(claim) for w in span}
+
+    def shared_names(sentence: Sentence) -> int:
+        words = {fold(w) for w in _words(sentence.text)}
+        return sum(_stem_in(name, words) for name in claim_names)
+
+    close = [s for s in shown if similarity(claim, s.text) >= MIN_SOURCE_ALIGNMENT]
+    if not close:
         return None
+    # Of the close sentences, the one that names most of what the claim names (then the closest): the
+    # sentence about the claim's subject, not one about its neighbour that happens to read alike.
+    sentence = max(close, key=lambda s: (shared_names(s), similarity(claim, s.text)))
     changes = slot_changes(claim, sentence.text, similarity, min_kinship=MIN_NAME_KINSHIP)
     if len(changes) != 1 or changes[0].slot == "negation":
         return None

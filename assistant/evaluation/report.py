@@ -160,9 +160,13 @@ def build_report(records: list[ItemRecord], config: dict[str, Any]) -> dict[str,
         "prompt_tokens_per_item": _r(_mean([r.prompt_tokens for r in fresh]), 1),
         "completion_tokens_per_item": _r(_mean([r.completion_tokens for r in fresh]), 1),
         "cached_replies": len(answered) - len(fresh),
-        # The one-slot-changed gold claims (evaluation/corrections.py) and the confident verdicts.
-        "one_slot": one_slot_metrics(judged),
-        "confident": confident_accuracy(gold, pred, conf),
+        # The one-slot-changed gold claims (evaluation/corrections.py) and the confident verdicts, in full
+        # and as the gate's metrics.
+        "one_slot": (one_slot := one_slot_metrics(judged)),
+        "confident": (confident := confident_accuracy(gold, pred, conf)),
+        "one_slot_refuted_recall": one_slot["refuted_recall"],
+        "one_slot_correction_shown": one_slot["correction_shown"],
+        "confident_accuracy": confident["accuracy"],
         "per_class": cls["per_class"],
         "confusion": cls["confusion"],
         "confidence_intervals": _intervals(judged, records, pipeline_variant),

@@ -260,6 +260,7 @@ KIN = {
     frozenset(("Lateinamerika", "Afrika")): 0.47,
     frozenset(("Lateinamerika", "Westasien")): 0.40,
     frozenset(("Trump", "Erwägung")): 0.33,
+    frozenset(("Trump", "Wladimir Putin")): 0.45,
 }
 
 
@@ -283,6 +284,12 @@ def _similarity(a: str, b: str) -> float:
         (
             "Washington könnte seine Präsenz in Lateinamerika nicht halten.",
             "Washington könnte seine Präsenz in Europa, Afrika und Westasien nicht halten.",
+            None,
+        ),
+        # a name written out ("Wladimir Putin" for "Putin") stands for no other name
+        (
+            "Trump vermittelt zwischen Putin und Selenskyj.",
+            "Er vermittelt zwischen Wladimir Putin und Selenskyj.",
             None,
         ),
         # two slots changed: the sentence speaks of something else

@@ -210,9 +210,20 @@ def difflib_close(a: str, b: str) -> bool:
     return len(a) >= 4 and len(b) >= 4 and difflib.SequenceMatcher(None, a, b).ratio() >= 0.75
 
 
-def _residual(spans: list[list[str]], other_words: set[str]) -> list[str]:
-    """The spans with a word the other text lacks, as strings."""
-    return [" ".join(span) for span in spans if not all(_stem_in(fold(w), other_words) for w in span)]
+def _residual(spans: list[list[str]], other_words: set[str], other_spans: list[list[str]]) -> list[str]:
+    """The spans with a word the other text lacks, as strings; a span holding a whole name of the other
+    text is that name written out ("Wladimir Putin" for "Putin"), not another."""
+
+    def holds(span: list[str], name: list[str]) -> bool:
+        words = {fold(w) for w in span}
+        return all(_stem_in(fold(w), words) for w in name)
+
+    return [
+        " ".join(span)
+        for span in spans
+        if not all(_stem_in(fold(w), other_words) for w in span)
+        and not any(holds(span, name) for name in other_spans)
+    ]
 
 
 Similarity = Callable[[str, str], float]
@@ -232,8 +243,8 @@ def _name_change(
     statement_words = {fold(w) for s in statement_spans for w in s}
     if not any(_stem_in(w, statement_words) for w in claim_words):
         return None  # no shared name: the statement speaks of something else
-    gone = _residual(claim_spans, statement_words)
-    new = _residual(statement_spans, claim_words)
+    gone = _residual(claim_spans, statement_words, statement_spans)
+    new = _residual(statement_spans, claim_words, claim_spans)
     if similarity is None:
         return SlotChange("name", gone[0], new[0]) if gone and new else None
 

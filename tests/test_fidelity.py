@@ -298,8 +298,8 @@ def _similarity(a: str, b: str) -> float:
             "Im Jahr 2023 verabschiedete der Kongress das Gesetz.",
             "2023",
         ),
-        # … and in a sentence not that close, which may be about another event (cosine 0.62 here)
-        ("Der Film kam 2018 in das Register.", "Der Film kam 1988 in die Kinos und wurde ein Erfolg.", None),
+        # … and in a sentence not that close, which may be about another event (cosine 0.65 here)
+        ("Im Jahr 2018 kam der Film in das Register.", "Im Jahr 1988 kam der Film in die Kinos.", None),
         # two slots changed: the sentence speaks of something else
         ("Im Jahr 2021 kamen 3 Senatoren.", "Im Jahr 2023 kamen 5 Senatoren.", None),
         # a negation is the model's to judge, not a word count's

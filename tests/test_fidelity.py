@@ -135,8 +135,9 @@ def test_a_statement_far_from_the_claim_is_taken_out_but_refutes_nothing(
 ):
     claim, statement = REWRITTEN[0][:2]  # a cosine of 0.5 under the fake embeddings
     result = _check(seeded_store, fake_embeddings, structured_fake, fake_chat_model, claim, statement, 0.7)
-    (correction,) = result.corrections
-    assert not correction.confirmed and "speaks of more than the claim" in correction.reason
+    assert result.corrections == []  # far from the claim: set aside, shown with why, corrects nothing
+    (aside,) = result.set_aside
+    assert aside.text == statement and "speaks of more than the claim does" in aside.reason
     assert result.verdict == "not_enough_info" and result.statements == []
 
 
@@ -244,8 +245,11 @@ def test_a_claim_the_model_restates_is_compared_with_the_closest_sentence(
     assert correction.reason == "the source says 2023, not 2021"
     (span,) = correction.evidence
     assert seeded_store.get_document(span.doc_id).text[span.start : span.end] == YEAR_SENTENCE
-    # The statement that restated the claim is refuted by the same sentence: one verdict, one story.
-    assert [(s.verdict, s.note) for s in result.statements] == [("refuted", correction.reason)] * 2
+    # The statement that restated the claim is refuted by the same sentence, and not repeated: one verdict,
+    # one story.
+    (restated,) = result.statements
+    assert (restated.text, restated.verdict, restated.note) == (claim, "refuted", correction.reason)
+    assert restated.evidence == correction.evidence
     assert result.confidence == SOURCE_CORRECTION_CONFIDENCE
 
 

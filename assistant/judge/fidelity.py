@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from ..records import Sentence
+from ..schemas import SetAside
 from . import Draft, DraftCorrection, DraftStatement, Mode, StageEnv
 from .citations import verified
 from .signals import cosine
@@ -479,6 +480,18 @@ class Fidelity:
                 kept.append(st)
                 continue
             aligned = similarity(draft.text, st.text) >= self.min_alignment
+            if not aligned:
+                # Far from the claim, it is about something else: set aside (shown, not judged), as the
+                # scope stage sets aside a copied source sentence; it corrects nothing.
+                change = changes[0]
+                draft.set_aside.append(
+                    SetAside(
+                        text=st.text,
+                        reason=f"not part of the claim: it speaks of more than the claim does (it says "
+                        f"{change.statement_value} where the claim says {change.claim_value})",
+                    )
+                )
+                continue
             # A name is a correction the source can confirm only when the two names are of a kind (a name
             # against a capitalised German word, "Ted Cruz" against "Lasst", is not).
             confirmable = [
@@ -486,7 +499,7 @@ class Fidelity:
                 for c in changes
                 if c.slot != "name" or similarity(c.claim_value, c.statement_value) >= MIN_NAME_KINSHIP
             ]
-            draft.corrections.append(self._correction(draft, env, st, changes, confirmable, aligned))
+            draft.corrections.append(self._correction(draft, env, st, changes, confirmable))
         draft.statements = kept
         if not any(c.confirmed for c in draft.corrections):
             self._compare_claim(draft, env, similarity)
@@ -519,10 +532,9 @@ class Fidelity:
         st: DraftStatement,
         changes: list[SlotChange],
         confirmable: list[SlotChange],
-        aligned: bool,
     ) -> DraftCorrection:
         cited = [draft.shown[n - 1] for n in st.cited if 1 <= n <= len(draft.shown)]
-        for change in confirmable if aligned else []:
+        for change in confirmable:
             sentence = confirming_sentence(
                 draft.text, change, cited, draft.shown, supported=st.model_verdict == "supported"
             )
@@ -533,10 +545,10 @@ class Fidelity:
                     correction_reason(change, st.text),
                 )  # fmt: skip
         change = changes[0]
-        why = "no source sentence shown says so" if aligned else "it speaks of more than the claim does"
         return DraftCorrection(
             st.text, change.slot, change.claim_value, change.statement_value, [], False,
-            f"the model's reading says {change.statement_value}, not {change.claim_value}, but {why}",
+            f"the model's reading says {change.statement_value}, not {change.claim_value}, but no source "
+            "sentence shown says so",
         )  # fmt: skip
 
 
@@ -565,11 +577,12 @@ class RefuteByCorrection:
             if st.verdict != "refuted" and states_value(st.text, change, claim_value=True):
                 st.verdict, st.confidence, st.note = "refuted", confidence, confirmed.reason
                 st.evidence = list(confirmed.evidence)
-        statement = DraftStatement(draft.text, "refuted", confidence)
-        statement.evidence = list(confirmed.evidence)
-        statement.cited_sentences = list(confirmed.evidence)
-        statement.note = confirmed.reason
-        draft.statements.append(statement)
+        if not any(st.text == draft.text for st in draft.statements):  # the model's own restatement is it
+            statement = DraftStatement(draft.text, "refuted", confidence)
+            statement.evidence = list(confirmed.evidence)
+            statement.cited_sentences = list(confirmed.evidence)
+            statement.note = confirmed.reason
+            draft.statements.append(statement)
         previous = draft.confidence if draft.verdict == "refuted" else 0.0
         draft.verdict = "refuted"
         draft.confidence = max(previous, confidence)

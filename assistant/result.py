@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .judge import Draft, StageEnv
+from .judge import Draft, DraftCorrection, StageEnv
 from .records import Sentence
 from .schemas import (
     MAX_LISTED_COPIES,
@@ -30,6 +30,19 @@ def evidence_of(span: Sentence, env: StageEnv) -> Evidence:
         end=span.end,
         text=span.text,
         page=env.document_page(span.doc_id, span.start) if env.document_page is not None else None,
+    )
+
+
+def correction_of(c: DraftCorrection, env: StageEnv) -> Correction:
+    """A correction of the fidelity stage as a result's record."""
+    return Correction(
+        text=c.text,
+        slot=c.slot,
+        claim_value=c.claim_value,
+        source_value=c.statement_value,
+        confirmed=c.confirmed,
+        reason=c.reason,
+        evidence=[evidence_of(e, env) for e in c.evidence],
     )
 
 
@@ -73,18 +86,7 @@ def result_of(
         retrieved=[retrieved_of(s) for s in draft.shown],
         dropped_citations=draft.dropped_citations,
         set_aside=draft.set_aside,
-        corrections=[
-            Correction(
-                text=c.text,
-                slot=c.slot,
-                claim_value=c.claim_value,
-                source_value=c.statement_value,
-                confirmed=c.confirmed,
-                reason=c.reason,
-                evidence=[evidence_of(e, env) for e in c.evidence],
-            )
-            for c in draft.corrections
-        ],
+        corrections=[correction_of(c, env) for c in draft.corrections],
         model=model,
         prompt_version=asked.prompt_id,
         pipeline=pipeline,

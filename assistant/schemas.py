@@ -46,6 +46,9 @@ class Evidence(BaseModel):
     page: int | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
+#: What each statement carries for debugging the judge: the signals its verdict stage read (the hidden
+#: state's principal components ``state_N`` among them) and the model's own verdict probabilities. Left out
+#: of every dump unless its context holds ``{"debug": True}`` (``--debug``; the eval reports keep them).
 DEBUG_FIELDS = frozenset({"signals", "model_probabilities"})
 
 
@@ -149,7 +152,8 @@ class CheckResult(BaseModel):
     dropped_citations: int
     #: Statements of the model's reply set aside by the scope stage (pipelines that have one).
     set_aside: list[SetAside] = Field(default_factory=list)
-    #: Statements that change a slot of the claim (pipelines with the fidelity stage, check.v21 on).
+    #: What says a slot of the claim otherwise: a statement of the model, or the source sentence closest to
+    #: the claim (pipelines with the fidelity stages, check.v21 and check.v22).
     corrections: list[Correction] = Field(default_factory=list)
     model: str
     prompt_version: str
@@ -166,9 +170,7 @@ class CheckResult(BaseModel):
     uncertain: str | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
-#: What each statement carries for debugging the judge: the signals its verdict stage read (the hidden
-#: state's principal components ``state_N`` among them) and the model's own verdict probabilities. Left out
-#: of every dump unless its context holds ``{"debug": True}`` (``--debug``; the eval reports keep them).
+#: The serialization context that keeps :data:`DEBUG_FIELDS`.
 DEBUG = {"debug": True}
 
 

@@ -17,8 +17,7 @@ from pathlib import Path
 from assistant.app import App
 from assistant.config import resolve_settings
 from assistant.evaluation.runner import split_of
-from assistant.judge.fidelity import source_correction
-from assistant.judge.signals import cosine
+from assistant.judge.fidelity import similarity_of, source_correction
 from assistant.judge.verdict_model import MemoEmbeddings
 
 
@@ -30,11 +29,7 @@ def main() -> None:
     parser.add_argument("--split", choices=("dev", "test"), default="dev")
     args = parser.parse_args()
     app = App(resolve_settings(home=args.home))
-    embeddings = MemoEmbeddings(app.embeddings)
-
-    def similarity(a: str, b: str) -> float:
-        va, vb = embeddings.embed_documents([a, b])
-        return cosine(va, vb)
+    similarity = similarity_of(MemoEmbeddings(app.embeddings))
 
     fired = right = 0
     try:

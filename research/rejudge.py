@@ -30,7 +30,7 @@ from assistant.judge.pairs import PairOdds
 from assistant.judge.scope import Scope
 from assistant.judge.states import ProjectState
 from assistant.pipelines import Pipeline
-from assistant.records import Sentence
+from assistant.result import correction_of, evidence_of
 from research.replay import draft_before_verdict
 
 
@@ -101,11 +101,6 @@ def rejudging_stages(old: Pipeline, new: Pipeline) -> list[Stage]:
     return [*forget, *fidelity, *scope, *asked_again, *rest]
 
 
-def _evidence(s: Sentence) -> dict[str, Any]:
-    return {"doc_id": s.doc_id, "doc_path": "", "sentence_id": s.sentence_id, "start": s.start, "end": s.end,
-            "text": s.text}  # fmt: skip
-
-
 def documents_of(items: list[dict[str, Any]]) -> Callable[[str], str | None]:
     """Each document's text where the items' results show it (their retrieved sentences at their offsets,
     blanks between), so a stage that verifies a span against its source can run on a stored report."""
@@ -135,7 +130,13 @@ def rejudged(item: dict[str, Any], stages: list[Stage], env: StageEnv) -> dict[s
     statements = [
         {
             # a statement of the new stages (the claim refuted by a correction) has its evidence only
-            **stored.get(st.text, {"text": st.text, "evidence": [_evidence(e) for e in st.evidence]}),
+            **stored.get(
+                st.text,
+                {
+                    "text": st.text,
+                    "evidence": [evidence_of(e, env).model_dump(mode="json") for e in st.evidence],
+                },
+            ),
             "verdict": st.verdict,
             "confidence": st.confidence,
             "note": st.note,
@@ -151,18 +152,7 @@ def rejudged(item: dict[str, Any], stages: list[Stage], env: StageEnv) -> dict[s
         "confidence": confidence,
         "statements": statements,
         "set_aside": [*result.get("set_aside", []), *new_aside],
-        "corrections": [
-            {
-                "text": c.text,
-                "slot": c.slot,
-                "claim_value": c.claim_value,
-                "source_value": c.statement_value,
-                "confirmed": c.confirmed,
-                "reason": c.reason,
-                "evidence": [_evidence(e) for e in c.evidence],
-            }
-            for c in draft.corrections
-        ],
+        "corrections": [correction_of(c, env).model_dump(mode="json") for c in draft.corrections],
     }
     new_result.pop("uncertain", None)
     if draft.uncertain is not None:

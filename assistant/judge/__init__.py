@@ -84,8 +84,9 @@ class DraftCorrection:
     confirmed: bool
     #: The correction in the reader's words ("the source says Republican, not Democratic").
     reason: str
-    #: How likely a claim refuted on this correction is refuted (:mod:`.fidelity`'s measured rates).
-    confidence: float = 0.9
+    #: How likely a claim refuted on this correction is refuted, where it differs from the refuting stage's
+    #: own (:mod:`.fidelity`'s measured rates; None: the stage's).
+    confidence: float | None = None
 
 
 @dataclass

@@ -32,12 +32,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from langchain_core.embeddings import Embeddings
+
 from ..records import Sentence
 from ..schemas import SetAside
 from . import Draft, DraftCorrection, DraftStatement, Mode, StageEnv
 from .citations import verified
 from .signals import cosine
-from .values import fold, months, quantities
+from .values import MONTHS, fold, months, quantities
 
 #: Two capitalised spans at least this close (retrieval embedder cosine) are one name in two languages.
 TRANSLATION_SIMILARITY = 0.6
@@ -152,19 +154,15 @@ def offices(text: str) -> set[str]:
     return _lexicon(text, OFFICES, anywhere=True)
 
 
-_MONTH_WORDS = frozenset(
-    "january february march april may june july august september october november december januar februar "
-    "märz mai juni juli oktober dezember".split()
-)
 #: A number that is part of a name ("COVID-19", "SARS-CoV-2", "F-35", "G7"): no count, amount or year.
 _IN_NAME = re.compile(r"\b[^\W\d_][\w]*-?\d+\b")
 
 
 def _day_of_month(text: str) -> str:
     """The text without day numbers of dates ("13 April", "April 13", "13. April"): no counts."""
-    words = _WORD.findall(text)
+    words = _words(text)
     for i, word in enumerate(words):
-        if word.lower() in _MONTH_WORDS:
+        if word.lower() in MONTHS:
             for j in (i - 1, i + 1):
                 if 0 <= j < len(words) and words[j].isdigit() and int(words[j]) <= 31:
                     text = re.sub(rf"\b{words[j]}\b\.?(?=\s*{word})|(?<={word})\s+{words[j]}\b", " ", text)
@@ -247,6 +245,16 @@ def _residual(spans: list[list[str]], other_words: set[str], other_spans: list[l
 
 
 Similarity = Callable[[str, str], float]
+
+
+def similarity_of(embeddings: Embeddings) -> Similarity:
+    """Two texts → the cosine of their embeddings (memoise ``embeddings``: texts recur across calls)."""
+
+    def similarity(a: str, b: str) -> float:
+        va, vb = embeddings.embed_documents([a, b])
+        return cosine(va, vb)
+
+    return similarity
 
 
 def _unshared(span: str, other: str) -> str:
@@ -433,19 +441,19 @@ def source_correction(
         words = {fold(w) for w in _words(sentence.text)}
         return sum(_stem_in(name, words) for name in claim_names)
 
-    close = [s for s in shown if similarity(claim, s.text) >= MIN_SOURCE_ALIGNMENT]
+    close = [(a, s) for s in shown if (a := similarity(claim, s.text)) >= MIN_SOURCE_ALIGNMENT]
     if not close:
         return None
     # Of the close sentences, the one that names most of what the claim names (then the closest): the
     # sentence about the claim's subject, not one about its neighbour that happens to read alike.
-    sentence = max(close, key=lambda s: (shared_names(s), similarity(claim, s.text)))
+    alignment, sentence = max(close, key=lambda pair: (shared_names(pair[1]), pair[0]))
     changes = slot_changes(claim, sentence.text, similarity, min_kinship=MIN_NAME_KINSHIP)
     if len(changes) != 1 or changes[0].slot == "negation":
         return None
     if changes[0].slot in ("number", "year") and (
         ", " in changes[0].claim_value
         or ", " in changes[0].statement_value
-        or similarity(claim, sentence.text) < MIN_VALUE_ALIGNMENT
+        or alignment < MIN_VALUE_ALIGNMENT
     ):
         # Several values on a side (which stands for which is more than code can tell), or a sentence not
         # close enough to be about the same event: a page names many years and numbers.
@@ -469,10 +477,7 @@ class Fidelity:
     def run(self, draft: Draft, env: StageEnv) -> None:
         """Compare each statement with the claim; keep the faithful ones, record the corrections."""
 
-        def similarity(a: str, b: str) -> float:
-            va, vb = env.embeddings.embed_documents([a, b])
-            return cosine(va, vb)
-
+        similarity = similarity_of(env.embeddings)
         kept: list[DraftStatement] = []
         for st in draft.statements:
             changes = slot_changes(draft.text, st.text, similarity)
@@ -569,7 +574,9 @@ class RefuteByCorrection:
         confirmed = next((c for c in draft.corrections if c.confirmed), None)
         if confirmed is None:
             return
-        confidence = min(self.confidence, confirmed.confidence)
+        confidence = (
+            self.confidence if confirmed.confidence is None else min(self.confidence, confirmed.confidence)
+        )
         # A statement that still says the claim's value (the model restating the claim and calling it
         # supported) is refuted by the same sentence: the statements tell the verdict's story.
         change = SlotChange(confirmed.slot, confirmed.claim_value, confirmed.statement_value)

@@ -42,7 +42,7 @@ _DENOMINATORS = {
     "quarters": 4, "viertel": 4, "fifth": 5, "fifths": 5, "fünftel": 5, "tenth": 10, "tenths": 10,
     "zehntel": 10, "dritteln": 3, "vierteln": 4, "fünfteln": 5, "zehnteln": 10, "halben": 2,
 }  # fmt: skip
-_MONTHS = {
+MONTHS = {
     "january": 1, "januar": 1, "jänner": 1, "february": 2, "februar": 2, "march": 3, "märz": 3, "april": 4,
     "may": 5, "mai": 5, "june": 6, "juni": 6, "july": 7, "juli": 7, "august": 8, "september": 9,
     "october": 10, "oktober": 10, "november": 11, "december": 12, "dezember": 12,
@@ -103,7 +103,7 @@ def quantities(text: str) -> set[str]:
         elif nxt in _DENOMINATORS:
             value = value / _DENOMINATORS[nxt]
             i += 1
-        elif value == 1 and t in _UNITS and nxt not in _MONTHS:
+        elif value == 1 and t in _UNITS and nxt not in MONTHS:
             i += 1  # "ein"/"one" on its own is an article or pronoun far more often than a count
             continue
         out.add(_canonical(value))
@@ -113,7 +113,7 @@ def quantities(text: str) -> set[str]:
 
 def months(text: str) -> set[str]:
     """Month names (English, German) as ``month:N``."""
-    return {f"month:{_MONTHS[w]}" for w in (w.lower() for w in _WORD.findall(text)) if w in _MONTHS}
+    return {f"month:{MONTHS[w]}" for w in (w.lower() for w in _WORD.findall(text)) if w in MONTHS}
 
 
 def fold(text: str) -> str:
